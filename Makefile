@@ -1,0 +1,59 @@
+# aelab: two commands do everything (see README "Quick start").
+#   make lab    set up the environment and open the course in JupyterLab (HEADLESS=1: no browser)
+#   make test   set up the environment and run the whole test suite
+# Both create and reuse a project-local virtual environment in .venv (no conda needed).
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.aelab-installed
+PORT ?= 8888
+# Threads for each notebook kernel during the test run. Two notebooks run at once (one per core),
+# each with one thread: on a busy 2-core machine that is much faster than sharing two threads.
+TEST_WORKERS ?= 2
+NB_THREADS ?= 1
+
+.PHONY: lab test unit-tests notebook-tests browser-tests notebooks check-notebooks lock clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	@$(PYTHON) -c 'import sys; v=sys.version_info; sys.exit(0 if v >= (3, 11) else "aelab needs Python 3.11 or newer (found %d.%d); set PYTHON=/path/to/python3.11" % v[:2])'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (aelab)" > /dev/null
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) \
+	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.token='$(TOKEN)',) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+test: $(STAMP)
+	$(MAKE) --no-print-directory unit-tests notebook-tests browser-tests
+
+unit-tests: $(STAMP)
+	$(PY) -m pytest tests -m "not browser" -q
+
+notebook-tests: $(STAMP)
+	AELAB_QUICK=1 AELAB_THREADS=$(NB_THREADS) OMP_NUM_THREADS=$(NB_THREADS) TF_CPP_MIN_LOG_LEVEL=2 \
+	  MPLBACKEND=agg $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks/pytorch notebooks/keras
+
+browser-tests: $(STAMP)
+	$(PY) -m pytest tests -m browser -q
+
+notebooks: $(STAMP)
+	$(PY) tools/build_notebooks.py
+
+check-notebooks: $(STAMP)
+	$(PY) tools/build_notebooks.py --check
+
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' > requirements-lock.new
+	mv requirements-lock.new requirements-lock.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

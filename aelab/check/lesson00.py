@@ -1,0 +1,56 @@
+"""Checkers for lesson 00 (welcome): two warm-up exercises that show how exercises work."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import NotYet, exercise, expect_array
+
+
+def flatten_images_reference(images: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) images -> (N, 784) rows, each image read row by row."""
+    return images.reshape(len(images), -1)
+
+
+def mean_image_reference(images: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) images -> the (28, 28) average image."""
+    return images.mean(axis=0)
+
+
+def _digits(n: int, seed: int) -> np.ndarray:
+    """Random stand-in images with distinct pixel values, so any mix-up of pixels shows."""
+    return np.random.default_rng(seed).random((n, 28, 28), dtype=np.float32)
+
+
+def _call(fn, images):
+    given = images.copy()
+    out = fn(given)
+    if not np.array_equal(given, images):
+        raise NotYet("your function changed its input array in place; compute a new array instead.")
+    return out
+
+
+@exercise("00.flatten_images", title="flatten (N, 28, 28) images into (N, 784) vectors",
+          reference=lambda framework: flatten_images_reference,
+          hint="`images.reshape(...)` with the number of images first; -1 lets numpy work out "
+               "the other size. Keep the pixel order: row 0 first, then row 1, ...")
+def _check_flatten(fn, framework):
+    for n, seed in ((1, 0), (5, 1), (32, 2)):
+        images = _digits(n, seed)
+        out = _call(fn, images)
+        if out is images:
+            raise NotYet("you returned the input unchanged; it still has shape (N, 28, 28).")
+        expect_array(out, flatten_images_reference(images), name=f"flatten_images of {n} image(s)",
+                     shape_hint="Each image should become one row of 784 numbers.")
+
+
+@exercise("00.mean_image", title="the average image of a stack of images",
+          reference=lambda framework: mean_image_reference,
+          hint="Average over the first axis (the image index), not over the pixels: "
+               "`images.mean(axis=...)`.")
+def _check_mean(fn, framework):
+    for n, seed in ((3, 3), (50, 4)):
+        images = _digits(n, seed)
+        expect_array(_call(fn, images), mean_image_reference(images), name="the mean image",
+                     rtol=1e-4, atol=1e-5,
+                     shape_hint="The average of N images is one 28x28 image.")

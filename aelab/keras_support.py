@@ -1,0 +1,71 @@
+"""TensorFlow/Keras adapters: tf.data pipelines from numpy arrays, numpy-in/numpy-out wrappers.
+
+Imports TensorFlow when this module is imported; ``import aelab`` alone never does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+__all__ = ["make_dataset", "numpy_function", "count_parameters", "load_model"]
+
+
+def _array(values, name: str) -> np.ndarray:
+    if not isinstance(values, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array, got {type(values).__name__}")
+    if np.issubdtype(values.dtype, np.floating):
+        return values.astype(np.float32, copy=False)
+    if np.issubdtype(values.dtype, np.integer):
+        return values.astype(np.int64, copy=False)
+    raise TypeError(f"{name}: expected a float or integer array, got dtype {values.dtype}")
+
+
+def make_dataset(inputs: np.ndarray, targets: np.ndarray | None = None, *,
+                 batch_size: int = 128, shuffle: bool = True, seed: int = 0) -> tf.data.Dataset:
+    """A batched ``tf.data.Dataset`` of ``inputs`` or ``(inputs, targets)`` from numpy arrays.
+
+    For an autoencoder pass the images twice: ``make_dataset(x, x)``, then ``model.fit(ds)``.
+    Shuffling is seeded and reshuffles each epoch, the same way on every run.
+    """
+    tensors = _array(inputs, "inputs")
+    if targets is not None:
+        if len(targets) != len(inputs):
+            raise ValueError(f"inputs and targets must have the same length, "
+                             f"got {len(inputs)} and {len(targets)}")
+        tensors = (tensors, _array(targets, "targets"))
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    if shuffle:
+        ds = ds.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def numpy_function(model, *, batch_size: int = 1024):
+    """Wrap a Keras model (or layer / tensor function) as ``f(np.ndarray) -> np.ndarray``."""
+
+    def apply(values: np.ndarray) -> np.ndarray:
+        x = np.asarray(values, dtype=np.float32)
+        parts = [np.asarray(model(x[i:i + batch_size], training=False))
+                 if isinstance(model, keras.layers.Layer) else np.asarray(model(x[i:i + batch_size]))
+                 for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
+
+    return apply
+
+
+def count_parameters(model: keras.Model) -> int:
+    """Number of trainable parameters."""
+    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """Load a ``.keras`` file with safe mode on (no arbitrary Python code is deserialised)."""
+    return keras.models.load_model(path, safe_mode=True)

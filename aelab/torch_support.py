@@ -1,0 +1,78 @@
+"""PyTorch adapters: DataLoaders from numpy arrays, numpy-in/numpy-out model wrappers.
+
+Imports torch when this module is imported; ``import aelab`` alone never does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+__all__ = ["make_dataloader", "numpy_function", "count_parameters", "save_weights", "load_weights"]
+
+
+def _tensor(values, name: str) -> torch.Tensor:
+    if not isinstance(values, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array, got {type(values).__name__}")
+    if np.issubdtype(values.dtype, np.floating):
+        return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))
+    if np.issubdtype(values.dtype, np.integer):
+        return torch.from_numpy(np.ascontiguousarray(values, dtype=np.int64))
+    raise TypeError(f"{name}: expected a float or integer array, got dtype {values.dtype}")
+
+
+def make_dataloader(inputs: np.ndarray, targets: np.ndarray | None = None, *,
+                    batch_size: int = 128, shuffle: bool = True, seed: int = 0) -> DataLoader:
+    """A DataLoader over numpy arrays: batches ``(inputs,)`` or ``(inputs, targets)``.
+
+    ``inputs`` (N, ...) float arrays become float32 tensors, integer arrays int64. For an
+    autoencoder pass the images twice: ``make_dataloader(x, x)``. Shuffling is seeded, so the
+    batch order is the same on every run.
+    """
+    tensors = [_tensor(inputs, "inputs")]
+    if targets is not None:
+        tensors.append(_tensor(targets, "targets"))
+        if len(targets) != len(inputs):
+            raise ValueError(f"inputs and targets must have the same length, "
+                             f"got {len(inputs)} and {len(targets)}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(TensorDataset(*tensors), batch_size=batch_size, shuffle=shuffle,
+                      generator=generator)
+
+
+def numpy_function(model, *, batch_size: int = 1024):
+    """Wrap a module (or tensor function) as ``f(np.ndarray) -> np.ndarray``, no gradients.
+
+    Puts a module in eval mode. Useful for ``decode(z)`` in the aelab widgets and plots.
+    """
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+
+    def apply(values: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(np.asarray(values, dtype=np.float32))
+        with torch.no_grad():
+            parts = [model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        return torch.cat(parts).numpy() if parts else np.zeros((0,), np.float32)
+
+    return apply
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def save_weights(model: torch.nn.Module, path: str | Path) -> None:
+    """Save a model's state dict (tensors only)."""
+    torch.save(model.state_dict(), path)
+
+
+def load_weights(model: torch.nn.Module, path: str | Path) -> torch.nn.Module:
+    """Load weights saved by :func:`save_weights` safely (``weights_only=True``: no pickled code)."""
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model
