@@ -14,7 +14,7 @@ PORT ?= 8888
 TEST_WORKERS ?= 2
 NB_THREADS ?= 1
 
-.PHONY: lab test unit-tests notebook-tests browser-tests notebooks check-notebooks lock clean venv
+.PHONY: lab test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv
 
 venv: $(STAMP)
 
@@ -51,8 +51,13 @@ notebooks: $(STAMP)
 check-notebooks: $(STAMP)
 	$(PY) tools/build_notebooks.py --check
 
+# Execute notebooks in full mode (unless AELAB_QUICK=1) and print their wall times: make run-notebook NB="a.ipynb b.ipynb"
+run-notebook: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=agg $(PY) tools/run_notebook.py $(NB)
+
 lock: $(STAMP)
-	$(PY) -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' > requirements-lock.new
+	{ sed -n '1,3p' requirements-lock.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^-e' | \
+	  sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements-lock.new
 	mv requirements-lock.new requirements-lock.txt
 
 clean:

@@ -1,0 +1,23 @@
+"""Shared pytest fixtures for the aelab tests."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def isolated_cache(tmp_path, monkeypatch):
+    """A fresh verification cache, so a test never depends on earlier runs."""
+    monkeypatch.setenv("AELAB_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture(autouse=True)
+def _keep_env(monkeypatch):
+    """Tests start without the notebook-run variables of the Makefile."""
+    for name in ("AELAB_QUICK", "AELAB_DATA"):
+        if name in os.environ:
+            monkeypatch.delenv(name)
