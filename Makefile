@@ -9,6 +9,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.aelab-installed
 PORT ?= 8888
+# Extra pip options, e.g. PIP_EXTRA="--extra-index-url https://download.pytorch.org/whl/cpu"
+PIP_EXTRA ?=
 # Threads for each notebook kernel during the test run. Two notebooks run at once (one per core),
 # each with one thread: on a busy 2-core machine that is much faster than sharing two threads.
 TEST_WORKERS ?= 2
@@ -22,13 +24,14 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	@$(PYTHON) -c 'import sys; v=sys.version_info; sys.exit(0 if v >= (3, 11) else "aelab needs Python 3.11 or newer (found %d.%d); set PYTHON=/path/to/python3.11" % v[:2])'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
-	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[dev]"
+	$(PY) -m pip install --quiet $(PIP_EXTRA) -c requirements-lock.txt -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (aelab)" > /dev/null
 	touch $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) \
-	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.token='$(TOKEN)',) \
+	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1,) \
+	  $(if $(TOKEN),--IdentityProvider.token='$(TOKEN)',) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: $(STAMP)

@@ -1,0 +1,87 @@
+"""The thin adapters turn the same numpy arrays into a DataLoader and a tf.data.Dataset.
+
+Each framework is exercised in its own subprocess: a process never imports both.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+TORCH = textwrap.dedent('''
+    import numpy as np, torch, tempfile, os
+    from aelab.data import load_mnist
+    from aelab.torch_support import make_dataloader, numpy_function, count_parameters, save_weights, load_weights
+    x, y = load_mnist("test", size=300, flatten=True)
+    loader = make_dataloader(x, y, batch_size=128, seed=1)
+    batches = list(loader)
+    assert [len(b[0]) for b in batches] == [128, 128, 44]
+    assert batches[0][0].dtype == torch.float32 and batches[0][1].dtype == torch.int64
+    assert sorted(torch.cat([b[1] for b in batches]).tolist()) == sorted(y.tolist())
+    again = list(make_dataloader(x, y, batch_size=128, seed=1))
+    assert torch.equal(batches[0][0], again[0][0])  # seeded shuffle
+    assert not torch.equal(batches[0][0], torch.from_numpy(x[:128]))
+    (only,) = next(iter(make_dataloader(x, batch_size=5, shuffle=False)))
+    assert torch.equal(only, torch.from_numpy(x[:5]))
+    for bad, err in [((x.tolist(),), TypeError), ((x, y[:10]), ValueError), ((x.astype(str),), TypeError)]:
+        try:
+            make_dataloader(*bad)
+        except err:
+            pass
+        else:
+            raise AssertionError(f"no {err.__name__} for {bad!r:.40}")
+    model = torch.nn.Sequential(torch.nn.Linear(784, 2), torch.nn.Linear(2, 784))
+    assert count_parameters(model) == 784 * 2 + 2 + 2 * 784 + 784
+    out = numpy_function(model)(x[:3])
+    assert isinstance(out, np.ndarray) and out.shape == (3, 784)
+    path = os.path.join(tempfile.mkdtemp(), "w.pt")
+    save_weights(model, path)
+    other = torch.nn.Sequential(torch.nn.Linear(784, 2), torch.nn.Linear(2, 784))
+    load_weights(other, path)
+    assert np.allclose(numpy_function(other)(x[:3]), out)
+    print("torch ok")
+''')
+
+KERAS = textwrap.dedent('''
+    import numpy as np, os, tempfile
+    from aelab.data import load_mnist
+    from aelab.keras_support import make_dataset, numpy_function, count_parameters, load_model
+    import keras, tensorflow as tf
+    x, y = load_mnist("test", size=300, flatten=True)
+    ds = make_dataset(x, y, batch_size=128, seed=1)
+    batches = list(ds)
+    assert [len(b[0]) for b in batches] == [128, 128, 44]
+    assert batches[0][0].dtype == tf.float32 and batches[0][1].dtype == tf.int64
+    assert sorted(np.concatenate([b[1].numpy() for b in batches]).tolist()) == sorted(y.tolist())
+    only = next(iter(make_dataset(x, batch_size=5, shuffle=False)))
+    assert np.array_equal(only.numpy(), x[:5])
+    for bad, err in [((x.tolist(),), TypeError), ((x, y[:10]), ValueError)]:
+        try:
+            make_dataset(*bad)
+        except err:
+            pass
+        else:
+            raise AssertionError(f"no {err.__name__}")
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(2), keras.layers.Dense(784)])
+    assert count_parameters(model) == 784 * 2 + 2 + 2 * 784 + 784
+    out = numpy_function(model)(x[:3])
+    assert isinstance(out, np.ndarray) and out.shape == (3, 784)
+    path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    model.save(path)
+    assert np.allclose(numpy_function(load_model(path))(x[:3]), out, atol=1e-6)
+    print("keras ok")
+''')
+
+
+def _run(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"TF_CPP_MIN_LOG_LEVEL": "2", "AELAB_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_torch_support():
+    assert "torch ok" in _run(TORCH)
+
+
+def test_keras_support():
+    assert "keras ok" in _run(KERAS)
