@@ -42,7 +42,7 @@ unit-tests: $(STAMP)
 
 notebook-tests: $(STAMP)
 	AELAB_QUICK=1 AELAB_THREADS=$(NB_THREADS) OMP_NUM_THREADS=$(NB_THREADS) TF_CPP_MIN_LOG_LEVEL=2 \
-	  MPLBACKEND=agg $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider \
+	  $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks/pytorch notebooks/keras
 
 browser-tests: $(STAMP)
@@ -56,7 +56,7 @@ check-notebooks: $(STAMP)
 
 # Execute notebooks in full mode (unless AELAB_QUICK=1) and print their wall times: make run-notebook NB="a.ipynb b.ipynb"
 run-notebook: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=agg $(PY) tools/run_notebook.py $(NB)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) tools/run_notebook.py $(NB)
 
 lock: $(STAMP)
 	{ sed -n '1,3p' requirements-lock.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^-e' | \

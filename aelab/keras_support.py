@@ -10,9 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .runtime import _native_stderr_silenced
+
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+with _native_stderr_silenced():
+    import keras
+    import tensorflow as tf
 
 __all__ = ["make_dataset", "numpy_function", "count_parameters", "load_model"]
 

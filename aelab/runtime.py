@@ -8,6 +8,7 @@ AELAB_THREADS=N   intra-op threads for PyTorch / TensorFlow (default: all cores)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sys
@@ -35,6 +36,26 @@ def num_threads() -> int:
             raise ValueError(f"AELAB_THREADS must be a positive integer, got {value!r}")
         return n
     return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hide what C++ libraries write straight to file descriptor 2 (TensorFlow's start-up INFO
+    lines ignore TF_CPP_MIN_LOG_LEVEL). Python exceptions are raised as usual."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def active_framework() -> str | None:
@@ -69,7 +90,8 @@ def setup(framework: str, seed: int = 0, *, verbose: bool = True) -> dict:
     elif framework == "keras":
         os.environ.setdefault("KERAS_BACKEND", "tensorflow")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import tensorflow as tf
+        with _native_stderr_silenced():
+            import tensorflow as tf
 
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)

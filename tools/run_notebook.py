@@ -31,7 +31,8 @@ def run(path: Path, output: Path | None, timeout: int) -> float:
         elapsed = time.perf_counter() - start
         if output is not None:
             output.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, output / path.name)
+            name = "-".join(path.resolve().parts[-3:]) if len(path.parts) > 1 else path.name
+            nbformat.write(nb, output / name)
     return elapsed
 
 
