@@ -190,6 +190,8 @@ class LatentSliders(_Base):
       ``sliders``       the visible FloatSliders; ``slider_dims`` the latent dim each one controls
       ``set_code(z)``   set the whole code (one redraw); ``set_dim(i, v)`` one dimension
       ``sample_prior()``, ``reset()``, ``start_from_digit(index)``, ``show_dims(dims)``
+      ``prior_button``, ``reset_button``, ``digit_button`` (+ ``digit_index``), ``dims_chooser``
+      ``image_widget``  the ipywidgets.Image; ``widget`` the whole box
       ``renders``       how many times the image has been redrawn (for tests)
     """
 
@@ -247,8 +249,10 @@ class LatentSliders(_Base):
         prior_btn = w.Button(description="sample from prior", icon="random", layout=w.Layout(width="auto"),
                              tooltip="draw a code from the prior and decode it")
         prior_btn.on_click(lambda _: self.sample_prior())
+        self.prior_button = prior_btn
         zero_btn = w.Button(description="reset to zero", icon="undo", layout=w.Layout(width="auto"))
         zero_btn.on_click(lambda _: self.reset())
+        self.reset_button = zero_btn
         buttons = [prior_btn, zero_btn]
         controls = []
         if d > k:
@@ -269,6 +273,7 @@ class LatentSliders(_Base):
                                 layout=w.Layout(width="auto"),
                                 tooltip="encode the chosen image and set the sliders to its code")
             real_btn.on_click(lambda _: self.start_from_digit(self.digit_index.value))
+            self.digit_button = real_btn
             self.real_image_widget = w.Image(format="png")
             self.digit_index.observe(lambda c: self._show_real(c["new"]), names="value")
             self._show_real(0)
@@ -620,6 +625,7 @@ class NoiseExplorer(_Base):
                                           layout=w.Layout(width="160px"))
         new_btn = w.Button(description="new noise", icon="random", layout=w.Layout(width="auto"))
         new_btn.on_click(lambda _: self.new_noise())
+        self.new_noise_button = new_btn
         px = f"{self._shown_images.shape[2] * self.scale + 6}px"
         self.clean_widget, self.noisy_widget, self.output_widget = (
             w.Image(format="png", layout=w.Layout(border="1px solid #ccc", margin="2px"))
