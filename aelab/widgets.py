@@ -223,7 +223,13 @@ class LatentSliders(_Base):
         if encode is not None:
             self._codes = as_matrix(_as_numpy_output(encode(images), "encode"),
                                     name="encode output", columns=d)
+        if step is not None and not (isinstance(step, (int, float)) and step > 0):
+            raise ValueError(f"step must be a positive number or None (continuous), got {step!r}")
+        self.step = None if step is None else float(step)
         self._lo, self._hi = self._ranges(ranges)
+        if self.step:  # slider grid = multiples of step, so 0 (reset) is on it
+            self._lo = (np.floor(self._lo / self.step) * self.step).astype(np.float32)
+            self._hi = (np.ceil(self._hi / self.step) * self.step).astype(np.float32)
         self._prior = self._make_prior(prior)
         self._code = np.clip(np.zeros(d, np.float32), self._lo, self._hi)
 
@@ -234,7 +240,7 @@ class LatentSliders(_Base):
         for j in range(k):
             lo, hi = float(self._lo[j]), float(self._hi[j])
             s = w.FloatSlider(value=float(self._code[j]), min=lo, max=hi,
-                              step=step or _nice_step(hi - lo), description=f"z[{j}]",
+                              step=self.step, description=f"z[{j}]",
                               continuous_update=True, readout_format=".2f",
                               layout=w.Layout(width="340px"))
             s.observe(self._on_slider, names="value")
@@ -297,7 +303,7 @@ class LatentSliders(_Base):
         z = as_matrix(z, name="z", columns=self.latent_dim)
         if len(z) != 1:
             raise ValueError(f"z: expected one code of length {self.latent_dim}, got shape {z.shape}")
-        self._code = z[0].copy()
+        self._code = self._snap(z[0])
         self._sync_sliders()
         self._render()
 
@@ -336,6 +342,11 @@ class LatentSliders(_Base):
         self._sync_sliders()
 
     # ----- internals
+    def _snap(self, z: np.ndarray) -> np.ndarray:
+        """With a slider step, round codes to it: the front end would snap them anyway."""
+        z = np.asarray(z, np.float32).copy()
+        return (np.round(z / self.step) * self.step).astype(np.float32) if self.step else z
+
     def _on_slider(self, change):
         if self._holding:
             return
@@ -351,6 +362,9 @@ class LatentSliders(_Base):
                 v = float(self._code[dim])
                 lo, hi = float(self._lo[dim]), float(self._hi[dim])
                 lo, hi = min(lo, v), max(hi, v)  # widen rather than clip: slider == code always
+                if self.step:
+                    lo = float(np.floor(lo / self.step) * self.step)
+                    hi = float(np.ceil(hi / self.step) * self.step)
                 with s.hold_sync():
                     s.description = f"z[{dim}]"
                     if hi > s.min:
@@ -427,16 +441,6 @@ class LatentSliders(_Base):
         return groups
 
 
-def _nice_step(span: float) -> float:
-    """A round slider step giving roughly 100-250 positions over ``span``."""
-    raw = span / 200.0
-    exp = np.floor(np.log10(raw))
-    for m in (1, 2, 5, 10):
-        if m * 10 ** exp >= raw:
-            return float(m * 10 ** exp)
-    return float(10 ** (exp + 1))
-
-
 def latent_sliders(decode: Callable, latent_dim: int, *, encode: Callable | None = None,
                    images=None, labels=None, max_sliders: int = 8, ranges=None, prior="normal",
                    scale: int = 8, vmin: float = 0.0, vmax: float = 1.0,
@@ -457,7 +461,10 @@ def latent_sliders(decode: Callable, latent_dim: int, *, encode: Callable | None
         (a Gaussian fitted to the codes of ``images``) or ``prior(rng) -> (latent_dim,)``.
     scale : screen pixels per image pixel (8: a 28x28 digit is shown 224x224).
     vmin, vmax : value range of the decoder's output (grey levels), default [0, 1].
-    step : slider step (default: about 1/200 of the range). seed : seed of the prior sampler.
+    step : None (default): continuous sliders, any value. A number: sliders move in multiples of
+        ``step``, and codes set from Python (prior samples, encoded digits) are rounded to it too,
+        because the browser would snap them; what the sliders show is always what is decoded.
+    seed : seed of the prior sampler.
 
     Returns a :class:`LatentSliders`; leave it as the last expression of a cell to show it.
     """
@@ -484,7 +491,10 @@ class Interpolation(_Base):
             raise ValueError(f"method: expected 'linear' or 'slerp', got {method!r}")
         if images is None:
             raise ValueError("images: expected the images to pick the two end digits from")
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be a positive int, got {steps!r}")
         self.decode, self.encode, self.images, self.method = decode, encode, images, method
+        self._steps = int(steps)
         self._shown_images = as_images(images)
         n = len(self._shown_images)
         self.labels = None if labels is None else np.asarray(labels)
@@ -529,7 +539,7 @@ class Interpolation(_Base):
         """Move the slider to t in [0, 1]."""
         if not 0.0 <= float(t) <= 1.0:
             raise ValueError(f"t must be in [0, 1], got {t}")
-        self.t_slider.value = float(t)
+        self.t_slider.value = round(float(t) * self._steps) / self._steps  # on the slider's grid
 
     def set_pair(self, a: int, b: int, raise_errors: bool = False) -> None:
         """Interpolate between image ``a`` and image ``b`` of ``images``."""
@@ -642,7 +652,9 @@ class NoiseExplorer(_Base):
         self._render(raise_errors=True)
 
     def set_level(self, level: float) -> None:
-        self.level_slider.value = float(level)
+        """Move the level slider (rounded to its grid of 100 steps, as the browser would)."""
+        s = self.level_slider
+        s.value = s.min + round((float(level) - s.min) / s.step) * s.step
 
     def set_noise(self, name: str) -> None:
         if name not in self.noises:

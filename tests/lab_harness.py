@@ -185,9 +185,9 @@ _INSTRUMENT = """
   window.__aelab = {events: [], lastMove: null};
   document.addEventListener('mousemove', () => { window.__aelab.lastMove = performance.now(); }, true);
   new MutationObserver(() => {
-    const t0 = window.__aelab.lastMove, src = img.src;
+    const t0 = window.__aelab.lastMove, tsrc = performance.now(), src = img.src;
     img.decode().catch(() => null).then(() => requestAnimationFrame(() => {
-      window.__aelab.events.push({t0: t0, t1: performance.now(), src: src});
+      window.__aelab.events.push({t0: t0, tsrc: tsrc, t1: performance.now(), src: src});
     }));
   }).observe(img, {attributes: true, attributeFilter: ['src']});
 }
@@ -262,10 +262,11 @@ class SliderPage:
                 return
         raise TimeoutError("the latent image kept changing")
 
-    def latencies_ms(self) -> np.ndarray:
-        """mousemove -> new image decoded and painted, one entry per image change (ms)."""
+    def latencies_ms(self, until: str = "t1") -> np.ndarray:
+        """Per image change (ms): mousemove -> new image decoded and painted (``until="t1"``),
+        or mousemove -> new src set on the <img> (``until="tsrc"``)."""
         events = self.page.evaluate("() => window.__aelab.events")
-        return np.array([e["t1"] - e["t0"] for e in events if e["t0"] is not None])
+        return np.array([e[until] - e["t0"] for e in events if e["t0"] is not None])
 
     def clear_latencies(self) -> None:
         self.page.evaluate("() => { window.__aelab.events = []; }")

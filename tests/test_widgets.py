@@ -88,6 +88,7 @@ def test_sliders_start_at_zero_and_follow_each_slider(codec):
     w = widgets.latent_sliders(decode, 5)
     assert len(w.sliders) == 5 and [s.description for s in w.sliders] == [f"z[{i}]" for i in range(5)]
     assert all((s.min, s.max) == (-3.0, 3.0) and s.continuous_update for s in w.sliders)
+    assert all(s.step is None for s in w.sliders)  # continuous: the browser never snaps a code
     _assert_shows(w, decode, np.zeros(5))
     first = w.png
     renders = w.renders
@@ -135,6 +136,23 @@ def test_data_ranges_and_data_prior(mnist, codec):
         assert s.min <= 0 <= s.max
     draws = np.stack([w.sample_prior() for _ in range(200)])
     np.testing.assert_allclose(draws.std(axis=0), codes.std(axis=0), rtol=0.25)
+
+
+def test_with_a_step_codes_set_from_python_are_on_the_slider_grid(mnist, codec):
+    images, _ = mnist
+    encode, decode = codec
+    w = widgets.latent_sliders(decode, 5, encode=encode, images=images, step=0.05)
+    for s in w.sliders:  # grid = multiples of the step: 0 is on it, the range covers the data
+        assert s.step == 0.05 and abs(s.min / 0.05 - round(s.min / 0.05)) < 1e-4
+    assert all(s.value == 0 for s in w.sliders)
+    z = w.start_from_digit(3)
+    np.testing.assert_allclose(z, np.round(encode(images[3:4])[0] / 0.05) * 0.05, atol=1e-6)
+    np.testing.assert_allclose([s.value for s in w.sliders], z, atol=1e-6)
+    _assert_shows(w, decode, z)
+    exact = widgets.latent_sliders(decode, 5, encode=encode, images=images)
+    np.testing.assert_allclose(exact.start_from_digit(3), encode(images[3:4])[0], atol=1e-5)
+    with pytest.raises(ValueError, match="step must be a positive number or None"):
+        widgets.latent_sliders(decode, 5, step=0)
 
 
 def test_codes_outside_the_slider_range_widen_it(codec):
@@ -221,9 +239,11 @@ def test_interpolation_walks_from_one_code_to_the_other(mnist, codec):
     _assert_shows(w, decode, zb)
     w.set_t(0.25)
     _assert_shows(w, decode, 0.75 * za + 0.25 * zb)
+    w.set_t(0.3333)  # rounded to the slider's grid of 100 steps, as the browser would
+    assert w.t == 0.33
     np.testing.assert_allclose(widgets.png_to_image(w.a_widget.value, scale=4), images[3], atol=ONE_GREY_LEVEL)
     w.b_index.value = 11  # a new end digit, same t
-    _assert_shows(w, decode, 0.75 * za + 0.25 * encode(images[[11]])[0])
+    _assert_shows(w, decode, 0.67 * za + 0.33 * encode(images[[11]])[0])
     with pytest.raises(ValueError, match=r"t must be in \[0, 1\]"):
         w.set_t(1.5)
 
@@ -271,6 +291,7 @@ def test_noise_widget_shows_clean_noisy_and_model_output(mnist, codec):
     np.testing.assert_allclose(w.clean, images[4])
     np.testing.assert_allclose(w.noisy, images[4], atol=1e-6)  # gaussian at level 0
     w.set_level(0.2)
+    assert w.level_slider.value == pytest.approx(0.2)
     noisy_02 = w.noisy.copy()
     np.testing.assert_allclose(w.output, denoise(noisy_02[None])[0], atol=1e-6)
     np.testing.assert_allclose(widgets.png_to_image(w.noisy_widget.value, scale=w.scale), noisy_02,
