@@ -32,7 +32,47 @@ from lab_harness import (FIXTURES, JupyterLab, SliderPage, chromium_available,  
                          kernel_decode, launch_browser, open_and_run_all, png_pixels)
 
 
+# Record when the page sends and receives websocket messages, to split each latency into
+# front end (mousemove -> message sent), server + kernel (sent -> last message before the new
+# src) and front end again (-> src set -> painted).
+WS_TIMES = """
+(() => {
+  window.__ws = {sent: [], received: []};
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) { window.__ws.sent.push(performance.now()); return send.call(this, data); };
+  const Original = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Original(...args);
+    ws.addEventListener('message', () => window.__ws.received.push(performance.now()));
+    return ws;
+  };
+  window.WebSocket.prototype = Original.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+
+
+def breakdown(page) -> dict:
+    """Median ms of: mousemove -> ws send, ws send -> last ws message before src, -> src, -> paint."""
+    events = page.evaluate("() => window.__aelab.events")
+    ws = page.evaluate("() => window.__ws")
+    sent, received = np.array(ws["sent"]), np.array(ws["received"])
+    parts = {"mousemove -> message sent": [], "sent -> reply received (server + kernel)": [],
+             "reply -> <img> src set": [], "src set -> painted": []}
+    for e in events:
+        after = sent[sent >= e["t0"]]
+        got = received[(received <= e["tsrc"]) & (received >= e["t0"])]
+        if not len(after) or not len(got) or after[0] > got[-1]:
+            continue
+        parts["mousemove -> message sent"].append(after[0] - e["t0"])
+        parts["sent -> reply received (server + kernel)"].append(got[-1] - after[0])
+        parts["reply -> <img> src set"].append(e["tsrc"] - got[-1])
+        parts["src set -> painted"].append(e["t1"] - e["tsrc"])
+    return {k: float(np.median(v)) if v else float("nan") for k, v in parts.items()}
+
+
 def measure(page, lab, notebook: str, steps: int, fast: int) -> dict:
+    page.add_init_script(WS_TIMES)
     open_and_run_all(page, lab, notebook)
     sp = SliderPage(page)
     # warm up: a few moves (first decode, first PNG decode in the browser)
@@ -45,6 +85,7 @@ def measure(page, lab, notebook: str, steps: int, fast: int) -> dict:
     sp.settle()
     step_ms = sp.latencies_ms()
     src_ms = sp.latencies_ms("tsrc")
+    parts = breakdown(page)
     sp.clear_latencies()
     t_release = None
     moves = ([-2] * 15 + [2] * 30 + [-2] * 15) * (fast // 60 + 1)
@@ -65,7 +106,7 @@ def measure(page, lab, notebook: str, steps: int, fast: int) -> dict:
     values = sp.values()
     expected, _ = kernel_decode(lab.connection_file(notebook), values)
     matches = bool(np.abs(png_pixels(sp.png()).astype(int) - expected).max() <= 1)
-    return dict(step_ms=step_ms, src_ms=src_ms, fast_moves=fast, fast_seconds=t_moves, fast_paints=len(events),
+    return dict(step_ms=step_ms, src_ms=src_ms, parts=parts, fast_moves=fast, fast_seconds=t_moves, fast_paints=len(events),
                 settle_ms=max(0.0, last_paint - t_release), final_matches=matches)
 
 
@@ -100,6 +141,8 @@ def main(argv=None):
                       f"p95 {np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms (to painted); "
                       f"to <img> src set: median {np.median(r['src_ms']):.1f} ms, "
                       f"p95 {np.percentile(r['src_ms'], 95):.1f} ms")
+                print(f"{fw:<6} where the time goes (medians): " +
+                      ", ".join(f"{k} {v:.1f} ms" for k, v in r["parts"].items()))
                 print(f"{fw:<6} fast drag: {r['fast_moves']} moves in {r['fast_seconds'] * 1e3:.0f} ms, "
                       f"{r['fast_paints']} images painted, last image {r['settle_ms']:.0f} ms after "
                       f"release, final image == decode(final slider values): {r['final_matches']}")
