@@ -235,9 +235,10 @@ class LatentSliders(_Base):
 
         w = _widgets()
         k = min(d, int(max_sliders))
-        self.slider_dims = list(range(k))
+        groups = self._dim_groups(k) if d > k else [("all", tuple(range(d)))]
+        self.slider_dims = list(groups[0][1])
         self.sliders = []
-        for j in range(k):
+        for j in self.slider_dims:
             lo, hi = float(self._lo[j]), float(self._hi[j])
             s = w.FloatSlider(value=float(self._code[j]), min=lo, max=hi,
                               step=self.step, description=f"z[{j}]",
@@ -262,7 +263,6 @@ class LatentSliders(_Base):
         buttons = [prior_btn, zero_btn]
         controls = []
         if d > k:
-            groups = self._dim_groups(k)
             self.dims_chooser = w.Dropdown(options=groups, value=groups[0][1],
                                            description="dims", layout=w.Layout(width="340px"))
             self.dims_chooser.observe(lambda c: self.show_dims(c["new"]), names="value")
@@ -334,11 +334,12 @@ class LatentSliders(_Base):
         return self.code
 
     def show_dims(self, dims) -> None:
-        """Point the visible sliders at latent dimensions ``dims`` (at most len(sliders) of them)."""
+        """Point the visible sliders at latent dimensions ``dims`` (as many as there are sliders)."""
         dims = [int(i) for i in dims]
-        if not 1 <= len(dims) <= len(self.sliders) or not all(0 <= i < self.latent_dim for i in dims):
-            raise ValueError(f"dims: expected 1 to {len(self.sliders)} dims in 0..{self.latent_dim - 1}, got {dims}")
-        self.slider_dims = dims + self.slider_dims[len(dims):] if len(dims) < len(self.sliders) else dims
+        k = len(self.sliders)
+        if len(dims) != k or len(set(dims)) != k or not all(0 <= i < self.latent_dim for i in dims):
+            raise ValueError(f"dims: expected {k} different dims in 0..{self.latent_dim - 1}, got {dims}")
+        self.slider_dims = dims
         self._sync_sliders()
 
     # ----- internals
@@ -436,7 +437,8 @@ class LatentSliders(_Base):
             order = np.argsort(-self._codes.std(axis=0), kind="stable")[:k]
             groups.append((f"the {k} most varied dims", tuple(int(i) for i in order)))
         for start in range(0, d, k):
-            dims = tuple(range(start, min(start + k, d)))
+            start = min(start, d - k)  # the last group is the last k dims
+            dims = tuple(range(start, start + k))
             groups.append((f"z[{dims[0]}]..z[{dims[-1]}]", dims))
         return groups
 

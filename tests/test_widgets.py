@@ -171,7 +171,9 @@ def test_many_dims_show_k_sliders_and_a_dims_chooser(mnist, codec):
     assert len(w.sliders) == 2
     names = [name for name, _ in w.dims_chooser.options]
     assert names[0] == "the 2 most varied dims"
-    assert [dims for _, dims in w.dims_chooser.options[1:]] == [(0, 1), (2, 3), (4,)]
+    assert [dims for _, dims in w.dims_chooser.options[1:]] == [(0, 1), (2, 3), (3, 4)]
+    most_varied = tuple(np.argsort(-encode(images).std(axis=0))[:2])
+    assert w.dims_chooser.value == most_varied and tuple(w.slider_dims) == most_varied
     w.set_code([0.1, 0.2, 0.3, 0.4, 0.5])
     w.dims_chooser.value = (2, 3)
     assert w.slider_dims == [2, 3]
@@ -179,8 +181,11 @@ def test_many_dims_show_k_sliders_and_a_dims_chooser(mnist, codec):
     np.testing.assert_allclose([s.value for s in w.sliders], [0.3, 0.4], atol=1e-6)
     w.sliders[1].value = -1.0  # now moves dim 3
     _assert_shows(w, decode, [0.1, 0.2, 0.3, -1.0, 0.5])
-    w.dims_chooser.value = (4,)
-    assert w.slider_dims[0] == 4 and w.sliders[0].description == "z[4]"
+    w.dims_chooser.value = (3, 4)
+    assert w.slider_dims == [3, 4] and w.sliders[1].description == "z[4]"
+    np.testing.assert_allclose([s.value for s in w.sliders], [-1.0, 0.5], atol=1e-6)
+    with pytest.raises(ValueError, match="2 different dims"):
+        w.show_dims([1, 1])
 
 
 def test_decoder_errors_are_shown_not_lost(codec):
