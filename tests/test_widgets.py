@@ -373,6 +373,17 @@ for name in ("mlp_decoder", "conv_decoder"):
     wd = widgets.latent_sliders(support.numpy_function(getattr(tiny, name)(2)), 2)
     wd.sliders[0].value = 1.0
     out[name] = [wd.image.shape, float(wd.image.min()), float(wd.image.max())]
+if {fw!r} == "torch":  # a training model is decoded in eval mode, and left training
+    import torch
+    net = torch.nn.Sequential(torch.nn.Linear(2, 784), torch.nn.Dropout(0.5)).train()
+    f = support.numpy_function(net)
+    z = np.ones((2, 2), np.float32)
+    out["eval_mode_ok"] = bool(np.array_equal(f(z), f(z)) and net.training)
+else:  # the compiled Keras call agrees with the eager one
+    m = tiny.conv_decoder(2)
+    z = np.random.default_rng(0).standard_normal((5, 2)).astype(np.float32)
+    out["eval_mode_ok"] = bool(np.allclose(support.numpy_function(m)(z),
+                                           support.numpy_function(m, compiled=False)(z), atol=1e-6))
 print(json.dumps(out))
 """
 
@@ -404,6 +415,7 @@ def test_widgets_work_with_framework_decoders(fw, support, mnist, codec):
     np.testing.assert_allclose(out["digit_code"], encode(images[2:3])[0], atol=1e-4)
     np.testing.assert_allclose(out["interp_code"], encode(images[:2]).mean(axis=0), atol=1e-4)
     assert np.array(out["noise_output"]).shape == (28, 28)
+    assert out["eval_mode_ok"]
     for name in ("mlp_decoder", "conv_decoder"):
         shape, lo, hi = out[name]
         assert tuple(shape) == (28, 28) and 0.0 <= lo < hi <= 1.0
