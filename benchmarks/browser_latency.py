@@ -115,6 +115,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=80)
     parser.add_argument("--fast", type=int, default=120)
     parser.add_argument("--frameworks", nargs="+", default=["torch", "keras"])
+    parser.add_argument("--nagle", action="store_true",
+                        help="plain jupyter_server settings (Nagle on), to compare with aelab.lab_server")
     args = parser.parse_args(argv)
     if not chromium_available():
         print("no chromium: apt-get install chromium (or set AELAB_CHROMIUM)")
@@ -123,9 +125,10 @@ def main(argv=None):
 
     notebooks = {fw: f"latent_sliders_{fw}.ipynb" for fw in args.frameworks}
     print(f"drag-to-paint latency, JupyterLab + headless Chromium, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.2f}")
+          f"load average {os.getloadavg()[0]:.2f}, kernel websocket "
+          f"{'default (Nagle on)' if args.nagle else 'TCP_NODELAY (aelab.lab_server)'}")
     ok = True
-    with JupyterLab([FIXTURES / nb for nb in notebooks.values()]) as lab, sync_playwright() as p:
+    with JupyterLab([FIXTURES / nb for nb in notebooks.values()], nodelay=not args.nagle) as lab, sync_playwright() as p:
         browser = launch_browser(p)
         print(f"chromium {browser.version}")
         try:
