@@ -13,6 +13,11 @@ slider z[0] with real mouse events:
                  whether the final image equals decode(final slider values) (asked from the
                  notebook's kernel).
 
+  --server-only  no browser: a websocket client times slider update -> image update through
+                 the Jupyter server, with aelab.lab_server's TCP_NODELAY and with the default
+                 (Nagle on), to show where the browser numbers come from.
+  --nagle        the browser measurement with the default server settings.
+
 Usage (timing runs go under the shared lock):
     flock /tmp/aelab-heavy.lock .venv/bin/python benchmarks/browser_latency.py [--steps 80]
 """
@@ -110,14 +115,98 @@ def measure(page, lab, notebook: str, steps: int, fast: int) -> dict:
                 settle_ms=max(0.0, last_paint - t_release), final_matches=matches)
 
 
+# ------------------------------------------------------------------ server + kernel, no browser
+
+SERVER_SETUP = """
+import aelab
+aelab.setup("torch", seed=0, verbose=False)
+from aelab import widgets, torch_support
+from aelab.data import load_mnist
+from aelab.models import tiny_decoder_torch
+images, _ = load_mnist("test", size=1000)
+_, decoder = tiny_decoder_torch.pca_codec(images, 4)
+w = widgets.latent_sliders(torch_support.numpy_function(decoder), 4, ranges=(-3, 3), step=0.05)
+print(w.sliders[0].model_id, w.image_widget.model_id)
+"""
+
+
+def _ws_message(msg_type: str, content: dict, channel: str) -> str:
+    import json
+    import uuid
+
+    return json.dumps({"header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "",
+                                  "session": "bench", "date": "", "version": "5.3"},
+                       "parent_header": {}, "metadata": {}, "content": content,
+                       "channel": channel, "buffers": []})
+
+
+async def _server_roundtrips(lab: JupyterLab, events: int) -> np.ndarray:
+    import json
+
+    from tornado.websocket import websocket_connect
+
+    kernel = lab.api("POST", "/api/kernels", {"name": "python3"})
+    ws = await websocket_connect(f"ws://127.0.0.1:{lab.port}/api/kernels/{kernel['id']}/channels"
+                                 f"?token={lab.token}&session_id=bench")
+    ws.write_message(_ws_message("execute_request", {"code": SERVER_SETUP, "silent": False,
+                                                     "store_history": False, "user_expressions": {},
+                                                     "allow_stdin": False}, "shell"))
+    ids = None
+    while ids is None:
+        d = json.loads(m) if isinstance(m := await ws.read_message(), str) else {}
+        if d.get("msg_type") == "stream":
+            ids = d["content"]["text"].split()
+        elif d.get("msg_type") == "error":
+            raise RuntimeError(d["content"]["evalue"])
+    slider, image = ids
+    times = []
+    for i in range(events + 10):
+        value = round(((i % 20) - 10) * 0.05 + 0.025, 3)
+        t0 = time.perf_counter()
+        ws.write_message(_ws_message("comm_msg", {"comm_id": slider, "data": {
+            "method": "update", "state": {"value": value}, "buffer_paths": []}}, "shell"))
+        got_image = False
+        while True:
+            m = await ws.read_message()
+            if isinstance(m, bytes) and not got_image:  # the image update carries a binary buffer
+                times.append(time.perf_counter() - t0)
+                got_image = True
+            elif isinstance(m, str):
+                d = json.loads(m)
+                if d["msg_type"] == "status" and d["content"]["execution_state"] == "idle":
+                    break
+    ws.close()
+    return 1e3 * np.array(times[10:])
+
+
+def server_roundtrips(nodelay: bool, events: int) -> np.ndarray:
+    """ms from a slider update sent on the kernel websocket to the image update received."""
+    import asyncio
+
+    with JupyterLab([], nodelay=nodelay) as lab:
+        return asyncio.run(_server_roundtrips(lab, events))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=80)
     parser.add_argument("--fast", type=int, default=120)
     parser.add_argument("--frameworks", nargs="+", default=["torch", "keras"])
+    parser.add_argument("--server-only", action="store_true",
+                        help="no browser: time slider update -> image update through the server "
+                             "websocket, with and without aelab.lab_server (TCP_NODELAY)")
     parser.add_argument("--nagle", action="store_true",
                         help="plain jupyter_server settings (Nagle on), to compare with aelab.lab_server")
     args = parser.parse_args(argv)
+    if args.server_only:
+        print(f"server + kernel round trip (websocket client, no browser), load average "
+              f"{os.getloadavg()[0]:.2f}")
+        for nodelay in (True, False):
+            ms = server_roundtrips(nodelay, args.steps)
+            label = "TCP_NODELAY (aelab.lab_server)" if nodelay else "default (Nagle on)"
+            print(f"  {label:<32} median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms "
+                  f"over {len(ms)} events")
+        return 0
     if not chromium_available():
         print("no chromium: apt-get install chromium (or set AELAB_CHROMIUM)")
         return 2
