@@ -281,9 +281,11 @@ class LatentSliders(_Base):
             real_btn.on_click(lambda _: self.start_from_digit(self.digit_index.value))
             self.digit_button = real_btn
             self.real_image_widget = w.Image(format="png")
+            self.real_label = w.HTML()
             self.digit_index.observe(lambda c: self._show_real(c["new"]), names="value")
             self._show_real(0)
-            buttons.append(w.HBox([self.digit_index, real_btn, self.real_image_widget]))
+            buttons.append(w.HBox([self.digit_index, real_btn, self.real_image_widget, self.real_label],
+                                  layout=w.Layout(align_items="center")))
         header = [w.HTML(f"<b>{title}</b>")] if title else []
         self.widget = w.VBox(header + [w.HBox([w.VBox(controls), w.VBox(right)]),
                                        w.HBox(buttons[:2]), *buttons[2:], self._status])
@@ -393,6 +395,8 @@ class LatentSliders(_Base):
     def _show_real(self, index):
         self.real_image_widget.value = image_to_png(self._shown_images[int(index)], scale=3,
                                                     vmin=self.vmin, vmax=self.vmax)
+        if self.labels is not None and int(index) < len(self.labels):
+            self.real_label.value = f"label {self.labels[int(index)]}"
 
     def _ranges(self, ranges):
         d = self.latent_dim

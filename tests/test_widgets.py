@@ -115,6 +115,9 @@ def test_buttons_prior_reset_and_real_digit(mnist, codec):
     _assert_shows(w, decode, z)
 
     w.digit_index.value = 7
+    assert w.real_label.value == f"label {labels[7]}"
+    np.testing.assert_allclose(widgets.png_to_image(w.real_image_widget.value, scale=3), images[7],
+                               atol=ONE_GREY_LEVEL)
     w.digit_button.click()
     _assert_shows(w, decode, encode(images[7:8])[0])
     np.testing.assert_allclose([s.value for s in w.sliders], encode(images[7:8])[0], atol=1e-6)
