@@ -516,6 +516,7 @@ class Interpolation(_Base):
                                         layout=w.Layout(width="150px"))
         self.a_widget = w.Image(format="png")
         self.b_widget = w.Image(format="png")
+        self.a_caption, self.b_caption = w.HTML(), w.HTML()
         self.image_widget = w.Image(format="png", layout=w.Layout(border="1px solid #ccc"))
         self.image_widget.add_class("aelab-interpolation-image")
         self.t_slider.add_class("aelab-interpolation-slider")
@@ -525,7 +526,8 @@ class Interpolation(_Base):
         self.b_index.observe(lambda c: self.set_pair(self.a_index.value, c["new"]), names="value")
         label = w.HTML("the decoder's image of the interpolated code (t=0: first digit, t=1: second)")
         self.widget = w.VBox([w.HBox([self.a_index, self.b_index]), self.t_slider,
-                              w.HBox([self.a_widget, self.image_widget, self.b_widget],
+                              w.HBox([w.VBox([self.a_widget, self.a_caption]), self.image_widget,
+                                      w.VBox([self.b_widget, self.b_caption])],
                                      layout=w.Layout(align_items="center")), label, self._status])
         self.set_pair(a, b, raise_errors=True)
 
@@ -557,8 +559,12 @@ class Interpolation(_Base):
         self.codes = as_matrix(_as_numpy_output(self.encode(pair), "encode"), name="encode output")
         if len(self.codes) != 2:
             raise ValueError(f"encode: expected 2 codes for 2 images, got shape {self.codes.shape}")
-        for widget, i in ((self.a_widget, idx[0]), (self.b_widget, idx[1])):
+        for widget, caption, i in ((self.a_widget, self.a_caption, idx[0]),
+                                   (self.b_widget, self.b_caption, idx[1])):
             widget.value = image_to_png(self._shown_images[i], scale=4, vmin=self.vmin, vmax=self.vmax)
+            which = "from" if widget is self.a_widget else "to"
+            label = f", label {self.labels[i]}" if self.labels is not None and i < len(self.labels) else ""
+            caption.value = f"<center>{which} #{i}{label}</center>"
         self._render(raise_errors=raise_errors)
 
     def _render(self, raise_errors: bool = False):

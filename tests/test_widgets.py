@@ -240,7 +240,8 @@ def test_set_code_rejects_wrong_length(codec):
 def test_interpolation_walks_from_one_code_to_the_other(mnist, codec):
     images, _ = mnist
     encode, decode = codec
-    w = widgets.interpolation_widget(decode, encode, images, a=3, b=10)
+    w = widgets.interpolation_widget(decode, encode, images, labels=mnist[1], a=3, b=10)
+    assert w.a_caption.value == f"<center>from #3, label {mnist[1][3]}</center>"
     za, zb = encode(images[[3]])[0], encode(images[[10]])[0]
     _assert_shows(w, decode, za)
     w.t_slider.value = 1.0
