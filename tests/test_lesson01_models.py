@@ -13,8 +13,8 @@ def test_torch_linear_autoencoder_shapes_linearity_and_init():
     assert model.encoder.weight.shape == (10, 784) and model.decoder.weight.shape == (784, 10)
     assert torch.count_nonzero(model.encoder.bias) == 0 and torch.count_nonzero(model.decoder.bias) == 0
     bound = np.sqrt(6 / (784 + 10))                     # Glorot-uniform limit
-    assert float(model.decoder.weight.abs().max()) <= bound
-    assert float(model.decoder.weight.abs().max()) > 0.9 * bound
+    assert float(model.decoder.weight.detach().abs().max()) <= bound
+    assert float(model.decoder.weight.detach().abs().max()) > 0.9 * bound
     x, y = torch.randn(4, 784), torch.randn(4, 784)
     with torch.no_grad():
         out = model(2 * x - y)
