@@ -784,20 +784,24 @@ print(f"notebook run time so far: {elapsed:.0f} s")
 # be negative. Can that beat PCA? Hint: the reconstructions are no longer on a flat subspace.
 
 # %% [markdown] tags=["answer"]
-# It can, a little: the output is now $\mathrm{ReLU}(b_d + W_d z)$, which is no longer a flat
-# subspace (pixels that would come out negative are clipped to 0, and the true pixels are never
-# negative). The comparison with PCA's guarantee no longer applies. But the gain is small,
-# because a single clipping bends the subspace in a very limited way; deeper nonlinear decoders
-# (lesson 02) do far better.
+# Yes. Start from PCA's own weights and add the ReLU at the output: every pixel PCA predicted
+# below 0 moves up to 0, which is closer to the true pixel (never negative), and the other pixels
+# do not change. So this network is at least as good as PCA, and strictly better as soon as one
+# reconstructed pixel is negative. PCA's reconstructions have many: on the full test set,
+# clipping PCA's k = 10 reconstructions at 0 lowers the MSE from 0.0341 to 0.0330, and at
+# k = 32 from 0.0168 to 0.0155. The outputs no longer lie on a flat subspace, so PCA's guarantee
+# does not apply. Bending the outputs much more than that takes nonlinear layers inside the
+# decoder: lesson 02.
 
 # %% [markdown]
 # **5.** Why did we subtract the mean image before training, when the biases could learn it?
 
 # %% [markdown] tags=["answer"]
-# The biases can learn it, and the optimum is the same. But raw MNIST pixels have a large mean
-# component, which makes the loss surface badly conditioned: gradient descent spends many
-# epochs learning the mean and converges much more slowly on the principal subspace. Centring
-# removes that job, exactly as PCA does.
+# The biases can learn it, and the optimum is the same. But the pixels' mean is large compared
+# with their spread along most principal directions, and learning it through the biases while
+# the weights change makes gradient descent much slower. With the same recipe (Adam, cosine
+# decay, 5 epochs) on raw pixels, our k = 32 PyTorch model ended about 1% above PCA's test
+# error instead of 0.02%. Centring removes that job, exactly as PCA does.
 
 # %% [markdown]
 # ## Exercises to try on your own
