@@ -10,7 +10,7 @@ import numpy as np
 
 from ._arrays import _finite_float, _to_numpy
 
-__all__ = ["reconstruction_mse", "psnr", "ssim"]
+__all__ = ["reconstruction_mse", "psnr", "ssim", "principal_angles"]
 
 
 def _pair(originals, reconstructions) -> tuple[np.ndarray, np.ndarray]:
@@ -55,3 +55,31 @@ def ssim(originals, reconstructions, *, data_range: float = 1.0, per_image: bool
     a, b = a.reshape(-1, side, side), b.reshape(-1, side, side)
     values = np.array([structural_similarity(x, y, data_range=data_range) for x, y in zip(a, b)])
     return values if per_image else float(values.mean())
+
+
+def principal_angles(a, b, *, degrees: bool = True) -> np.ndarray:
+    """Principal angles between the column spaces of ``a`` (D, k) and ``b`` (D, m), largest first.
+
+    How far apart two subspaces are, whatever basis each is given in: all angles 0 means the
+    same subspace. Returns min(k, m) angles in degrees (``degrees=False``: radians), sorted from
+    largest to smallest, as :func:`scipy.linalg.subspace_angles` computes them. The columns need
+    not be orthonormal but must be linearly independent.
+    """
+    from scipy.linalg import subspace_angles
+
+    from ._arrays import as_matrix
+
+    a = as_matrix(a, name="a").astype(np.float64)
+    b = as_matrix(b, name="b").astype(np.float64)
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"a and b must have the same number of rows (the dimension D of the "
+                         f"space their columns live in), got shapes {a.shape} and {b.shape}")
+    for name, m in (("a", a), ("b", b)):
+        if m.shape[1] > m.shape[0]:
+            raise ValueError(f"{name}: expected (D, k) with k <= D columns spanning a subspace, "
+                             f"got shape {m.shape}; pass the basis vectors as columns")
+        if np.linalg.matrix_rank(m) < m.shape[1]:
+            raise ValueError(f"{name}: its {m.shape[1]} columns are linearly dependent, so they "
+                             f"do not span a {m.shape[1]}-dimensional subspace")
+    angles = subspace_angles(a, b)
+    return np.degrees(angles) if degrees else angles

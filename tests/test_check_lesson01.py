@@ -1,0 +1,394 @@
+"""The lesson-01 checkers accept every correct answer and reject plausible wrong ones."""
+
+import numpy as np
+import pytest
+
+from aelab import check
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def verdict(exercise_id, fn, framework=None):
+    result = check.run(exercise_id, fn, framework=framework, show=False)
+    return result.passed, result.message
+
+
+def assert_passes(exercise_id, fn, framework=None):
+    passed, message = verdict(exercise_id, fn, framework)
+    assert passed, message
+
+
+def assert_rejected(exercise_id, fn, *words, framework=None):
+    passed, message = verdict(exercise_id, fn, framework)
+    assert not passed, "a wrong answer passed"
+    for word in words:
+        assert word.lower() in message.lower(), f"hint should mention {word!r}: {message}"
+
+
+def test_lesson01_exercises_are_registered():
+    ids = check.exercises()
+    for name in ("pca_components", "pca_reconstruct", "linear_autoencoder", "principal_angles"):
+        assert f"01.{name}" in ids
+
+
+# ---------------------------------------------------------------------------------------------
+# 01.pca_components
+
+
+def pca_svd(data, k):
+    mean = data.mean(axis=0)
+    _, _, vt = np.linalg.svd(data - mean, full_matrices=False)
+    return mean, vt[:k]
+
+
+def pca_eigh(data, k):
+    """Another correct answer: eigenvectors of the covariance, re-sorted, signs flipped."""
+    mean = np.mean(data, axis=0)
+    centred = data - mean
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    order = np.argsort(values)[::-1][:k]
+    return mean, -vectors[:, order].T
+
+
+def pca_sklearn(data, k):
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=k, svd_solver="full").fit(data)
+    return pca.mean_, pca.components_
+
+
+@pytest.mark.parametrize("fn", [pca_svd, pca_eigh, pca_sklearn])
+def test_pca_components_accepts_correct_answers(fn):
+    assert_passes("01.pca_components", fn)
+
+
+def test_pca_components_reference_passes():
+    assert_passes("01.pca_components", check.reference("01.pca_components"))
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda data, k: None, ["None"]),
+    (lambda data, k: (data.mean(axis=0), np.linalg.svd(data, full_matrices=False)[2][:k]),
+     ["mean removed"]),
+    (lambda data, k: (data.mean(axis=1), pca_svd(data, k)[1]), ["mean"]),
+    (lambda data, k: (data.mean(axis=0),
+                      np.linalg.svd(data - data.mean(axis=0), full_matrices=False)[0][:, :k]),
+     ["shape"]),
+    (lambda data, k: (data.mean(axis=0), pca_svd(data, k)[1].T), ["rows"]),
+    (lambda data, k: (data.mean(axis=0),
+                      np.linalg.svd(data - data.mean(axis=0), full_matrices=False)[2][-k:]),
+     ["top k"]),
+    (lambda data, k: (data.mean(axis=0),
+                      np.linalg.eigh(np.cov(data.T))[1][:, -k:].T), ["order"]),
+    (lambda data, k: (data.mean(axis=0), np.linalg.svd(data - data.mean(axis=0),
+                      full_matrices=False)[1][:k, None] * pca_svd(data, k)[1]), ["orthonormal"]),
+    (lambda data, k: data.mean(axis=0), ["two things"]),
+])
+def test_pca_components_rejects_wrong_answers(fn, words):
+    assert_rejected("01.pca_components", fn, *words)
+
+
+def test_pca_components_rejects_in_place_centring():
+    def centre_in_place(data, k):
+        mean = data.mean(axis=0)
+        data -= mean
+        return mean, np.linalg.svd(data, full_matrices=False)[2][:k]
+
+    assert_rejected("01.pca_components", centre_in_place, "in place")
+
+
+# ---------------------------------------------------------------------------------------------
+# 01.pca_reconstruct
+
+
+def reconstruct(images, mean, components):
+    return mean + (images - mean) @ components.T @ components
+
+
+def reconstruct_einsum(images, mean, components):
+    projector = np.einsum("ki,kj->ij", components, components)
+    return (images - mean[None, :]).dot(projector) + mean
+
+
+@pytest.mark.parametrize("fn", [reconstruct, reconstruct_einsum,
+                                check.reference("01.pca_reconstruct")])
+def test_pca_reconstruct_accepts_correct_answers(fn):
+    assert_passes("01.pca_reconstruct", fn)
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda x, m, c: None, ["None"]),
+    (lambda x, m, c: (x - m) @ c.T @ c, ["add the mean back"]),
+    (lambda x, m, c: x @ c.T @ c, ["without subtracting the mean"]),
+    (lambda x, m, c: x @ c.T @ c + m, ["without centring"]),
+    (lambda x, m, c: (x - m) @ c.T, ["codes"]),
+    (lambda x, m, c: x.copy(), ["unchanged"]),
+    (lambda x, m, c: m + (x - m) @ c.T @ c * 0.5, ["wrong values"]),
+    (lambda x, m, c: m + (x - m) @ c @ c.T, ["raised"]),
+])
+def test_pca_reconstruct_rejects_wrong_answers(fn, words):
+    assert_rejected("01.pca_reconstruct", fn, *words)
+
+
+# ---------------------------------------------------------------------------------------------
+# 01.principal_angles
+
+
+def angles_qr_svd(a, b):
+    qa, _ = np.linalg.qr(a)
+    qb, _ = np.linalg.qr(b)
+    cosines = np.linalg.svd(qa.T @ qb, compute_uv=False)
+    return np.sort(np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0))))[::-1]
+
+
+def angles_orthonormalised_by_svd(a, b):
+    ua = np.linalg.svd(a, full_matrices=False)[0]
+    ub = np.linalg.svd(b, full_matrices=False)[0]
+    cosines = np.clip(np.linalg.svd(ua.T @ ub)[1], -1, 1)
+    return np.rad2deg(np.arccos(cosines))[np.argsort(-np.arccos(cosines))]
+
+
+def angles_metrics(a, b):
+    from aelab.metrics import principal_angles
+
+    return principal_angles(a, b)
+
+
+@pytest.mark.parametrize("fn", [angles_qr_svd, angles_orthonormalised_by_svd, angles_metrics,
+                                check.reference("01.principal_angles")])
+def test_principal_angles_accepts_correct_answers(fn):
+    assert_passes("01.principal_angles", fn)
+
+
+def angles_without_qr(a, b):
+    """Wrong: uses the raw bases, whose columns are neither unit length nor orthogonal."""
+    cosines = np.linalg.svd(a.T @ b, compute_uv=False)
+    return np.sort(np.degrees(np.arccos(np.clip(cosines, -1, 1))))[::-1]
+
+
+def angles_normalised_columns_only(a, b):
+    """Wrong: unit-length columns are not enough, they must be orthogonal too."""
+    a = a / np.linalg.norm(a, axis=0)
+    b = b / np.linalg.norm(b, axis=0)
+    cosines = np.linalg.svd(a.T @ b, compute_uv=False)
+    return np.sort(np.degrees(np.arccos(np.clip(cosines, -1, 1))))[::-1]
+
+
+def angles_per_column(a, b):
+    """Wrong: angles between matching columns, not between the subspaces."""
+    cos = np.sum(a * b, axis=0) / (np.linalg.norm(a, axis=0) * np.linalg.norm(b, axis=0))
+    return np.sort(np.degrees(np.arccos(np.clip(np.abs(cos), -1, 1))))[::-1]
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda a, b: None, ["None"]),
+    (lambda a, b: np.radians(angles_qr_svd(a, b)), ["radians"]),
+    (lambda a, b: angles_qr_svd(a, b)[::-1], ["order"]),
+    (angles_without_qr, ["wrong values"]),
+    (angles_normalised_columns_only, ["wrong values"]),
+    (angles_per_column, ["wrong values"]),
+    (lambda a, b: np.linalg.svd(np.linalg.qr(a)[0].T @ np.linalg.qr(b)[0], compute_uv=False),
+     ["wrong values"]),
+])
+def test_principal_angles_rejects_wrong_answers(fn, words):
+    assert_rejected("01.principal_angles", fn, *words)
+
+
+def test_principal_angles_nan_hint():
+    def unclipped_nan(a, b):
+        angles = angles_qr_svd(a, b)
+        angles[-1] = np.nan  # what np.arccos(1.0000001) gives
+        return angles
+
+    assert_rejected("01.principal_angles", unclipped_nan, "clip")
+
+
+# ---------------------------------------------------------------------------------------------
+# 01.linear_autoencoder, PyTorch
+
+
+@pytest.fixture(scope="module")
+def torch_nn():
+    torch = pytest.importorskip("torch")
+    return torch.nn
+
+
+def torch_variants(nn):
+    import torch
+
+    class Reference(nn.Module):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__()
+            self.encoder = nn.Linear(input_dim, latent_dim)
+            self.decoder = nn.Linear(latent_dim, input_dim)
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+    class NoBias(nn.Module):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__()
+            self.encoder = nn.Linear(input_dim, latent_dim, bias=False)
+            self.decoder = nn.Linear(latent_dim, input_dim, bias=False)
+
+        def forward(self, x):
+            code = self.encoder(x)
+            reconstruction = self.decoder(code)
+            return reconstruction
+
+    class Relu(Reference):
+        def forward(self, x):
+            return self.decoder(torch.relu(self.encoder(x)))
+
+    class ReluLayer(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.encoder = nn.Sequential(nn.Linear(input_dim, latent_dim), nn.ReLU())
+
+    class SigmoidOut(Reference):
+        def forward(self, x):
+            return torch.sigmoid(self.decoder(self.encoder(x)))
+
+    class CodeOnly(Reference):
+        def forward(self, x):
+            return self.encoder(x)
+
+    class Identity(Reference):
+        def forward(self, x):
+            return x
+
+    class Swapped(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.encoder = nn.Linear(input_dim, input_dim)
+            self.decoder = nn.Linear(input_dim, input_dim)
+
+    class NoDecoder(nn.Module):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__()
+            self.encoder = nn.Linear(input_dim, latent_dim)
+
+        def forward(self, x):
+            return self.encoder(x)
+
+    class Stub(nn.Module):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__()
+            self.encoder = None
+            self.decoder = None
+
+        def forward(self, x):
+            return None
+
+    return dict(Reference=Reference, NoBias=NoBias, Relu=Relu, ReluLayer=ReluLayer,
+                SigmoidOut=SigmoidOut, CodeOnly=CodeOnly, Identity=Identity, Swapped=Swapped,
+                NoDecoder=NoDecoder, Stub=Stub)
+
+
+def test_torch_model_accepts_correct_answers(torch_nn):
+    v = torch_variants(torch_nn)
+    for cls in (v["Reference"], v["NoBias"], check.reference("01.linear_autoencoder", "torch")):
+        assert_passes("01.linear_autoencoder", cls, framework="torch")
+
+
+@pytest.mark.parametrize("name, words", [
+    ("Relu", ["not linear"]), ("ReluLayer", ["nn.Linear"]), ("SigmoidOut", ["not linear"]),
+    ("CodeOnly", ["code"]), ("Identity", ["decoder(encoder(x))"]), ("Swapped", ["encoder"]),
+    ("NoDecoder", ["decoder"]), ("Stub", ["encoder"]),
+])
+def test_torch_model_rejects_wrong_answers(torch_nn, name, words):
+    assert_rejected("01.linear_autoencoder", torch_variants(torch_nn)[name], *words,
+                    framework="torch")
+
+
+def test_torch_model_rejects_non_module(torch_nn):
+    assert_rejected("01.linear_autoencoder", lambda d, k: None, "nn.Module", framework="torch")
+
+
+# ---------------------------------------------------------------------------------------------
+# 01.linear_autoencoder, Keras
+
+
+@pytest.fixture(scope="module")
+def keras_mod():
+    pytest.importorskip("tensorflow")
+    return pytest.importorskip("keras")
+
+
+def keras_variants(keras):
+    layers = keras.layers
+
+    class Reference(keras.Model):
+        def __init__(self, input_dim, latent_dim, **kwargs):
+            super().__init__(**kwargs)
+            self.encoder = layers.Dense(latent_dim)
+            self.decoder = layers.Dense(input_dim)
+
+        def call(self, x):
+            return self.decoder(self.encoder(x))
+
+    class NoBias(keras.Model):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__()
+            self.encoder = layers.Dense(latent_dim, use_bias=False, activation=None)
+            self.decoder = layers.Dense(input_dim, use_bias=False, activation="linear")
+
+        def call(self, inputs):
+            code = self.encoder(inputs)
+            return self.decoder(code)
+
+    class ReluActivation(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.encoder = layers.Dense(latent_dim, activation="relu")
+
+    class SigmoidOut(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.decoder = layers.Dense(input_dim, activation="sigmoid")
+
+    class CodeOnly(Reference):
+        def call(self, x):
+            return self.encoder(x)
+
+    class Identity(Reference):
+        def call(self, x):
+            return x
+
+    class Swapped(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.encoder = layers.Dense(input_dim)
+
+    class NoDecoder(keras.Model):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__()
+            self.encoder = layers.Dense(latent_dim)
+
+        def call(self, x):
+            return self.encoder(x)
+
+    return dict(Reference=Reference, NoBias=NoBias, ReluActivation=ReluActivation,
+                SigmoidOut=SigmoidOut, CodeOnly=CodeOnly, Identity=Identity, Swapped=Swapped,
+                NoDecoder=NoDecoder)
+
+
+def test_keras_model_accepts_correct_answers(keras_mod):
+    v = keras_variants(keras_mod)
+    for cls in (v["Reference"], v["NoBias"], check.reference("01.linear_autoencoder", "keras")):
+        assert_passes("01.linear_autoencoder", cls, framework="keras")
+
+
+@pytest.mark.parametrize("name, words", [
+    ("ReluActivation", ["encoder is not linear"]), ("SigmoidOut", ["model is not linear"]),
+    ("CodeOnly", ["code"]), ("Identity", ["decoder(encoder(x))"]), ("Swapped", ["encoder"]),
+    ("NoDecoder", ["decoder"]),
+])
+def test_keras_model_rejects_wrong_answers(keras_mod, name, words):
+    assert_rejected("01.linear_autoencoder", keras_variants(keras_mod)[name], *words,
+                    framework="keras")
+
+
+def test_keras_model_rejects_non_model(keras_mod):
+    assert_rejected("01.linear_autoencoder", lambda d, k: None, "keras.Model", framework="keras")
