@@ -573,7 +573,7 @@ def train_autoencoder(model, images, epochs, learning_rate, batch_size=128):
 
 # %%
 CONV_EPOCHS = 3 if QUICK else 6
-DENSE_EPOCHS = 2 if QUICK else 5   # as in lesson 02
+DENSE_EPOCHS = 2 if QUICK else 5
 BATCH_SIZE = 32 if QUICK else 128   # quick mode: smaller batches, so few images still give enough steps
 
 start = time.perf_counter()
