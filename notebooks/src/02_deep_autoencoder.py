@@ -1,0 +1,1004 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 02 · Deep autoencoders, and how autoencoders fail
+#
+# In lesson 01 a *linear* autoencoder rediscovered PCA: with no nonlinearity, the best it can do
+# is project the digits onto a flat k-dimensional subspace. Handwritten digits do not lie on a
+# flat subspace. A "7" drawn a little thicker, or slanted, moves along a *curved* path through
+# pixel space. A network with nonlinear hidden layers can follow such curves.
+#
+# This lesson has two halves.
+#
+# 1. **Going deep**: a 784-256-64-k autoencoder against PCA with the same k, across code sizes;
+#    and what the output activation and the loss do to the pictures.
+# 2. **How autoencoders fail**: five failures you *will* meet, each reproduced by a small
+#    experiment, with the symptom to recognise it by and the cure. Then two regularised
+#    autoencoders that keep a wide code without learning to copy.
+#
+# You are in the **{{framework}} track**. Full mode takes a few minutes on a laptop CPU.
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+from skimage.draw import circle_perimeter, line, rectangle_perimeter
+from sklearn.decomposition import PCA
+
+import aelab
+from aelab import check, plot
+from aelab.data import load_mnist
+from aelab.metrics import reconstruction_mse
+
+# %% tags=["torch"]
+settings = aelab.setup("torch", seed=0)
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from aelab.torch_support import count_parameters, make_dataloader, numpy_function
+
+# %% tags=["keras"]
+settings = aelab.setup("keras", seed=0)
+import keras
+import tensorflow as tf
+from keras import layers
+
+from aelab.keras_support import count_parameters, make_dataset, numpy_function
+
+# %% [markdown]
+# ## 1. Data
+#
+# Dense layers take flat vectors, so we load the images flattened: 784 numbers in [0, 1] each.
+# The experiments on failures use a 10,000-image subset to stay quick.
+
+# %%
+QUICK = aelab.quick_mode()
+x_train, train_labels = load_mnist("train", size=2_000 if QUICK else None, flatten=True)
+x_test, test_labels = load_mnist("test", size=1_000 if QUICK else None, flatten=True)
+x_small = x_train[: 2_000 if QUICK else 10_000]   # for the small experiments of section 6
+
+MEAN_DIGIT_MSE = reconstruction_mse(x_test, np.broadcast_to(x_train.mean(axis=0), x_test.shape))
+print(f"train {x_train.shape}, test {x_test.shape}, small subset {x_small.shape}")
+print(f"predicting the average digit for every image: test MSE {MEAN_DIGIT_MSE:.4f}")
+
+# %%
+assert x_train.shape[1] == 784 and 0 <= x_train.min() and x_train.max() <= 1
+assert 0.05 < MEAN_DIGIT_MSE < 0.09
+
+# %% [markdown]
+# ## 2. The baseline: PCA
+#
+# PCA with k components is the best any *linear* k-number code can do (lesson 01). We sweep
+# the code size k and keep the test errors as the bar to beat.
+
+# %%
+K_VALUES = (2, 32) if QUICK else (2, 10, 32, 64)
+
+pca_mse = {}
+for k in K_VALUES:
+    pca = PCA(n_components=k, random_state=0).fit(x_train)
+    pca_mse[k] = reconstruction_mse(x_test, pca.inverse_transform(pca.transform(x_test)))
+    print(f"PCA, k = {k:2d}: test MSE {pca_mse[k]:.4f}")
+
+# %% [markdown]
+# ## 3. A deep autoencoder
+#
+# The encoder narrows in steps, 784 → 256 → 64 → k, with a ReLU after each hidden layer; the
+# decoder mirrors it. Two details matter:
+#
+# - the **code layer is linear** (no activation), so a code number can take any value
+#   (section 6.4 shows what a ReLU there can do);
+# - the **output layer is a sigmoid**, because pixels lie in [0, 1] (sections 5 and 6.3).
+
+# %% tags=["torch"]
+def make_deep_autoencoder(latent_dim, output="sigmoid", code_activation=None):
+    """784 -> 256 -> 64 -> latent_dim -> 64 -> 256 -> 784. model[0] is the encoder."""
+    encoder = nn.Sequential(
+        nn.Linear(784, 256), nn.ReLU(),
+        nn.Linear(256, 64), nn.ReLU(),
+        nn.Linear(64, latent_dim),
+        *([code_activation] if code_activation is not None else []),
+    )
+    decoder = nn.Sequential(
+        nn.Linear(latent_dim, 64), nn.ReLU(),
+        nn.Linear(64, 256), nn.ReLU(),
+        nn.Linear(256, 784),
+        {"sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "linear": nn.Identity()}[output],
+    )
+    return nn.Sequential(encoder, decoder)
+
+
+def encoder_of(model):
+    return model[0]
+
+
+# %% tags=["keras"]
+def make_deep_autoencoder(latent_dim, output="sigmoid", code_activation=None):
+    """784 -> 256 -> 64 -> latent_dim -> 64 -> 256 -> 784. model.layers[0] is the encoder."""
+    encoder = keras.Sequential([
+        keras.Input((784,)),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(latent_dim, activation=code_activation),
+    ])
+    decoder = keras.Sequential([
+        keras.Input((latent_dim,)),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(784, activation=None if output == "linear" else output),
+    ])
+    return keras.Sequential([encoder, decoder])
+
+
+def encoder_of(model):
+    return model.layers[0]
+
+
+# %% [markdown]
+# The training loop: mean squared error (or binary cross-entropy, section 5) between the input
+# and its reconstruction, the Adam optimiser, and after every epoch the error on the test
+# images, so we can see whether training has finished.
+
+# %% tags=["torch"]
+LOSSES = {"mse": nn.functional.mse_loss, "bce": nn.functional.binary_cross_entropy}
+
+
+def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
+                      optimizer="adam", batch_size=128, test_images=None):
+    """Train `model` to reproduce `images`. Returns {"loss": [...], "test_mse": [...]} per epoch."""
+    loader = make_dataloader(images, images, batch_size=batch_size)
+    make_optimizer = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer]
+    optimizer = make_optimizer(model.parameters(), lr=learning_rate)
+    loss_fn = LOSSES[loss]
+    history = {"loss": [], "test_mse": []}
+    for epoch in tqdm(range(epochs), desc=f"{epochs} epochs", leave=False):
+        model.train()
+        total = 0.0
+        for inputs, targets in loader:
+            loss_value = loss_fn(model(inputs), targets)
+            optimizer.zero_grad()
+            loss_value.backward()
+            optimizer.step()
+            total += loss_value.item() * len(inputs)
+        history["loss"].append(total / len(images))
+        if test_images is not None:
+            history["test_mse"].append(reconstruction_mse(test_images, reconstruct(model, test_images)))
+    model.eval()
+    return history
+
+
+def reconstruct(model, images):
+    """numpy (N, 784) -> numpy (N, 784) reconstructions, without gradients."""
+    return numpy_function(model)(images)
+
+
+def encode(model, images):
+    """numpy (N, 784) -> numpy (N, k) codes."""
+    return numpy_function(encoder_of(model))(images)
+
+
+# %% tags=["keras"]
+def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
+                      optimizer="adam", batch_size=128, test_images=None):
+    """Train `model` to reproduce `images`. Returns {"loss": [...], "test_mse": [...]} per epoch."""
+    make_optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[optimizer]
+    model.compile(optimizer=make_optimizer(learning_rate),
+                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss], metrics=["mse"])
+    validation = (None if test_images is None
+                  else make_dataset(test_images, test_images, batch_size=1024, shuffle=False))
+    fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
+                    validation_data=validation, verbose=2)
+    return {"loss": fit.history["loss"], "test_mse": fit.history.get("val_mse", [])}
+
+
+def reconstruct(model, images):
+    """numpy (N, 784) -> numpy (N, 784) reconstructions."""
+    return numpy_function(model)(images)
+
+
+def encode(model, images):
+    """numpy (N, 784) -> numpy (N, k) codes."""
+    return numpy_function(encoder_of(model))(images)
+
+
+# %% [markdown]
+# Let us train one with a 32-number code first and look at it.
+
+# %%
+DEEP_EPOCHS = 2 if QUICK else 6
+BATCH_SIZE = 32 if QUICK else 128   # quick mode: small batches, so a few images still give enough steps
+
+start = time.perf_counter()
+deep = {32: make_deep_autoencoder(32)}
+deep_history = {32: train_autoencoder(deep[32], x_train, DEEP_EPOCHS, batch_size=BATCH_SIZE,
+                                      test_images=x_test)}
+deep_seconds_per_epoch = (time.perf_counter() - start) / DEEP_EPOCHS
+print(f"{count_parameters(deep[32]):,} parameters, {deep_seconds_per_epoch:.1f} s per epoch")
+print(f"test MSE after each epoch: {np.round(deep_history[32]['test_mse'], 4)}")
+
+# %%
+fig = plot.image_grid(np.concatenate([x_test[:10], reconstruct(deep[32], x_test[:10])]),
+                      captions=["original"] * 10 + ["deep AE"] * 10, ncols=10,
+                      title="Test digits (top) and their reconstructions from 32 numbers (bottom)")
+plt.show()
+assert deep_history[32]["loss"][-1] < deep_history[32]["loss"][0]
+assert deep_history[32]["test_mse"][-1] < MEAN_DIGIT_MSE
+
+# %% [markdown]
+# ## 4. Depth against PCA, for every code size
+#
+# Now the sweep: for each k, PCA, a **linear** autoencoder (784 → k → 784, no activations,
+# lesson 01's model) and the **deep** autoencoder.
+
+# %% tags=["torch"]
+def make_linear_autoencoder(latent_dim):
+    """784 -> latent_dim -> 784 with no activation: lesson 01's model."""
+    return nn.Sequential(nn.Linear(784, latent_dim), nn.Linear(latent_dim, 784))
+
+
+# %% tags=["keras"]
+def make_linear_autoencoder(latent_dim):
+    """784 -> latent_dim -> 784 with no activation: lesson 01's model."""
+    return keras.Sequential([keras.Input((784,)), layers.Dense(latent_dim), layers.Dense(784)])
+
+
+# %%
+LINEAR_EPOCHS = 2 if QUICK else 4
+
+linear_mse, deep_mse = {}, {32: deep_history[32]["test_mse"][-1]}
+for k in K_VALUES:
+    linear = make_linear_autoencoder(k)
+    linear_mse[k] = train_autoencoder(linear, x_train, LINEAR_EPOCHS, learning_rate=3e-3,
+                                      batch_size=BATCH_SIZE, test_images=x_test)["test_mse"][-1]
+    if k not in deep:
+        deep[k] = make_deep_autoencoder(k)
+        deep_history[k] = train_autoencoder(deep[k], x_train, DEEP_EPOCHS, batch_size=BATCH_SIZE,
+                                            test_images=x_test)
+        deep_mse[k] = deep_history[k]["test_mse"][-1]
+    print(f"k = {k:2d}: PCA {pca_mse[k]:.4f} | linear AE {linear_mse[k]:.4f} | deep AE {deep_mse[k]:.4f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 4))
+ax.plot(K_VALUES, [pca_mse[k] for k in K_VALUES], "o-", label="PCA")
+ax.plot(K_VALUES, [linear_mse[k] for k in K_VALUES], "s--", label=f"linear AE ({LINEAR_EPOCHS} epochs)")
+ax.plot(K_VALUES, [deep_mse[k] for k in K_VALUES], "^-", label=f"deep AE ({DEEP_EPOCHS} epochs)")
+ax.axhline(MEAN_DIGIT_MSE, color="grey", lw=1, ls=":", label="average digit")
+ax.set(xscale="log", yscale="log", xticks=K_VALUES, xticklabels=K_VALUES,
+       xlabel="code size k (numbers per image)", ylabel="test MSE per pixel",
+       title="Reconstruction error against code size")
+ax.legend()
+plt.show()
+
+print(" k | deep AE / PCA error")
+for k in K_VALUES:
+    print(f"{k:2d} | {deep_mse[k] / pca_mse[k]:.2f}  ({'deep better' if deep_mse[k] < pca_mse[k] else 'PCA better'})")
+
+# %%
+BLANK_MSE = float(np.mean(x_test ** 2))   # the error of an all-black output
+for k in K_VALUES:
+    assert deep_mse[k] < BLANK_MSE and linear_mse[k] < BLANK_MSE
+if not QUICK:
+    assert all(deep_mse[k] < MEAN_DIGIT_MSE for k in K_VALUES)
+    assert deep_mse[10] < pca_mse[10] and deep_mse[32] < pca_mse[32]
+
+# %% [markdown]
+# Read the plot from left to right.
+#
+# - **Small codes: depth helps a lot.** With 2 or 10 numbers, a curved code fits digits
+#   far better than any flat one: the deep autoencoder's error is a fraction of PCA's.
+# - **Large codes: depth helps less, or not at all.** With 64 numbers PCA already keeps most of
+#   the detail, and its answer is exact, while the deep network has to *learn* its code in a
+#   few epochs, through a 64-unit layer. Compare the ratios printed above.
+# - The linear autoencoder tracks PCA from above: the same subspace, found by gradient descent
+#   instead of linear algebra, and not quite converged.
+#
+# ## 5. Output layer and loss
+#
+# Pixels lie in [0, 1], and most are exactly 0 (background) or close to 1 (ink). Two common
+# choices for the last layer:
+#
+# - **linear output + MSE**: the network may output any number, the loss is the squared error;
+# - **sigmoid output + binary cross-entropy (BCE)**: outputs are squeezed into (0, 1), and the
+#   loss −[x log y + (1 − x) log(1 − y)] treats each pixel as a probability of ink. BCE
+#   punishes a confident mistake (y ≈ 0 where x = 1) very hard.
+#
+# We train three k = 10 models the same way (the 10,000-image subset, the same epochs) and
+# compare them with sigmoid + MSE, our choice so far.
+
+# %%
+K_LOSS, LOSS_EPOCHS = 10, (1 if QUICK else 5)
+variants = {}
+for name, output, loss in (("sigmoid + MSE", "sigmoid", "mse"), ("sigmoid + BCE", "sigmoid", "bce"),
+                           ("linear + MSE", "linear", "mse")):
+    variants[name] = make_deep_autoencoder(K_LOSS, output=output)
+    train_autoencoder(variants[name], x_small, LOSS_EPOCHS, loss=loss, batch_size=BATCH_SIZE)
+
+ink = x_test > 0.5
+print(f"{'k = 10':15s} {'test MSE':>9s} {'mean on ink':>12s} {'mean on background':>19s} "
+      f"{'grey (0.25-0.75)':>17s} {'outside [0, 1]':>15s}")
+outputs = {}
+for name, model in variants.items():
+    out = outputs[name] = reconstruct(model, x_test)
+    grey = np.mean((out > 0.25) & (out < 0.75))   # blur: pixels that are neither ink nor background
+    print(f"{name:15s} {reconstruction_mse(x_test, out):9.4f} {out[ink].mean():12.3f} "
+          f"{out[~ink].mean():19.3f} {grey:17.1%} {np.mean((out < 0) | (out > 1)):15.1%}")
+print(f"{'(the data)':15s} {'':9s} {x_test[ink].mean():12.3f} {x_test[~ink].mean():19.3f} "
+      f"{np.mean((x_test > 0.25) & (x_test < 0.75)):17.1%} {0:15.1%}")
+
+# %%
+rows = [x_test[:8]] + [np.clip(outputs[name][:8], 0, 1) for name in variants]
+fig = plot.image_grid(np.concatenate(rows), ncols=8,
+                      captions=[n for n in ["original", *variants] for _ in range(8)],
+                      title="Rows: original, sigmoid + MSE, sigmoid + BCE, linear + MSE (k = 10)")
+plt.show()
+
+fig, ax = plt.subplots(figsize=(6.5, 3.2))
+bins = np.linspace(-0.3, 1.3, 65)
+for name in variants:
+    ax.hist(outputs[name][~ink].ravel(), bins=bins, histtype="step", lw=1.5, label=name, log=True)
+ax.axvspan(-0.3, 0, color="grey", alpha=0.15)
+ax.axvspan(1, 1.3, color="grey", alpha=0.15)
+ax.set(xlabel="reconstructed value of a background pixel (true value < 0.5)",
+       ylabel="pixels (log scale)", title="Background pixels: where each output layer puts them")
+ax.legend()
+plt.show()
+
+# %%
+assert np.all((outputs["sigmoid + BCE"] >= 0) & (outputs["sigmoid + BCE"] <= 1))
+assert np.mean((outputs["linear + MSE"] < 0) | (outputs["linear + MSE"] > 1)) > 0
+
+# %% [markdown]
+# What to take from it:
+#
+# - A **linear output** produces impossible pixels: values below 0 and above 1 (the grey bands
+#   of the histogram). We clipped them for display; a model downstream would not.
+# - **BCE** pushes ink towards 1 and background towards 0 more firmly than MSE (compare the
+#   "mean on ink" column): strokes look darker and crisper. Where the model is unsure, though,
+#   both losses produce the same thing: a *blur*, the average of the digits that share that
+#   code. Blurry strokes are what any autoencoder trained on pixel errors gives when the code
+#   cannot say exactly where the stroke is.
+# - Measured in MSE, the MSE-trained model naturally wins; BCE optimises something else.
+#
+# For pixels in [0, 1], **sigmoid output** is the safe default; BCE or MSE are both fine.
+#
+# ## 6. How autoencoders fail
+#
+# Each failure below is produced on purpose, by a small experiment on 10,000 training images.
+# Learn the **symptom** and you will recognise the failure in your own projects.
+#
+# ### 6.1 Training too briefly
+#
+# Here is our k = 32 model after only 20 mini-batches, next to the fully trained one.
+
+# %% tags=["torch"]
+def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
+    """Train for a fixed number of mini-batches (not epochs)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    loader = make_dataloader(images, images, batch_size=batch_size)
+    for step, (inputs, targets) in zip(tqdm(range(steps), leave=False), loader):
+        loss = nn.functional.mse_loss(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+
+
+# %% tags=["keras"]
+def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
+    """Train for a fixed number of mini-batches (not epochs)."""
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    model.fit(make_dataset(images, images, batch_size=batch_size).take(steps), epochs=1, verbose=1)
+
+
+# %%
+brief = make_deep_autoencoder(32)
+train_steps(brief, x_small, steps=20)
+brief_out = reconstruct(brief, x_test)
+brief_mse = reconstruction_mse(x_test, brief_out)
+
+fig = plot.image_grid(np.concatenate([x_test[:8], brief_out[:8], reconstruct(deep[32], x_test[:8])]),
+                      captions=["original"] * 8 + ["20 steps"] * 8 + [f"{DEEP_EPOCHS} epochs"] * 8,
+                      ncols=8, title="Training too briefly: 20 mini-batches (middle) vs full training (bottom)")
+plt.show()
+
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(range(1, DEEP_EPOCHS + 1), deep_history[32]["test_mse"], "o-", label="test MSE, k = 32")
+ax.axhline(pca_mse[32], color="C1", ls="--", label="PCA, k = 32")
+ax.set(xlabel="epoch", ylabel="test MSE per pixel", title="Learning curve of the k = 32 model")
+ax.legend()
+plt.show()
+print(f"after 20 steps: test MSE {brief_mse:.4f} (average digit: {MEAN_DIGIT_MSE:.4f}); "
+      f"spread between reconstructions {brief_out.std(axis=0).mean():.3f} "
+      f"vs {reconstruct(deep[32], x_test).std(axis=0).mean():.3f} after full training")
+assert np.isfinite(brief_mse)
+if not QUICK:
+    assert brief_mse > 3 * deep_mse[32]
+
+# %% [markdown]
+# **Symptom:** every reconstruction looks like the same smudge, roughly the average digit, and
+# the error is close to that of predicting the average. Early in training an autoencoder always
+# learns the mean first, then the broad shapes, then the details; the learning curve is still
+# falling steeply when you stop.
+#
+# **Cure:** train longer. Watch the test (validation) error after each epoch, and stop when the
+# curve flattens, not after a fixed number you picked in advance.
+#
+# ### 6.2 Learning rate too high
+#
+# The same k = 10 model, trained for 3 epochs with Adam at four learning rates. The last one
+# uses a *linear* output layer, whose outputs nothing bounds. (Small runs on the 10,000-image
+# subset.)
+
+# %%
+LR_EPOCHS = 1 if QUICK else 3
+lr_runs = {"lr 0.001": (1e-3, "sigmoid"), "lr 0.01": (1e-2, "sigmoid"),
+           "lr 0.1": (1e-1, "sigmoid"), "lr 0.1, linear output": (1e-1, "linear")}
+lr_history, lr_models = {}, {}
+for name, (learning_rate, output) in lr_runs.items():
+    lr_models[name] = make_deep_autoencoder(10, output=output)
+    lr_history[name] = train_autoencoder(lr_models[name], x_small, LR_EPOCHS,
+                                         learning_rate=learning_rate, batch_size=BATCH_SIZE,
+                                         test_images=x_test)
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+for name, history in lr_history.items():
+    axes[0].plot(range(1, LR_EPOCHS + 1), np.nan_to_num(history["loss"], nan=1e9), "o-", label=name)
+axes[0].axhline(MEAN_DIGIT_MSE, color="grey", ls=":", label="average digit")
+axes[0].set(yscale="log", xlabel="epoch", ylabel="training loss (MSE, log scale)",
+            title="Training loss at four learning rates")
+axes[0].legend(fontsize=8)
+spread = {name: reconstruct(model, x_test).std(axis=0).mean() for name, model in lr_models.items()}
+axes[1].bar(range(len(spread)), list(spread.values()))
+axes[1].set_xticks(range(len(spread)), list(spread), rotation=15, fontsize=8)
+axes[1].set(ylabel="std of reconstructions across images",
+            title="Do the reconstructions differ from image to image?")
+fig.tight_layout()
+plt.show()
+for name, history in lr_history.items():
+    print(f"{name:22s} training loss per epoch {np.round(history['loss'], 4)}, test MSE "
+          f"{history['test_mse'][-1]:.4f}, spread {spread[name]:.3f}")
+
+# %%
+fig = plot.image_grid(np.concatenate([np.clip(reconstruct(lr_models[name], x_test[:8]), 0, 1)
+                                      for name in lr_runs]),
+                      captions=[name for name in lr_runs for _ in range(8)], ncols=8,
+                      title="Reconstructions of the same 8 test digits at each learning rate")
+plt.show()
+
+# %%
+assert np.isfinite(lr_history["lr 0.001"]["loss"]).all()
+if not QUICK:
+    assert lr_history["lr 0.001"]["test_mse"][-1] < 0.8 * MEAN_DIGIT_MSE       # learns
+    assert lr_history["lr 0.1"]["test_mse"][-1] > 0.9 * MEAN_DIGIT_MSE       # stuck at a constant image
+    assert max(lr_history["lr 0.1, linear output"]["loss"]) > 10 * MEAN_DIGIT_MSE   # blew up
+
+# %% [markdown]
+# **Symptoms:** with a learning rate too high the loss either **explodes** (a spike far above
+# where it started, sometimes `nan`), or it drops once and then **sticks** at a plateau near the
+# error of a constant image: every reconstruction is the same picture (the average digit, or a
+# blank), and the spread between reconstructions is near zero. The big early updates have
+# pushed the ReLU units into their flat region or the sigmoid into saturation, where gradients
+# vanish, so the network cannot recover.
+#
+# **Cure:** lower the learning rate (for Adam, 1e-3 is a safe start; try 3e-3 or 3e-4), and
+# keep outputs bounded (a sigmoid). If the loss curve is jagged or climbs, the rate is too high.
+#
+# ### 6.3 The data range does not match the output activation
+#
+# A common slip: images rescaled to [−1, 1] (as many GAN tutorials do) fed to an autoencoder
+# that ends in a sigmoid, which can only output (0, 1). We train both a sigmoid and a tanh
+# output (range (−1, 1)) on the [−1, 1] data.
+
+# %%
+x_small_pm1, x_test_pm1 = 2 * x_small - 1, 2 * x_test - 1   # pixels now in [-1, 1]
+RANGE_EPOCHS = 1 if QUICK else 3
+range_models = {}
+for output in ("sigmoid", "tanh"):
+    range_models[output] = make_deep_autoencoder(32, output=output)
+    train_autoencoder(range_models[output], x_small_pm1, RANGE_EPOCHS, batch_size=BATCH_SIZE)
+
+range_out = {output: reconstruct(model, x_test_pm1) for output, model in range_models.items()}
+range_mse = {output: reconstruction_mse(x_test_pm1, out) for output, out in range_out.items()}
+for output, out in range_out.items():
+    print(f"{output:8s} output on [-1, 1] data: test MSE {range_mse[output]:.4f}, "
+          f"outputs from {out.min():+.2f} to {out.max():+.2f}")
+
+fig = plot.image_grid(np.concatenate([x_test_pm1[:8], range_out["sigmoid"][:8], range_out["tanh"][:8]]),
+                      captions=["data"] * 8 + ["sigmoid"] * 8 + ["tanh"] * 8, ncols=8, vmin=-1, vmax=1,
+                      title="Data in [-1, 1] (top), sigmoid output (middle), tanh output (bottom)")
+plt.show()
+
+# %%
+assert range_out["sigmoid"].min() >= 0      # a sigmoid cannot reach the background value -1
+if not QUICK:
+    assert range_mse["sigmoid"] > 5 * range_mse["tanh"]
+
+# %% [markdown]
+# **Symptom:** the loss stops falling at a high value, and the reconstructions have the wrong
+# *background*: mid-grey instead of black, because the sigmoid cannot go below 0 while the data
+# sits at −1. (The mirror image: a 0–255 image with a sigmoid output, where every stroke is
+# clipped at 1.) The outputs never leave the activation's range; check `min` and `max`.
+#
+# **Cure:** make the output activation's range match the data: sigmoid for [0, 1], tanh for
+# [−1, 1], linear for standardised data. Or rescale the data. Check both ranges before training.
+#
+# ### 6.4 A dead bottleneck
+#
+# Suppose we put a ReLU on the code layer too ("all layers ReLU"), with a small code of 2
+# numbers. A ReLU unit outputs 0 for all negative inputs, and gets no gradient there. If a
+# code unit ends up negative for *every* image, it is **dead**: it outputs 0 forever and can
+# never learn again. We train three such models (seeds 0, 1, 2) and look at their codes.
+#
+# ### Exercise 1: find the dead code units
+#
+# Write `dead_code_units(codes)`: given the codes of N images, shape `(N, k)`, return a boolean
+# array of shape `(k,)`, `True` for every unit that is 0 for all N images.
+
+# %%
+def dead_code_units(codes):
+    """(N, k) ReLU codes -> (k,) boolean array: True where the unit is 0 for every input."""
+    ### BEGIN SOLUTION
+    return np.all(codes <= 0, axis=0)
+    ### END SOLUTION
+    ### BEGIN STUB
+    # TODO: a unit is a column of `codes`; it is dead if it is 0 for every row
+    return None
+    ### END STUB
+
+
+result = check.run("02.dead_code_units", dead_code_units)
+dead_code_units = result.use()
+
+# %% tags=["torch"]
+def relu_code_autoencoder(seed):
+    """The k = 2 deep autoencoder with a ReLU on its code layer."""
+    torch.manual_seed(seed)
+    return make_deep_autoencoder(2, code_activation=nn.ReLU())
+
+
+# %% tags=["keras"]
+def relu_code_autoencoder(seed):
+    """The k = 2 deep autoencoder with a ReLU on its code layer."""
+    keras.utils.set_random_seed(seed)
+    return make_deep_autoencoder(2, code_activation="relu")
+
+
+# %%
+DEAD_EPOCHS = 1 if QUICK else 2
+relu_runs = []
+for seed in range(3):
+    model = relu_code_autoencoder(seed)
+    train_autoencoder(model, x_small, DEAD_EPOCHS, learning_rate=3e-3, batch_size=BATCH_SIZE)
+    codes = encode(model, x_test)
+    out = reconstruct(model, x_test)
+    relu_runs.append({"seed": seed, "model": model, "codes": codes, "dead": dead_code_units(codes),
+                      "mse": reconstruction_mse(x_test, out), "spread": out.std(axis=0).mean()})
+    print(f"seed {seed}: dead code units {relu_runs[-1]['dead']}, test MSE {relu_runs[-1]['mse']:.4f}, "
+          f"spread between reconstructions {relu_runs[-1]['spread']:.3f}")
+print(f"the k = 2 model with a linear code layer (section 4): test MSE {deep_mse[2]:.4f}")
+
+# %%
+worst = max(relu_runs, key=lambda run: (run["dead"].sum(), run["mse"]))
+fig, axes = plt.subplots(1, len(relu_runs), figsize=(11, 3.2), sharex=True, sharey=True)
+for ax, run in zip(axes, relu_runs):
+    ax.scatter(run["codes"][:, 0], run["codes"][:, 1], c=test_labels, cmap="tab10", s=3)
+    ax.set(title=f"seed {run['seed']}: {run['dead'].sum()} of 2 units dead",
+           xlabel="code unit 1", ylabel="code unit 2")
+fig.suptitle("Codes of the test digits with a ReLU on a 2-number code (colour: digit)")
+fig.tight_layout()
+plt.show()
+fig = plot.image_grid(np.concatenate([x_test[:8], reconstruct(worst["model"], x_test[:8])]),
+                      captions=["original"] * 8 + [f"seed {worst['seed']}"] * 8, ncols=8,
+                      title=f"Reconstructions of the model with {worst['dead'].sum()} dead code units")
+plt.show()
+
+# %%
+assert all(run["codes"].min() >= 0 for run in relu_runs)
+if not QUICK:
+    assert worst["dead"].sum() >= 1
+    assert min(run["mse"] for run in relu_runs) > deep_mse[2]
+
+# %% [markdown]
+# **Symptom:** one code number is 0 for every image (the points lie on an axis), or all of them
+# are (a single point), and then every reconstruction is the **same image**: the average digit.
+# The decoder gets a constant input, so the best it can do is output the mean. The error sits at
+# the "average digit" level, however long you train.
+#
+# **Cure:** never put a ReLU on the code layer; leave it linear (as in section 3), or use a
+# leaky ReLU. More generally: count dead units (your `dead_code_units`) after training, and
+# lower the learning rate if many die. A too-small code (k = 2, even alive) shows the milder
+# version of the same symptom: blurry prototypes instead of digits (section 4).
+#
+# ### 6.5 An over-complete autoencoder learns to copy
+#
+# Why a bottleneck at all? Give an autoencoder a code *wider* than its input, 1024 numbers for
+# 784 pixels, and it can succeed without learning anything about digits: it only has to copy.
+# We train one (784 → 1024 ReLU → 784) and show it things that are *not* digits: random noise
+# and simple shapes, placed in the middle of the frame where digits live.
+
+# %% tags=["torch"]
+class OvercompleteAutoencoder(nn.Module):
+    """784 -> width (ReLU code) -> 784, linear output. `penalty(model, pre, codes)` is optional."""
+
+    def __init__(self, width=1024, penalty=None):
+        super().__init__()
+        self.code_layer = nn.Linear(784, width)
+        self.output_layer = nn.Linear(width, 784)
+        self.penalty = penalty
+
+    def forward(self, x):
+        return self.output_layer(torch.relu(self.code_layer(x)))
+
+
+def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128):
+    """MSE + model.penalty(...) on the codes, Adam. Returns the last epoch's mean MSE."""
+    loader = make_dataloader(images, images, batch_size=batch_size)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    for epoch in tqdm(range(epochs), desc=f"{epochs} epochs", leave=False):
+        total = 0.0
+        for inputs, targets in loader:
+            pre_activation = model.code_layer(inputs)
+            codes = torch.relu(pre_activation)
+            mse = nn.functional.mse_loss(model.output_layer(codes), targets)
+            loss = mse if model.penalty is None else mse + model.penalty(model, pre_activation, codes)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += mse.item() * len(inputs)
+    model.eval()
+    return total / len(images)
+
+
+def overcomplete_codes(model, images):
+    """numpy (N, 784) -> numpy (N, width) ReLU codes."""
+    return numpy_function(lambda x: torch.relu(model.code_layer(x)))(images)
+
+
+# %% tags=["keras"]
+class OvercompleteAutoencoder(keras.Model):
+    """784 -> width (ReLU code) -> 784, linear output. `penalty(model, pre, codes)` is optional."""
+
+    def __init__(self, width=1024, penalty=None):
+        super().__init__()
+        self.code_layer = layers.Dense(width)
+        self.output_layer = layers.Dense(784)
+        self.penalty = penalty
+
+    def call(self, x):
+        return self.output_layer(tf.nn.relu(self.code_layer(x)))
+
+    def train_step(self, data):
+        inputs, targets = data
+        with tf.GradientTape() as tape:
+            pre_activation = self.code_layer(inputs)
+            codes = tf.nn.relu(pre_activation)
+            mse = tf.reduce_mean(tf.square(targets - self.output_layer(codes)))
+            loss = mse if self.penalty is None else mse + self.penalty(self, pre_activation, codes)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return {"loss": loss, "mse": mse}
+
+
+def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128):
+    """MSE + model.penalty(...) on the codes, Adam. Returns the last epoch's mean MSE."""
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs, verbose=2)
+    return fit.history["mse"][-1]
+
+
+def overcomplete_codes(model, images):
+    """numpy (N, 784) -> numpy (N, width) ReLU codes."""
+    return numpy_function(lambda x: tf.nn.relu(model.code_layer(x)))(images)
+
+
+# %% [markdown]
+# The non-digits: four noise images and four shapes, all inside the central 20 × 20 box.
+# (Digits never touch the outer 4 pixels, so no autoencoder learns anything there.)
+
+# %%
+rng = np.random.default_rng(0)
+odd_images = np.zeros((8, 28, 28), np.float32)
+odd_images[0, 4:24, 4:24] = rng.random((20, 20))                      # uniform noise
+odd_images[1, 4:24, 4:24] = rng.random((20, 20)) < 0.2                 # salt noise
+odd_images[2, 4:24, 4:24] = np.clip(rng.normal(0.5, 0.25, (20, 20)), 0, 1)
+odd_images[3, 4:24, 4:24] = np.kron(rng.random((5, 5)), np.ones((4, 4)))   # blocky noise
+odd_images[4][circle_perimeter(14, 14, 8)] = 1
+odd_images[5][rectangle_perimeter((6, 6), (21, 21))] = 1
+odd_images[6][line(5, 5, 22, 22)] = 1
+odd_images[6][line(5, 22, 22, 5)] = 1
+odd_images[7, 6:22:4, 5:23] = 1                                        # stripes
+x_odd = odd_images.reshape(8, 784)
+
+# %%
+OVER_EPOCHS = 1 if QUICK else 3
+start = time.perf_counter()
+overcomplete = OvercompleteAutoencoder(1024)
+train_overcomplete(overcomplete, x_small, OVER_EPOCHS)
+over_seconds = time.perf_counter() - start
+
+
+def digit_vs_odd(reconstruct_fn):
+    """(test MSE on digits, MSE on the 8 non-digit images)."""
+    return (reconstruction_mse(x_test, reconstruct_fn(x_test)),
+            reconstruction_mse(x_odd, reconstruct_fn(x_odd)))
+
+
+copy_check = {"over-complete, 1024 codes": digit_vs_odd(lambda x: reconstruct(overcomplete, x)),
+              "deep AE, 32 codes": digit_vs_odd(lambda x: reconstruct(deep[32], x))}
+for name, (digits, odd) in copy_check.items():
+    print(f"{name:26s} MSE on digits {digits:.4f} | on non-digits {odd:.4f} | ratio {odd / digits:.1f}")
+print(f"(over-complete model: {count_parameters(overcomplete):,} parameters, trained in {over_seconds:.0f} s)")
+
+fig = plot.image_grid(np.concatenate([x_odd, np.clip(reconstruct(overcomplete, x_odd), 0, 1),
+                                      reconstruct(deep[32], x_odd)]),
+                      captions=["input"] * 8 + ["1024 codes"] * 8 + ["32 codes"] * 8, ncols=8,
+                      title="Non-digits (top) through the over-complete AE (middle) and the "
+                            "bottleneck AE (bottom)")
+plt.show()
+
+# %%
+over_digits, over_odd = copy_check["over-complete, 1024 codes"]
+deep_digits, deep_odd = copy_check["deep AE, 32 codes"]
+assert np.isfinite(over_digits) and np.isfinite(over_odd)
+if not QUICK:
+    assert over_digits < deep_digits            # a lower error on digits...
+    assert over_odd < 0.6 * deep_odd            # ...and it copies non-digits far better
+
+# %% [markdown]
+# **Symptom:** a suspiciously low reconstruction error, and the model reconstructs *anything*:
+# noise, shapes, images from another dataset, almost as well as the digits it was trained on.
+# The bottleneck model turns the same inputs into digit-like blobs, which is what we want from a
+# model of digits. A copying model is useless for what autoencoders are for: its codes are not
+# compact, and it cannot flag unusual inputs (lesson 06) because nothing looks unusual to it.
+#
+# **Cure:** a bottleneck (k much smaller than the input), *or* keep the wide code and add a
+# constraint that makes copying expensive: corrupt the input (lesson 04), or penalise the
+# code, as in section 7.
+#
+# ## 7. Regularised autoencoders: a wide code that does not copy
+#
+# ### Sparse autoencoder
+#
+# Add to the loss a penalty λ · Σ|code|: the L1 norm of each image's code, averaged over the
+# batch. Cheapest for the network is to switch most code units off for each image: the code
+# becomes **sparse**, and the network must choose which few features describe each digit.
+#
+# ### Exercise 2: the L1 penalty on the codes
+#
+# Write `l1_code_penalty(codes, weight)` for a batch of codes of shape `(N, k)` ({{framework}}
+# tensors): `weight` times the sum of absolute values over the k units, averaged over the N
+# images. Use {{framework}} operations, so that gradients flow through it.
+
+# %% tags=["torch"]
+def l1_code_penalty(codes, weight):
+    """weight * mean over the batch of sum_j |codes[:, j]|. codes: (N, k) tensor -> scalar tensor."""
+    ### BEGIN SOLUTION
+    return weight * codes.abs().sum(dim=1).mean()
+    ### END SOLUTION
+    ### BEGIN STUB
+    # TODO: absolute values, sum over the units (dim=1), mean over the batch, times weight
+    return None
+    ### END STUB
+
+
+result = check.run("02.l1_code_penalty", l1_code_penalty)
+l1_code_penalty = result.use()
+
+# %% tags=["keras"]
+def l1_code_penalty(codes, weight):
+    """weight * mean over the batch of sum_j |codes[:, j]|. codes: (N, k) tensor -> scalar tensor."""
+    ### BEGIN SOLUTION
+    return weight * tf.reduce_mean(tf.reduce_sum(tf.abs(codes), axis=1))
+    ### END SOLUTION
+    ### BEGIN STUB
+    # TODO: absolute values, sum over the units (axis=1), mean over the batch, times weight
+    return None
+    ### END STUB
+
+
+result = check.run("02.l1_code_penalty", l1_code_penalty)
+l1_code_penalty = result.use()
+
+# %% [markdown]
+# ### Contractive autoencoder
+#
+# A contractive autoencoder penalises how strongly the code reacts to small changes of the
+# input: the squared Frobenius norm of the encoder's Jacobian, ‖∂h/∂x‖². A copying model
+# reacts to *every* pixel change, so it pays a lot; a model that ignores directions along which
+# digits do not vary pays little.
+#
+# For our one-layer encoder h = ReLU(a), a = W x + b, row j of the Jacobian is relu′(a_j) W_j,
+# where relu′(a_j) is 1 if a_j > 0 and 0 otherwise. So
+#
+# ‖∂h/∂x‖² = Σ_j [a_j > 0] · ‖W_j‖²,
+#
+# the squared weight norms of the units that are active for this image.
+#
+# ### Exercise 3: the contractive penalty
+#
+# Write `contractive_penalty(encoder_weight, pre_activation, weight)`: `pre_activation` is `a`,
+# shape `(N, k)`; return `weight` times the formula above averaged over the N images.
+# Careful with the weight layout: {{framework}} stores it as shown in the docstring.
+
+# %% tags=["torch"]
+def contractive_penalty(encoder_weight, pre_activation, weight):
+    """weight * mean over the batch of sum_j [a_j > 0] * ||W_j||^2.
+
+    encoder_weight: (k, 784) tensor, PyTorch's nn.Linear layout (one row per code unit);
+    pre_activation: (N, k) tensor. Returns a scalar tensor.
+    """
+    ### BEGIN SOLUTION
+    active = (pre_activation > 0).float()                   # relu'(a): (N, k)
+    squared_norms = (encoder_weight ** 2).sum(dim=1)        # ||W_j||^2: (k,)
+    return weight * (active * squared_norms).sum(dim=1).mean()
+    ### END SOLUTION
+    ### BEGIN STUB
+    # TODO: (1) which units are active, (2) squared norm of each unit's weights,
+    #       (3) sum over active units, mean over the batch, times weight
+    return None
+    ### END STUB
+
+
+result = check.run("02.contractive_penalty", contractive_penalty)
+contractive_penalty = result.use()
+
+# %% tags=["keras"]
+def contractive_penalty(encoder_weight, pre_activation, weight):
+    """weight * mean over the batch of sum_j [a_j > 0] * ||W_j||^2.
+
+    encoder_weight: (784, k) tensor, Keras' Dense kernel layout (one column per code unit);
+    pre_activation: (N, k) tensor. Returns a scalar tensor.
+    """
+    ### BEGIN SOLUTION
+    active = tf.cast(pre_activation > 0, tf.float32)                 # relu'(a): (N, k)
+    squared_norms = tf.reduce_sum(tf.square(encoder_weight), axis=0)  # ||W_j||^2: (k,)
+    return weight * tf.reduce_mean(tf.reduce_sum(active * squared_norms, axis=1))
+    ### END SOLUTION
+    ### BEGIN STUB
+    # TODO: (1) which units are active, (2) squared norm of each unit's weights (a column),
+    #       (3) sum over active units, mean over the batch, times weight
+    return None
+    ### END STUB
+
+
+result = check.run("02.contractive_penalty", contractive_penalty)
+contractive_penalty = result.use()
+
+# %% [markdown]
+# Now we train the same over-complete architecture with each penalty, and compare: test MSE,
+# how many code units are active per image, and how well each copies non-digits.
+
+# %% tags=["torch"]
+L1_WEIGHT, CONTRACTIVE_WEIGHT = 3e-4, 3e-4
+penalties = {
+    "sparse (L1)": lambda model, pre, codes: l1_code_penalty(codes, L1_WEIGHT),
+    "contractive": lambda model, pre, codes: contractive_penalty(model.code_layer.weight, pre,
+                                                                 CONTRACTIVE_WEIGHT),
+}
+
+# %% tags=["keras"]
+L1_WEIGHT, CONTRACTIVE_WEIGHT = 3e-4, 3e-4
+penalties = {
+    "sparse (L1)": lambda model, pre, codes: l1_code_penalty(codes, L1_WEIGHT),
+    "contractive": lambda model, pre, codes: contractive_penalty(model.code_layer.kernel, pre,
+                                                                 CONTRACTIVE_WEIGHT),
+}
+
+# %%
+regularised = {"no penalty": overcomplete}
+for name, penalty in penalties.items():
+    regularised[name] = OvercompleteAutoencoder(1024, penalty=penalty)
+    train_overcomplete(regularised[name], x_small, OVER_EPOCHS)
+
+summary = {}
+for name, model in regularised.items():
+    codes = overcomplete_codes(model, x_test)
+    digits, odd = digit_vs_odd(lambda x: reconstruct(model, x))
+    summary[name] = {"test MSE": digits, "non-digit MSE": odd, "codes": codes,
+                     "active per image": (codes > 0).sum(axis=1).mean(),
+                     "dead units": int(dead_code_units(codes).sum())}
+    print(f"{name:12s} test MSE {digits:.4f} | non-digit MSE {odd:.4f} | active units per image "
+          f"{summary[name]['active per image']:6.1f} of 1024 | dead units {summary[name]['dead units']}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+for name, row in summary.items():
+    active_fraction = (row["codes"] > 0).mean(axis=0)
+    axes[0].hist(active_fraction, bins=np.linspace(0, 1, 41), histtype="step", lw=1.5, label=name)
+    axes[1].plot(np.sort(row["codes"][0])[::-1][:200], label=name)
+axes[0].set(xlabel="fraction of test images for which a unit is active", ylabel="code units",
+            yscale="log", title="Code activity: how often each of 1024 units fires")
+axes[1].set(xlabel="code units, sorted by value", ylabel="code value",
+            title="The code of one test digit (largest 200 values)")
+axes[0].legend()
+axes[1].legend()
+fig.tight_layout()
+plt.show()
+
+# %%
+assert all(np.isfinite(row["test MSE"]) for row in summary.values())
+if not QUICK:
+    assert all(row["test MSE"] < MEAN_DIGIT_MSE for row in summary.values())
+    assert summary["sparse (L1)"]["active per image"] < 0.5 * summary["no penalty"]["active per image"]
+    assert summary["contractive"]["non-digit MSE"] > summary["no penalty"]["non-digit MSE"]
+
+# %% [markdown]
+# With the L1 penalty, each digit is described by a small fraction of the 1024 units (compare
+# the "active units per image" column), at a small cost in test error. The contractive
+# penalty leaves the code dense but makes the model less willing to copy: its error on
+# non-digits rises. Both keep a wide code and still have to learn something about digits;
+# both have a weight λ to tune, which trades reconstruction against the constraint.
+#
+# ## Check your understanding
+#
+# 1. Your autoencoder's reconstructions all look the same, and the loss is stuck at about 0.067.
+#    Name two failures from this lesson that give this symptom, and how you would tell them apart.
+
+# %% [markdown] tags=["answer"]
+# Training too briefly (the learning curve is still falling; more epochs help), a learning rate
+# too high (the loss spiked or plateaued early; a lower rate helps), and a dead bottleneck
+# (the codes are 0 for every image: check with `dead_code_units`). 0.067 is the error of
+# predicting the average digit, so the decoder is receiving no information about the input.
+
+# %% [markdown]
+# 2. Why does a deep autoencoder beat PCA at k = 2 by a wide margin, but not necessarily at k = 64?
+
+# %% [markdown] tags=["answer"]
+# With few numbers, a curved (nonlinear) code captures far more of the digits' variation than
+# a flat subspace. With many numbers, PCA's flat subspace already captures almost everything,
+# and PCA finds its optimum exactly, while the network must learn its code by gradient descent
+# in a limited number of epochs (and through a 64-unit hidden layer).
+
+# %% [markdown]
+# 3. An over-complete autoencoder reaches a lower test error than the bottleneck model. Why is
+#    that not good news?
+
+# %% [markdown] tags=["answer"]
+# It may simply have learned to copy its input. It then reconstructs non-digits just as well,
+# so its error cannot flag unusual inputs, and its 1024-number code is no more compact or
+# meaningful than the pixels. Test it on inputs that are not digits.
+
+# %% [markdown]
+# 4. Your images are in [0, 255] and your decoder ends in a sigmoid. What do the
+#    reconstructions look like, and what are two fixes?
+
+# %% [markdown] tags=["answer"]
+# Every pixel is at most 1, so on the 0–255 scale everything looks black and the loss stays
+# huge. Divide the images by 255 (the usual fix), or use a linear output (then expect values
+# outside the valid range).
+
+# %% [markdown]
+# ## Summary
+#
+# | what you see | likely cause | cure |
+# |---|---|---|
+# | all reconstructions the same smudge, error still falling | trained too briefly | train longer; watch the validation curve |
+# | loss spikes or `nan`, or sticks early at a constant image | learning rate too high | lower it (Adam 1e-3); bounded outputs |
+# | wrong background, loss stuck high, outputs clipped at a bound | data range ≠ output range | sigmoid for [0, 1], tanh for [−1, 1], or rescale |
+# | codes are 0 for every image, output = average digit | dead ReLU bottleneck | linear code layer; check dead units |
+# | tiny error, reconstructs noise and shapes too | copying (no bottleneck) | narrow code, or sparse / contractive / denoising |
+#
+# - A deep autoencoder beats PCA by a wide margin at small code sizes; with large codes and a
+#   short training budget, PCA holds its own (section 4).
+# - A sigmoid output keeps pixels valid; BCE sharpens ink a little; blur is what any pixel loss
+#   gives where the code is uncertain.
+#
+# Next: **03 · convolutional autoencoders**, which use the fact that images are images.
+#
+# ## Exercises to try on your own
+#
+# 1. Train the k = 32 model for twice as many epochs. How much does the test error improve,
+#    and is it still falling?
+# 2. Replace the ReLU on the dead k = 2 code by `LeakyReLU` (slope 0.01) and re-run the three
+#    seeds. Do any units die?
+# 3. Sweep `L1_WEIGHT` over 1e-4, 3e-4, 1e-3 and plot test MSE against active units per image.
+# 4. Add your own non-digits to `odd_images` (letters, a smiley) and compare the two models.
