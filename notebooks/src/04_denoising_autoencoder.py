@@ -304,9 +304,10 @@ def as_model_input(images):
     return np.ascontiguousarray(images[:, None], dtype=np.float32)
 
 
-def apply_model(model, images):
-    """Run a trained model on (N, 28, 28) numpy images; returns (N, 28, 28) numpy images."""
-    return numpy_function(model)(as_model_input(images))[:, 0]
+def image_function(model):
+    """A trained model as f((N, 28, 28) numpy images) -> (N, 28, 28) numpy images."""
+    run = numpy_function(model)   # eval mode, no gradients, batches of 1024
+    return lambda images: run(as_model_input(images))[:, 0]
 
 
 torch.manual_seed(0)
@@ -336,9 +337,10 @@ def as_model_input(images):
     return np.asarray(images, dtype=np.float32)[..., None]
 
 
-def apply_model(model, images):
-    """Run a trained model on (N, 28, 28) numpy images; returns (N, 28, 28) numpy images."""
-    return numpy_function(model)(as_model_input(images))[..., 0]
+def image_function(model):
+    """A trained model as f((N, 28, 28) numpy images) -> (N, 28, 28) numpy images."""
+    run = numpy_function(model)   # inference only, batches of 1024
+    return lambda images: run(as_model_input(images))[..., 0]
 
 
 keras.utils.set_random_seed(0)
@@ -353,8 +355,9 @@ print(f"trained in {time.perf_counter() - start:.0f} s")
 
 # %%
 assert plain_history[-1] < plain_history[0], "the plain autoencoder's loss should go down"
-plain_clean = apply_model(plain_ae, test_images)
-plain_noisy = apply_model(plain_ae, noisy_test)
+plain_denoise = image_function(plain_ae)
+plain_clean = plain_denoise(test_images)
+plain_noisy = plain_denoise(noisy_test)
 print(f"plain AE on clean test digits: PSNR {compute_psnr(test_images, plain_clean):.2f} dB")
 print(f"plain AE on noisy test digits (σ = {SIGMA_TRAIN}): PSNR {compute_psnr(test_images, plain_noisy):.2f} dB "
       f"(the noisy input itself: {compute_psnr(test_images, noisy_test):.2f} dB)")
@@ -457,7 +460,8 @@ plt.show()
 # autoencoder and the denoising autoencoder.
 
 # %%
-dae_noisy = apply_model(dae, noisy_test)
+dae_denoise = image_function(dae)
+dae_noisy = dae_denoise(noisy_test)
 filtered_noisy = FILTERS[best_filter[SIGMA_TRAIN]](noisy_test)
 shown = slice(0, 8)
 rows = [test_images[shown], noisy_test[shown], filtered_noisy[shown], plain_noisy[shown], dae_noisy[shown]]
@@ -480,7 +484,7 @@ def short_run(loss_fn, images=train_images[:3000], epochs=3):
     torch.manual_seed(0)
     model = denoising_autoencoder()
     train(model, noisy_batches_for(images), epochs, loss_fn, desc=type(loss_fn).__name__)
-    return apply_model(model, noisy_test)
+    return image_function(model)(noisy_test)
 
 
 def noisy_batches_for(images):
@@ -505,7 +509,7 @@ def short_run(loss, images=train_images[:3000], epochs=3):
                                               np.random.default_rng(200 + epoch))
         model.fit(as_model_input(inputs), as_model_input(targets), batch_size=128,
                   initial_epoch=epoch, epochs=epoch + 1, verbose=2)
-    return apply_model(model, noisy_test)
+    return image_function(model)(noisy_test)
 
 
 outputs_mse = short_run("mse")
@@ -556,7 +560,7 @@ start = time.perf_counter()
 for sigma in SIGMAS:
     noisy = add_gaussian_noise(test_images, sigma, np.random.default_rng(3))
     estimates = {"noisy input": noisy, "best filter": FILTERS[best_filter[sigma]](noisy),
-                 "plain AE": apply_model(plain_ae, noisy), "denoising AE": apply_model(dae, noisy)}
+                 "plain AE": plain_denoise(noisy), "denoising AE": dae_denoise(noisy)}
     for method, estimate in estimates.items():
         psnr_table[method].append(compute_psnr(test_images, estimate))
         ssim_table[method].append(metrics.ssim(test_images, estimate))
@@ -598,7 +602,7 @@ if not QUICK:
 # %%
 digit = test_images[:1]
 sweep_noisy = np.concatenate([add_gaussian_noise(digit, sigma, np.random.default_rng(6)) for sigma in SIGMAS])
-sweep_denoised = apply_model(dae, sweep_noisy)
+sweep_denoised = dae_denoise(sweep_noisy)
 fig = plot.image_grid(np.concatenate([sweep_noisy, sweep_denoised]), ncols=len(SIGMAS),
                       captions=[f"noisy σ={s}" for s in SIGMAS] + [f"DAE σ={s}" for s in SIGMAS],
                       size=1.3, title=f"One digit, noise σ = 0.1 … 0.7 (DAE trained at σ = {SIGMA_TRAIN})")
@@ -628,19 +632,24 @@ plt.show()
 # %%
 unseen = {"salt & pepper 20%": lambda x, rng: add_salt_and_pepper(x, 0.2, rng),
           "blocks 25%": lambda x, rng: mask_blocks(x, 0.25, rng)}
-print(f"{'corruption':<20}" + "".join(f"{m:>22}" for m in ["noisy input", "median 3×3", "plain AE", "denoising AE"]))
 unseen_outputs = {}
+print(f"{'corruption':<20}" + "".join(f"{m:>22}" for m in ["noisy input", "median 3×3", "plain AE", "denoising AE"]))
 for name, corrupt in unseen.items():
     corrupted = corrupt(test_images, np.random.default_rng(4))
+    # An image whose erased squares were all background is unchanged: its PSNR is infinite.
+    # We score the images the corruption actually changed.
+    changed = np.any(corrupted != test_images, axis=(1, 2))
+    clean, corrupted = test_images[changed], corrupted[changed]
     estimates = {"noisy input": corrupted, "median 3×3": FILTERS["median 3×3"](corrupted),
-                 "plain AE": apply_model(plain_ae, corrupted), "denoising AE": apply_model(dae, corrupted)}
-    unseen_outputs[name] = estimates
-    print(f"{name:<20}" + "".join(f"{compute_psnr(test_images, e):>15.2f} / {metrics.ssim(test_images, e):.2f}"
-                                  for e in estimates.values()))
+                 "plain AE": plain_denoise(corrupted), "denoising AE": dae_denoise(corrupted)}
+    unseen_outputs[name] = (clean, estimates)
+    print(f"{name:<20}" + "".join(f"{compute_psnr(clean, e):>15.2f} / {metrics.ssim(clean, e):.2f}"
+                                  for e in estimates.values())
+          + f"   ({changed.sum()} of {len(test_images)} images changed)")
 
 # %%
-for name, estimates in unseen_outputs.items():
-    rows = [test_images[:8]] + [estimates[m][:8] for m in estimates]
+for name, (clean, estimates) in unseen_outputs.items():
+    rows = [clean[:8]] + [estimates[m][:8] for m in estimates]
     fig = plot.image_grid(np.concatenate(rows), ncols=8,
                           captions=[m for m in ["clean"] + list(estimates) for _ in range(8)],
                           title=f"Unseen corruption: {name} (DAE trained on Gaussian noise only)")
@@ -655,7 +664,32 @@ for name, estimates in unseen_outputs.items():
 # models by hiding 75% of an image.
 
 # %% [markdown]
-# ## 10. Why denoising teaches useful features: the manifold picture
+# ## 10. Your turn: the live noise widget
+#
+# Drag the **noise level** and watch the noisy input and the denoising autoencoder's output
+# change together; switch the **noise type** between your three corruption functions, pick
+# another **digit #**, or press **new noise** for a fresh random pattern. (For the Gaussian noise
+# the level is σ; for salt and pepper and for blocks it is the fraction of pixels or squares hit.)
+# Things to look for: the level at which the DAE starts to invent strokes, what it does with
+# salt and pepper above 30%, and whether it ever fills an erased square.
+
+# %%
+from aelab import widgets
+
+explorer = widgets.noise_widget(
+    dae_denoise,                                # (1, 28, 28) noisy digit -> (1, 28, 28) output
+    test_images[:100],
+    noises={"gaussian": add_gaussian_noise, "salt & pepper": add_salt_and_pepper,
+            "blocks": mask_blocks},
+    level=SIGMA_TRAIN)
+explorer
+
+# %%
+assert explorer.noisy.shape == explorer.output.shape == (28, 28)
+assert 0.0 <= explorer.output.min() and explorer.output.max() <= 1.0
+
+# %% [markdown]
+# ## 11. Why denoising teaches useful features: the manifold picture
 #
 # Think of every 28 × 28 image as a point in a 784-dimensional space. Real digits occupy a thin,
 # curved region of it (a *manifold*): almost every point of the space is static, not a digit.
