@@ -48,15 +48,24 @@ def make_dataloader(inputs: np.ndarray, targets: np.ndarray | None = None, *,
 def numpy_function(model, *, batch_size: int = 1024):
     """Wrap a module (or tensor function) as ``f(np.ndarray) -> np.ndarray``, no gradients.
 
-    Puts a module in eval mode. Useful for ``decode(z)`` in the aelab widgets and plots.
+    Inputs are cast to float32 and run in chunks of ``batch_size``. A module runs in eval mode
+    (dropout off, batch-norm running statistics) during each call and is put back in the mode
+    it was in, so the function stays right while the model keeps training. Useful for
+    ``decode(z)`` in the aelab widgets and plots.
     """
-    if isinstance(model, torch.nn.Module):
-        model.eval()
+    is_module = isinstance(model, torch.nn.Module)
 
     def apply(values: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(np.asarray(values, dtype=np.float32))
-        with torch.no_grad():
-            parts = [model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        was_training = is_module and model.training
+        if was_training:
+            model.eval()
+        try:
+            with torch.inference_mode():
+                parts = [model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        finally:
+            if was_training:
+                model.train()
         return torch.cat(parts).numpy() if parts else np.zeros((0,), np.float32)
 
     return apply

@@ -235,9 +235,10 @@ class LatentSliders(_Base):
 
         w = _widgets()
         k = min(d, int(max_sliders))
-        self.slider_dims = list(range(k))
+        groups = self._dim_groups(k) if d > k else [("all", tuple(range(d)))]
+        self.slider_dims = list(groups[0][1])
         self.sliders = []
-        for j in range(k):
+        for j in self.slider_dims:
             lo, hi = float(self._lo[j]), float(self._hi[j])
             s = w.FloatSlider(value=float(self._code[j]), min=lo, max=hi,
                               step=self.step, description=f"z[{j}]",
@@ -262,7 +263,6 @@ class LatentSliders(_Base):
         buttons = [prior_btn, zero_btn]
         controls = []
         if d > k:
-            groups = self._dim_groups(k)
             self.dims_chooser = w.Dropdown(options=groups, value=groups[0][1],
                                            description="dims", layout=w.Layout(width="340px"))
             self.dims_chooser.observe(lambda c: self.show_dims(c["new"]), names="value")
@@ -281,9 +281,11 @@ class LatentSliders(_Base):
             real_btn.on_click(lambda _: self.start_from_digit(self.digit_index.value))
             self.digit_button = real_btn
             self.real_image_widget = w.Image(format="png")
+            self.real_label = w.HTML()
             self.digit_index.observe(lambda c: self._show_real(c["new"]), names="value")
             self._show_real(0)
-            buttons.append(w.HBox([self.digit_index, real_btn, self.real_image_widget]))
+            buttons.append(w.HBox([self.digit_index, real_btn, self.real_image_widget, self.real_label],
+                                  layout=w.Layout(align_items="center")))
         header = [w.HTML(f"<b>{title}</b>")] if title else []
         self.widget = w.VBox(header + [w.HBox([w.VBox(controls), w.VBox(right)]),
                                        w.HBox(buttons[:2]), *buttons[2:], self._status])
@@ -334,11 +336,12 @@ class LatentSliders(_Base):
         return self.code
 
     def show_dims(self, dims) -> None:
-        """Point the visible sliders at latent dimensions ``dims`` (at most len(sliders) of them)."""
+        """Point the visible sliders at latent dimensions ``dims`` (as many as there are sliders)."""
         dims = [int(i) for i in dims]
-        if not 1 <= len(dims) <= len(self.sliders) or not all(0 <= i < self.latent_dim for i in dims):
-            raise ValueError(f"dims: expected 1 to {len(self.sliders)} dims in 0..{self.latent_dim - 1}, got {dims}")
-        self.slider_dims = dims + self.slider_dims[len(dims):] if len(dims) < len(self.sliders) else dims
+        k = len(self.sliders)
+        if len(dims) != k or len(set(dims)) != k or not all(0 <= i < self.latent_dim for i in dims):
+            raise ValueError(f"dims: expected {k} different dims in 0..{self.latent_dim - 1}, got {dims}")
+        self.slider_dims = dims
         self._sync_sliders()
 
     # ----- internals
@@ -392,6 +395,8 @@ class LatentSliders(_Base):
     def _show_real(self, index):
         self.real_image_widget.value = image_to_png(self._shown_images[int(index)], scale=3,
                                                     vmin=self.vmin, vmax=self.vmax)
+        if self.labels is not None and int(index) < len(self.labels):
+            self.real_label.value = f"label {self.labels[int(index)]}"
 
     def _ranges(self, ranges):
         d = self.latent_dim
@@ -436,7 +441,8 @@ class LatentSliders(_Base):
             order = np.argsort(-self._codes.std(axis=0), kind="stable")[:k]
             groups.append((f"the {k} most varied dims", tuple(int(i) for i in order)))
         for start in range(0, d, k):
-            dims = tuple(range(start, min(start + k, d)))
+            start = min(start, d - k)  # the last group is the last k dims
+            dims = tuple(range(start, start + k))
             groups.append((f"z[{dims[0]}]..z[{dims[-1]}]", dims))
         return groups
 
@@ -510,6 +516,7 @@ class Interpolation(_Base):
                                         layout=w.Layout(width="150px"))
         self.a_widget = w.Image(format="png")
         self.b_widget = w.Image(format="png")
+        self.a_caption, self.b_caption = w.HTML(), w.HTML()
         self.image_widget = w.Image(format="png", layout=w.Layout(border="1px solid #ccc"))
         self.image_widget.add_class("aelab-interpolation-image")
         self.t_slider.add_class("aelab-interpolation-slider")
@@ -519,7 +526,8 @@ class Interpolation(_Base):
         self.b_index.observe(lambda c: self.set_pair(self.a_index.value, c["new"]), names="value")
         label = w.HTML("the decoder's image of the interpolated code (t=0: first digit, t=1: second)")
         self.widget = w.VBox([w.HBox([self.a_index, self.b_index]), self.t_slider,
-                              w.HBox([self.a_widget, self.image_widget, self.b_widget],
+                              w.HBox([w.VBox([self.a_widget, self.a_caption]), self.image_widget,
+                                      w.VBox([self.b_widget, self.b_caption])],
                                      layout=w.Layout(align_items="center")), label, self._status])
         self.set_pair(a, b, raise_errors=True)
 
@@ -551,8 +559,12 @@ class Interpolation(_Base):
         self.codes = as_matrix(_as_numpy_output(self.encode(pair), "encode"), name="encode output")
         if len(self.codes) != 2:
             raise ValueError(f"encode: expected 2 codes for 2 images, got shape {self.codes.shape}")
-        for widget, i in ((self.a_widget, idx[0]), (self.b_widget, idx[1])):
+        for widget, caption, i in ((self.a_widget, self.a_caption, idx[0]),
+                                   (self.b_widget, self.b_caption, idx[1])):
             widget.value = image_to_png(self._shown_images[i], scale=4, vmin=self.vmin, vmax=self.vmax)
+            which = "from" if widget is self.a_widget else "to"
+            label = f", label {self.labels[i]}" if self.labels is not None and i < len(self.labels) else ""
+            caption.value = f"<center>{which} #{i}{label}</center>"
         self._render(raise_errors=raise_errors)
 
     def _render(self, raise_errors: bool = False):

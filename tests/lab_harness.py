@@ -52,7 +52,8 @@ def free_port() -> int:
 class JupyterLab:
     """A throw-away JupyterLab server serving a temporary copy of ``notebooks``."""
 
-    def __init__(self, notebooks, *, threads: int = 1, startup_timeout: float = 60.0):
+    def __init__(self, notebooks, *, threads: int = 1, startup_timeout: float = 60.0,
+                 nodelay: bool = True):
         self.tmp = Path(tempfile.mkdtemp(prefix="aelab-lab-"))
         self.root = self.tmp / "root"
         self.root.mkdir()
@@ -80,6 +81,9 @@ class JupyterLab:
                "--MappingKernelManager.cull_idle_timeout=300",
                "--MappingKernelManager.cull_interval=60",
                "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        if nodelay:  # as `make lab` should run it: no Nagle delay on the kernel websocket
+            cmd.append("--ServerApp.kernel_websocket_connection_class="
+                       "aelab.lab_server.NoDelayKernelWebsocketConnection")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         # no "official Jupyter news?" toast over the notebook

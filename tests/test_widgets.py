@@ -115,6 +115,9 @@ def test_buttons_prior_reset_and_real_digit(mnist, codec):
     _assert_shows(w, decode, z)
 
     w.digit_index.value = 7
+    assert w.real_label.value == f"label {labels[7]}"
+    np.testing.assert_allclose(widgets.png_to_image(w.real_image_widget.value, scale=3), images[7],
+                               atol=ONE_GREY_LEVEL)
     w.digit_button.click()
     _assert_shows(w, decode, encode(images[7:8])[0])
     np.testing.assert_allclose([s.value for s in w.sliders], encode(images[7:8])[0], atol=1e-6)
@@ -171,7 +174,9 @@ def test_many_dims_show_k_sliders_and_a_dims_chooser(mnist, codec):
     assert len(w.sliders) == 2
     names = [name for name, _ in w.dims_chooser.options]
     assert names[0] == "the 2 most varied dims"
-    assert [dims for _, dims in w.dims_chooser.options[1:]] == [(0, 1), (2, 3), (4,)]
+    assert [dims for _, dims in w.dims_chooser.options[1:]] == [(0, 1), (2, 3), (3, 4)]
+    most_varied = tuple(np.argsort(-encode(images).std(axis=0))[:2])
+    assert w.dims_chooser.value == most_varied and tuple(w.slider_dims) == most_varied
     w.set_code([0.1, 0.2, 0.3, 0.4, 0.5])
     w.dims_chooser.value = (2, 3)
     assert w.slider_dims == [2, 3]
@@ -179,8 +184,11 @@ def test_many_dims_show_k_sliders_and_a_dims_chooser(mnist, codec):
     np.testing.assert_allclose([s.value for s in w.sliders], [0.3, 0.4], atol=1e-6)
     w.sliders[1].value = -1.0  # now moves dim 3
     _assert_shows(w, decode, [0.1, 0.2, 0.3, -1.0, 0.5])
-    w.dims_chooser.value = (4,)
-    assert w.slider_dims[0] == 4 and w.sliders[0].description == "z[4]"
+    w.dims_chooser.value = (3, 4)
+    assert w.slider_dims == [3, 4] and w.sliders[1].description == "z[4]"
+    np.testing.assert_allclose([s.value for s in w.sliders], [-1.0, 0.5], atol=1e-6)
+    with pytest.raises(ValueError, match="2 different dims"):
+        w.show_dims([1, 1])
 
 
 def test_decoder_errors_are_shown_not_lost(codec):
@@ -232,7 +240,8 @@ def test_set_code_rejects_wrong_length(codec):
 def test_interpolation_walks_from_one_code_to_the_other(mnist, codec):
     images, _ = mnist
     encode, decode = codec
-    w = widgets.interpolation_widget(decode, encode, images, a=3, b=10)
+    w = widgets.interpolation_widget(decode, encode, images, labels=mnist[1], a=3, b=10)
+    assert w.a_caption.value == f"<center>from #3, label {mnist[1][3]}</center>"
     za, zb = encode(images[[3]])[0], encode(images[[10]])[0]
     _assert_shows(w, decode, za)
     w.t_slider.value = 1.0
@@ -368,6 +377,17 @@ for name in ("mlp_decoder", "conv_decoder"):
     wd = widgets.latent_sliders(support.numpy_function(getattr(tiny, name)(2)), 2)
     wd.sliders[0].value = 1.0
     out[name] = [wd.image.shape, float(wd.image.min()), float(wd.image.max())]
+if {fw!r} == "torch":  # a training model is decoded in eval mode, and left training
+    import torch
+    net = torch.nn.Sequential(torch.nn.Linear(2, 784), torch.nn.Dropout(0.5)).train()
+    f = support.numpy_function(net)
+    z = np.ones((2, 2), np.float32)
+    out["eval_mode_ok"] = bool(np.array_equal(f(z), f(z)) and net.training)
+else:  # the compiled Keras call agrees with the eager one
+    m = tiny.conv_decoder(2)
+    z = np.random.default_rng(0).standard_normal((5, 2)).astype(np.float32)
+    out["eval_mode_ok"] = bool(np.allclose(support.numpy_function(m)(z),
+                                           support.numpy_function(m, compiled=False)(z), atol=1e-6))
 print(json.dumps(out))
 """
 
@@ -399,6 +419,7 @@ def test_widgets_work_with_framework_decoders(fw, support, mnist, codec):
     np.testing.assert_allclose(out["digit_code"], encode(images[2:3])[0], atol=1e-4)
     np.testing.assert_allclose(out["interp_code"], encode(images[:2]).mean(axis=0), atol=1e-4)
     assert np.array(out["noise_output"]).shape == (28, 28)
+    assert out["eval_mode_ok"]
     for name in ("mlp_decoder", "conv_decoder"):
         shape, lo, hi = out[name]
         assert tuple(shape) == (28, 28) and 0.0 <= lo < hi <= 1.0
