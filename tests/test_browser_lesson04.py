@@ -1,0 +1,193 @@
+"""The lesson 04 noise widget in a real JupyterLab, driven by headless Chromium (Playwright).
+
+For each framework: open the fixture notebook ``tests/fixtures/noise_widget_lesson04_<fw>.ipynb``,
+Run All, then with real mouse events drag the noise-level slider and switch the noise type.
+After each step the noisy digit and the model output shown in the page must be, to one grey
+level, the kernel's noisy image and ``denoise(noisy)`` recomputed in the kernel, for the
+level and noise type shown on screen. The kernel is asked through a second client
+(``lab_harness.kernel_execute``), so this process imports neither torch nor tensorflow.
+
+Uses the JupyterLab/Chromium harness of ``tests/test_browser.py`` (``tests/lab_harness.py``);
+skipped like it when no Chromium is installed (fails under CI=true).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from lab_harness import (FIXTURES, JupyterLab, kernel_execute, launch_browser, png_pixels)
+from test_browser import _require_browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NOTEBOOKS = {fw: f"noise_widget_lesson04_{fw}.ipynb" for fw in ("torch", "keras")}
+SCALE = 6  # the noise widget's default upscaling of each pixel
+
+
+@pytest.fixture(scope="module")
+def lab():
+    _require_browser()
+    server = JupyterLab([FIXTURES / nb for nb in NOTEBOOKS.values()])
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_browser(p)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _open_and_run_all(page, lab, notebook, timeout_ms=120_000):
+    page.goto(lab.lab_url(notebook))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
+    lab.wait_kernel_idle(notebook, timeout=timeout_ms / 1000)
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.click("li[data-command='runmenu:run-all']")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.aelab-noise-output img, img.aelab-noise-output');"
+        " return i && i.src && i.complete && i.naturalWidth > 0; }", timeout=timeout_ms)
+    page.locator(".aelab-noise-level").scroll_into_view_if_needed()
+
+
+_PNG_OF = """
+async (img) => {
+  const r = await fetch(img.src);
+  const b = new Uint8Array(await r.arrayBuffer());
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return btoa(s);
+}
+"""
+
+
+class NoisePage:
+    """The noise widget of an opened notebook."""
+
+    def __init__(self, page):
+        self.page = page
+        self.noisy = page.locator("img.aelab-noise-noisy")
+        self.output = page.locator("img.aelab-noise-output")
+        self.slider = page.locator(".aelab-noise-level")
+
+    def pixels(self, which) -> np.ndarray:
+        png = base64.b64decode(which.evaluate(_PNG_OF))
+        return png_pixels(png, scale=SCALE).astype(int)
+
+    def level(self) -> float:
+        return float(self.slider.locator(".widget-readout").inner_text().replace("\u2212", "-"))
+
+    def srcs(self):
+        return self.noisy.get_attribute("src"), self.output.get_attribute("src")
+
+    def wait_change(self, before, timeout_ms=15_000):
+        self.page.wait_for_function(
+            "(s) => document.querySelector('img.aelab-noise-noisy').src !== s", arg=before[0],
+            timeout=timeout_ms)
+
+    def settle(self, quiet_ms=500, timeout_ms=15_000):
+        """Wait until neither image has changed for ``quiet_ms``."""
+        last, waited, quiet = self.srcs(), 0, 0
+        while waited < timeout_ms:
+            self.page.wait_for_timeout(50)
+            waited += 50
+            now = self.srcs()
+            quiet = 0 if now != last else quiet + 50
+            last = now
+            if quiet >= quiet_ms:
+                return
+        raise TimeoutError("the noise widget kept changing")
+
+    def drag_level(self, dx: float, steps: int = 8):
+        box = self.slider.locator(".noUi-handle").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        m = self.page.mouse
+        m.move(x, y)
+        m.down()
+        for i in range(1, steps + 1):
+            m.move(x + dx * i / steps, y)
+        m.up()
+
+
+_KERNEL_STATE = """
+import json as _j, numpy as _np
+_q = lambda a: _np.clip(_np.asarray(a, _np.float32) * 255 + 0.5, 0, 255).astype(int).tolist()
+_fresh = denoise(explorer.noisy[None].astype(_np.float32))[0]
+print(_j.dumps({"level": explorer.level_slider.value, "noise": explorer.noise_chooser.value,
+                "clean": _q(explorer.clean), "noisy": _q(explorer.noisy), "output": _q(_fresh)}))
+"""
+
+
+def _kernel_state(lab, notebook) -> dict:
+    state = json.loads(kernel_execute(lab.connection_file(notebook), _KERNEL_STATE).strip().splitlines()[-1])
+    for key in ("clean", "noisy", "output"):
+        state[key] = np.array(state[key])
+    return state
+
+
+def _assert_screen_matches_kernel(np_page: NoisePage, lab, notebook) -> dict:
+    """Noisy image and model output on screen == the kernel's, for the controls shown."""
+    state = _kernel_state(lab, notebook)
+    assert abs(state["level"] - np_page.level()) < 0.006, (state["level"], np_page.level())
+    for name, locator in (("noisy", np_page.noisy), ("output", np_page.output)):
+        shown = np_page.pixels(locator)
+        assert shown.shape == state[name].shape == (28, 28)
+        worst = np.abs(shown - state[name]).max()
+        assert worst <= 1, f"the {name} image on screen differs from the kernel's by {worst} grey levels"
+    return state
+
+
+@pytest.mark.parametrize("framework", list(NOTEBOOKS))
+def test_noise_slider_and_chooser_redraw_noisy_digit_and_model_output(lab, browser, framework):
+    notebook = NOTEBOOKS[framework]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        _open_and_run_all(page, lab, notebook)
+        np_page = NoisePage(page)
+        start = _assert_screen_matches_kernel(np_page, lab, notebook)
+        assert start["noise"] == "gaussian" and abs(start["level"] - 0.2) < 1e-6
+
+        # drag the level slider to the right: stronger Gaussian noise, new model output
+        before = np_page.srcs()
+        np_page.drag_level(120)
+        np_page.wait_change(before)
+        np_page.settle()
+        stronger = _assert_screen_matches_kernel(np_page, lab, notebook)
+        assert stronger["level"] > start["level"] + 0.05, stronger["level"]
+        assert stronger["noise"] == "gaussian"
+        error_before = np.abs(start["noisy"] - start["clean"]).mean()
+        error_after = np.abs(stronger["noisy"] - stronger["clean"]).mean()
+        assert error_after > error_before, (error_before, error_after)
+        assert not np.array_equal(stronger["output"], start["output"])
+
+        # switch the noise type to erased blocks with a real click
+        before = np_page.srcs()
+        page.locator(".aelab-noise-chooser button", has_text="block mask").click()
+        np_page.wait_change(before)
+        np_page.settle()
+        blocks = _assert_screen_matches_kernel(np_page, lab, notebook)
+        assert blocks["noise"] == "block mask"
+        shown_noisy = np_page.pixels(np_page.noisy)
+        changed = shown_noisy != blocks["clean"]
+        # every changed pixel is black and lies in a 7 x 7 square that is black as a whole
+        assert np.all(shown_noisy[changed] == 0)
+        squares = (shown_noisy == 0).reshape(4, 7, 4, 7).all(axis=(1, 3))
+        assert np.all(np.repeat(np.repeat(squares, 7, 0), 7, 1)[changed])
+    except Exception:
+        page.screenshot(path=str(lab.tmp.parent / f"aelab-browser-lesson04-{framework}-failure.png"))
+        raise
+    finally:
+        page.close()
+        lab.delete_sessions()
