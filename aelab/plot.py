@@ -2,6 +2,17 @@
 
 Every function labels its axes and title and returns the figure, so a notebook can show it or
 save it. Bad input (wrong shape, wrong dtype, NaNs) raises a clear ValueError / TypeError.
+
+image_grid                  images in a grid, optional captions
+reconstructions             originals above reconstructions (optionally the noisy inputs between)
+latent_scatter              2-D codes coloured by digit (matplotlib)
+latent_scatter_interactive  the same in plotly, hover shows digit and index; 3-D for 3-dim codes
+latent_manifold             decoded grid over two latent dims (ranges from data or the prior)
+training_curves             per-epoch losses from a PyTorch history dict or a Keras History
+interpolation_strip         decoded codes on the way from one code to another
+
+Functions that decode take any ``decode(z: (n, latent_dim)) -> images`` callable, e.g.
+``aelab.torch_support.numpy_function(decoder)`` or ``aelab.keras_support.numpy_function(decoder)``.
 """
 
 from __future__ import annotations
@@ -9,9 +20,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._arrays import as_images
+from ._arrays import as_images, as_labels, as_matrix
 
-__all__ = ["image_grid"]
+__all__ = ["image_grid", "reconstructions", "latent_scatter", "latent_scatter_interactive",
+           "latent_manifold", "training_curves", "interpolation_strip"]
 
 
 def image_grid(images, captions=None, *, ncols: int = 10, title: str | None = None,
@@ -50,3 +62,332 @@ def image_grid(images, captions=None, *, ncols: int = 10, title: str | None = No
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- reconstructions
+
+def reconstructions(originals, reconstructed, *, noisy=None, n: int = 10, labels=None,
+                    errors: bool = False, title: str | None = "Originals and reconstructions",
+                    cmap: str = "gray", vmin: float = 0.0, vmax: float = 1.0, size: float = 1.1):
+    """Originals in the top row, reconstructions below (and the noisy inputs in between).
+
+    originals, reconstructed (and noisy) : image stacks of the same length N (any layout
+    :func:`image_grid` accepts), values in [vmin, vmax]. The first ``n`` are shown.
+    labels : optional N labels, shown under the originals.
+    errors : caption each reconstruction with its mean squared error per pixel.
+    Returns the Figure; rows are axes[row * n + col] of ``fig.axes``.
+    """
+    originals = as_images(originals, name="originals")
+    reconstructed = as_images(reconstructed, name="reconstructed")
+    rows = [("original", originals)]
+    if noisy is not None:
+        rows.append(("noisy input", as_images(noisy, name="noisy")))
+    rows.append(("reconstruction", reconstructed))
+    for name, imgs in rows[1:]:
+        if imgs.shape != originals.shape:
+            raise ValueError(f"{name} images: expected the shape of the originals "
+                             f"{originals.shape}, got {imgs.shape}")
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    n = min(int(n), len(originals))
+    if labels is not None:
+        labels = as_labels(labels, len(originals))
+    fig, axes = plt.subplots(len(rows), n, squeeze=False,
+                             figsize=(size * n + 1.0, (size + 0.25) * len(rows) + 0.4 * bool(title)))
+    for r, (name, imgs) in enumerate(rows):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(imgs[c], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(name, fontsize=9)
+            if r == 0 and labels is not None:
+                ax.set_xlabel(f"label {labels[c]}", fontsize=8, labelpad=2)
+            if errors and r == len(rows) - 1:
+                mse = float(np.mean((imgs[c] - originals[c]) ** 2))
+                ax.set_xlabel(f"MSE {mse:.4f}", fontsize=8, labelpad=2)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- latent scatter
+
+def _pick_dims(codes: np.ndarray, dims, k: int) -> tuple[int, ...]:
+    if dims is None:
+        if codes.shape[1] < k:
+            raise ValueError(f"codes: expected at least {k} latent dims, got shape {codes.shape}")
+        return tuple(range(k))
+    dims = tuple(int(d) for d in dims)
+    if len(dims) != k or not all(0 <= d < codes.shape[1] for d in dims) or len(set(dims)) != k:
+        raise ValueError(f"dims: expected {k} different dims in 0..{codes.shape[1] - 1}, got {dims}")
+    return dims
+
+
+def _subsample(n: int, max_points: int | None, labels: np.ndarray, seed: int) -> np.ndarray:
+    """Indices of at most ``max_points`` rows, stratified by label, in increasing order."""
+    if max_points is None or n <= max_points:
+        return np.arange(n)
+    if not isinstance(max_points, (int, np.integer)) or max_points < 1:
+        raise ValueError(f"max_points must be a positive int or None, got {max_points!r}")
+    from sklearn.model_selection import train_test_split
+
+    try:
+        keep, _ = train_test_split(np.arange(n), train_size=int(max_points), random_state=seed,
+                                   stratify=labels)
+    except ValueError:  # a class too small to stratify
+        keep = np.random.default_rng(seed).choice(n, int(max_points), replace=False)
+    return np.sort(keep)
+
+
+def latent_scatter(codes, labels, *, dims=None, max_points: int | None = 5000, seed: int = 0,
+                   title: str | None = "Latent codes coloured by digit", point_size: float = 4.0,
+                   alpha: float = 0.7, ax=None):
+    """2-D scatter of latent codes coloured by label (one colour per digit, with a legend).
+
+    codes : (N, D) with D >= 2; ``dims`` picks which two dims to plot (default the first two).
+    labels : N integer labels. max_points : plot a stratified random subset of at most this
+    many points (None: all). Axes are labelled "z[i]". Returns the Figure; the scatter of digit
+    k is ``ax.collections[k]`` for the digits present, in increasing order.
+    """
+    codes = as_matrix(codes, name="codes")
+    labels = as_labels(labels, len(codes))
+    dx, dy = _pick_dims(codes, dims, 2)
+    keep = _subsample(len(codes), max_points, labels, seed)
+    codes, labels = codes[keep], labels[keep]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 5))
+    else:
+        fig = ax.figure
+    colours = plt.get_cmap("tab10")
+    for k in np.unique(labels):
+        sel = labels == k
+        ax.scatter(codes[sel, dx], codes[sel, dy], s=point_size, alpha=alpha,
+                   color=colours(int(k) % 10), label=str(k))
+    ax.set_xlabel(f"z[{dx}]")
+    ax.set_ylabel(f"z[{dy}]")
+    if title:
+        ax.set_title(title)
+    ax.legend(title="digit", markerscale=3, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def latent_scatter_interactive(codes, labels, *, dims=None, max_points: int = 2000, seed: int = 0,
+                               title: str | None = "Latent codes (hover for label and index)",
+                               point_size: float = 4.0):
+    """Interactive plotly scatter of latent codes: 2-D, or 3-D when the codes have 3 dims.
+
+    codes : (N, D); dims picks 2 dims (D = 2 or D > 3) or 3 dims (default: 3-D when D == 3).
+    labels : N integer labels; one trace per digit, so clicking the legend hides a digit.
+    Hover shows the digit and the row index into ``codes``. At most ``max_points`` points
+    (stratified random subset, seeded) so the saved notebook stays small.
+    Returns a ``plotly.graph_objects.Figure``.
+    """
+    import plotly.graph_objects as go
+
+    codes = as_matrix(codes, name="codes")
+    labels = as_labels(labels, len(codes))
+    k = len(dims) if dims is not None else (3 if codes.shape[1] == 3 else 2)
+    if k not in (2, 3):
+        raise ValueError(f"dims: expected 2 or 3 dims, got {dims}")
+    dims = _pick_dims(codes, dims, k)
+    keep = _subsample(len(codes), max_points, labels, seed)
+    palette = [f"rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})"
+               for r, g, b, _ in plt.get_cmap("tab10")(np.arange(10))]
+    fig = go.Figure()
+    for digit in np.unique(labels[keep]):
+        rows = keep[labels[keep] == digit]
+        xyz = np.round(codes[rows][:, list(dims)].astype(np.float64), 4)
+        common = dict(mode="markers", name=str(digit), customdata=np.stack([labels[rows], rows], 1),
+                      hovertemplate="digit %{customdata[0]}<br>index %{customdata[1]}<extra></extra>",
+                      marker=dict(size=point_size, color=palette[int(digit) % 10], opacity=0.8))
+        if k == 3:
+            fig.add_trace(go.Scatter3d(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], **common))
+        else:
+            fig.add_trace(go.Scatter(x=xyz[:, 0], y=xyz[:, 1], **common))
+    names = [f"z[{d}]" for d in dims]
+    if k == 3:
+        fig.update_layout(scene=dict(xaxis_title=names[0], yaxis_title=names[1], zaxis_title=names[2]))
+    else:
+        fig.update_layout(xaxis_title=names[0], yaxis_title=names[1])
+    fig.update_layout(title=title, legend_title_text="digit", width=700, height=550,
+                      template="plotly_white")
+    return fig
+
+
+# --------------------------------------------------------------------------- latent manifold
+
+def _decode_images(decode, z: np.ndarray, name: str = "decode") -> np.ndarray:
+    if not callable(decode):
+        raise TypeError(f"{name}: expected a callable decode(z: (n, latent_dim)) -> images, "
+                        f"got {type(decode).__name__}")
+    out = decode(z.astype(np.float32))
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().numpy()
+    elif hasattr(out, "numpy") and not isinstance(out, np.ndarray):
+        out = out.numpy()
+    images = as_images(out, name=f"{name} output")
+    if len(images) != len(z):
+        raise ValueError(f"{name}: expected {len(z)} images for {len(z)} codes, got {len(images)}")
+    return images
+
+
+def latent_manifold(decode, *, latent_dim: int = 2, n: int = 15, codes=None, ranges=None,
+                    dims=(0, 1), base=None, title: str | None = None, cmap: str = "gray",
+                    vmin: float = 0.0, vmax: float = 1.0, size: float = 7.0):
+    """Decode an n x n grid of codes over two latent dims and show the images as one picture.
+
+    decode : ``decode(z)`` with z (n*n, latent_dim) -> n*n images (any :func:`image_grid` layout).
+    Ranges of the grid, per plotted dim, in this order of preference:
+      ``ranges=((lo0, hi0), (lo1, hi1))`` or ``(lo, hi)`` for both;
+      ``codes`` (N, latent_dim): the 1st to 99th percentile of the data's codes;
+      otherwise the prior N(0, 1): normal quantiles at probabilities 0.05..0.95 (evenly spaced
+      in probability, as in the Keras VAE example).
+    dims : the two dims that vary; other dims are held at ``base`` (default zeros).
+    Large z[dims[1]] is at the top. Returns the Figure; ``fig.axes[0].images[0]`` holds the picture.
+    """
+    from scipy.stats import norm
+
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 2:
+        raise ValueError(f"latent_dim must be an int >= 2, got {latent_dim!r}")
+    dims = tuple(int(d) for d in dims)
+    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < latent_dim for d in dims):
+        raise ValueError(f"dims: expected two different dims in 0..{latent_dim - 1}, got {dims}")
+    base = np.zeros(latent_dim, np.float32) if base is None else \
+        as_matrix(base, name="base", columns=latent_dim)[0]
+    if ranges is not None:
+        r = np.asarray(ranges, dtype=np.float64)
+        r = np.tile(r, (2, 1)) if r.shape == (2,) else r
+        if r.shape != (2, 2) or not np.all(np.isfinite(r)) or not np.all(r[:, 1] > r[:, 0]):
+            raise ValueError(f"ranges: expected (lo, hi) or ((lo0, hi0), (lo1, hi1)) with lo < hi, "
+                             f"got {ranges!r}")
+        axes_values = [np.linspace(lo, hi, n) for lo, hi in r]
+        source = "given ranges"
+    elif codes is not None:
+        codes = as_matrix(codes, name="codes", columns=latent_dim)
+        axes_values = [np.linspace(*np.percentile(codes[:, d], [1, 99]), n) for d in dims]
+        source = "1st-99th percentile of the codes"
+    else:
+        axes_values = [norm.ppf(np.linspace(0.05, 0.95, n))] * 2
+        source = "prior N(0, 1) quantiles"
+    gx, gy = axes_values
+    z = np.tile(base, (n * n, 1))
+    rows = np.repeat(np.arange(n), n)   # picture row 0 is the top: largest y
+    cols = np.tile(np.arange(n), n)
+    z[:, dims[0]] = gx[cols]
+    z[:, dims[1]] = gy[::-1][rows]
+    images = _decode_images(decode, z)
+    h, w = images.shape[1:]
+    picture = images.reshape(n, n, h, w).transpose(0, 2, 1, 3).reshape(n * h, n * w)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(picture, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ticks = np.arange(n)[:: max(1, n // 5)]
+    ax.set_xticks(ticks * w + w / 2, [f"{gx[i]:.2g}" for i in ticks])
+    ax.set_yticks(ticks * h + h / 2, [f"{gy[::-1][i]:.2g}" for i in ticks])
+    ax.set_xlabel(f"z[{dims[0]}]")
+    ax.set_ylabel(f"z[{dims[1]}]")
+    ax.set_title(title or f"Decoded latent grid ({source})")
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- training curves
+
+def training_curves(history, *, title: str | None = "Training curves", logy: bool = False,
+                    size: tuple[float, float] = (5.0, 3.2)):
+    """Plot losses/metrics per epoch from a PyTorch history dict or a Keras ``History``.
+
+    history : {"train_loss": [...], "test_loss": [...], ...} (any names, one number per epoch),
+    or the ``History`` returned by ``model.fit`` (its ``.history``: "loss", "val_loss", ...).
+    Series sharing a quantity after stripping "train_"/"val_"/"test_"/"valid_" share one
+    panel (e.g. loss and val_loss); each other quantity gets its own panel.
+    Epochs are numbered from 1. Returns the Figure (one axes per quantity).
+    """
+    if hasattr(history, "history") and isinstance(history.history, dict):
+        history = history.history
+    if not isinstance(history, dict) or not history:
+        raise TypeError("history: expected a non-empty dict {name: per-epoch values} or a Keras "
+                        f"History, got {type(history).__name__}")
+    series = {}
+    for name, values in history.items():
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"history[{name!r}]: expected a list of numbers, got {values!r:.80}") from None
+        if arr.ndim != 1 or len(arr) == 0:
+            raise ValueError(f"history[{name!r}]: expected a 1-D list of per-epoch values, got shape {arr.shape}")
+        series[str(name)] = arr
+    groups: dict[str, list[str]] = {}
+    for name in series:
+        quantity = name
+        for prefix in ("train_", "val_", "valid_", "test_", "training_", "validation_"):
+            if name.startswith(prefix):
+                quantity = name[len(prefix):]
+                break
+        groups.setdefault(quantity, []).append(name)
+    fig, axes = plt.subplots(1, len(groups), squeeze=False,
+                             figsize=(size[0] * len(groups), size[1] + 0.3 * bool(title)))
+    for ax, (quantity, names) in zip(axes.flat, groups.items()):
+        for name in names:
+            values = series[name]
+            epochs = np.arange(1, len(values) + 1)
+            label = {"loss": "train loss", "val_loss": "validation loss"}.get(name, name.replace("_", " "))
+            ax.plot(epochs, values, marker="o" if len(values) <= 30 else None, ms=3, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(quantity.replace("_", " "))
+        if logy:
+            ax.set_yscale("log")
+        if len(series[names[0]]) <= 12:
+            ax.set_xticks(np.arange(1, max(len(series[nm]) for nm in names) + 1))
+        ax.set_title(quantity.replace("_", " ") + " per epoch")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- interpolation
+
+def interpolation_strip(decode, z_start, z_end, *, steps: int = 10, method: str = "linear",
+                        start_image=None, end_image=None,
+                        title: str | None = "Walking through the latent space",
+                        cmap: str = "gray", vmin: float = 0.0, vmax: float = 1.0, size: float = 1.1):
+    """Decode ``steps`` codes evenly spaced from z_start to z_end and show them in a row.
+
+    z_start, z_end : codes (latent_dim,). method : "linear" or "slerp" (spherical, for
+    N(0, I) codes). start_image / end_image : optional originals (H, W) shown at the ends.
+    Captions give t (0 at z_start, 1 at z_end). Returns the Figure.
+    """
+    from .widgets import _interpolate
+
+    d = int(np.shape(z_start)[-1]) if np.ndim(z_start) >= 1 else None
+    z0 = as_matrix(z_start, name="z_start", columns=d)
+    z1 = as_matrix(z_end, name="z_end", columns=z0.shape[1])
+    if len(z0) != 1 or len(z1) != 1:
+        raise ValueError(f"z_start and z_end: expected one code each, got shapes {z0.shape}, {z1.shape}")
+    if not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"steps must be an int >= 2, got {steps!r}")
+    if method not in ("linear", "slerp"):
+        raise ValueError(f"method: expected 'linear' or 'slerp', got {method!r}")
+    ts = np.linspace(0.0, 1.0, int(steps))
+    z = np.stack([_interpolate(z0[0], z1[0], t, method) for t in ts])
+    images = list(_decode_images(decode, z))
+    captions = [f"t={t:.2f}" for t in ts]
+    if start_image is not None:
+        images.insert(0, as_images(np.asarray(start_image)[None], name="start_image")[0])
+        captions.insert(0, "start image")
+    if end_image is not None:
+        images.append(as_images(np.asarray(end_image)[None], name="end_image")[0])
+        captions.append("end image")
+    if len({im.shape for im in images}) != 1:
+        raise ValueError("start_image / end_image: expected the shape of the decoded images "
+                         f"{images[1].shape}")
+    return image_grid(np.stack(images), captions, ncols=len(images), title=title, cmap=cmap,
+                      vmin=vmin, vmax=vmax, size=size)

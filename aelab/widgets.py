@@ -1,0 +1,713 @@
+"""Live latent-space widgets: drag a slider, watch a decoder draw a digit.
+
+Three widgets, each built around plain numpy callables, so a PyTorch model and a Keras model
+plug in the same way (through ``aelab.torch_support.numpy_function(model)`` or
+``aelab.keras_support.numpy_function(model)``):
+
+``latent_sliders(decode, latent_dim, ...)``
+    one slider per latent dimension (or k sliders and a chooser of which dims), the decoded
+    digit drawn large; buttons to sample from the prior, reset to zero, start from a real digit.
+``interpolation_widget(decode, encode, images, ...)``
+    one slider walks the code from one chosen digit to another.
+``noise_widget(denoise, images, ...)``
+    a noise level slider and noise type chooser; noisy input and the model's output side by side.
+
+Why it feels instant: a slider event does the smallest possible kernel work, decoding ONE
+vector and sending one small PNG (nearest-neighbour upscaled, so it stays crisp) to an
+``ipywidgets.Image``; nothing is re-rendered by matplotlib. Fast drags never queue up: the
+ipywidgets front end keeps at most one update per widget in flight and, while one is pending,
+keeps only the newest slider value, which it sends when the kernel is done. Every update the
+kernel receives is drawn right away, so the last image drawn is always the decoder's output for
+the last slider value. Changes made from Python that touch several sliders at once (prior
+sample, reset, encode a digit) are drawn once, not once per slider.
+
+Each widget object shows itself when it is the last expression of a cell, and exposes what a
+test or an exercise needs: ``set_code`` / ``code`` / ``image`` (the array currently shown) etc.
+
+Callables and shapes
+--------------------
+decode(z)      z: float32 array (n, latent_dim)  ->  n images, any of (n, H, W), (n, H, W, 1),
+               (n, 1, H, W) or flat (n, H*W); values are shown on the scale [vmin, vmax]
+               (default [0, 1]; values outside are clipped for display).
+encode(x)      x: images in the layout YOU passed as ``images`` (n, ...)  ->  (n, latent_dim).
+               For a VAE pass a function returning the mean code.
+denoise(x)     x: noisy images in the layout of ``images`` (n, ...)  ->  n images, as decode.
+noise(x, level, rng)  x: clean images (n, ...) in [0, 1], level: float, rng: numpy Generator
+               -> noisy images, same shape. The widget reseeds ``rng`` on every event, so the
+               noise pattern stays fixed while the level changes (press "new noise" to redraw).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from ._arrays import as_images, as_matrix
+
+__all__ = [
+    "latent_sliders",
+    "interpolation_widget",
+    "noise_widget",
+    "LatentSliders",
+    "Interpolation",
+    "NoiseExplorer",
+    "gaussian_noise",
+    "salt_and_pepper_noise",
+    "masking_noise",
+    "DEFAULT_NOISES",
+    "image_to_png",
+    "png_to_image",
+]
+
+
+# --------------------------------------------------------------------------- images and PNGs
+
+def image_to_png(image, *, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
+    """Encode one grey image (H, W) as PNG bytes, each pixel a ``scale`` x ``scale`` block.
+
+    Values are mapped linearly from [vmin, vmax] to grey levels 0..255 (clipped). Upscaling
+    with nearest neighbour keeps digits crisp in any browser; the PNG stays small (a 28x28
+    digit at scale 8 is 224x224 pixels, about 1-3 kB).
+    """
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"image: expected one grey image of shape (H, W), got shape {image.shape}")
+    if not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"scale must be a positive int, got {scale!r}")
+    if not vmax > vmin:
+        raise ValueError(f"expected vmin < vmax, got vmin={vmin}, vmax={vmax}")
+    grey = np.clip((image.astype(np.float32) - vmin) * (255.0 / (vmax - vmin)) + 0.5, 0, 255)
+    grey = np.ascontiguousarray(grey.astype(np.uint8))
+    pil = Image.fromarray(grey, mode="L")
+    if scale > 1:
+        pil = pil.resize((grey.shape[1] * scale, grey.shape[0] * scale), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    pil.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def png_to_image(png: bytes, *, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
+    """Inverse of :func:`image_to_png`: PNG bytes -> float32 image (H, W) on [vmin, vmax].
+
+    Takes every ``scale``-th pixel, so it recovers the original resolution. Accurate to one grey
+    level, (vmax - vmin) / 255.
+    """
+    with Image.open(io.BytesIO(png)) as pil:
+        grey = np.asarray(pil.convert("L"), dtype=np.float32)
+    grey = grey[scale // 2::scale, scale // 2::scale]
+    return vmin + grey * ((vmax - vmin) / 255.0)
+
+
+# --------------------------------------------------------------------------- noise functions
+
+def gaussian_noise(images, level: float, rng: np.random.Generator) -> np.ndarray:
+    """Add Gaussian noise with standard deviation ``level`` (grey levels in [0, 1]); clip to [0, 1]."""
+    images = np.asarray(images, dtype=np.float32)
+    noise = rng.standard_normal(images.shape).astype(np.float32)
+    return np.clip(images + np.float32(level) * noise, 0.0, 1.0)
+
+
+def salt_and_pepper_noise(images, level: float, rng: np.random.Generator) -> np.ndarray:
+    """Set a fraction ``level`` of the pixels to 0 or 1 (half each, at random)."""
+    images = np.asarray(images, dtype=np.float32)
+    u = rng.random(images.shape)
+    salt = rng.random(images.shape) < 0.5
+    noisy = images.copy()
+    hit = u < level
+    noisy[hit] = salt[hit].astype(np.float32)
+    return noisy
+
+
+def masking_noise(images, level: float, rng: np.random.Generator) -> np.ndarray:
+    """Set a fraction ``level`` of the pixels to 0 (randomly dropped pixels)."""
+    images = np.asarray(images, dtype=np.float32)
+    return np.where(rng.random(images.shape) < level, np.float32(0.0), images)
+
+
+DEFAULT_NOISES = {
+    "gaussian": gaussian_noise,
+    "salt & pepper": salt_and_pepper_noise,
+    "masking": masking_noise,
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _widgets():
+    import ipywidgets  # imported lazily: `import aelab` stays light
+
+    return ipywidgets
+
+
+def _check_callable(fn, name: str, signature: str):
+    if not callable(fn):
+        raise TypeError(f"{name}: expected a callable {signature}, got {type(fn).__name__}")
+
+
+def _as_numpy_output(values, name: str):
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    elif hasattr(values, "numpy") and not isinstance(values, np.ndarray):
+        values = values.numpy()
+    return values
+
+
+def _one_image(values, name: str, what: str) -> np.ndarray:
+    """The single image (H, W) returned by a decode/denoise call on one input."""
+    values = _as_numpy_output(values, name)
+    imgs = as_images(values, name=f"{name} output")
+    if len(imgs) != 1:
+        raise ValueError(f"{name}: expected one image back for one {what}, got {len(imgs)} "
+                         f"(output shape {np.shape(values)})")
+    return imgs[0]
+
+
+class _Base:
+    """Display and shared plumbing of the aelab widgets."""
+
+    widget = None
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _show_error(self, err: Exception | None):
+        self._status.value = "" if err is None else (
+            f"<span style='color:#b00'>{type(err).__name__}: {err}</span>")
+
+
+# --------------------------------------------------------------------------- latent sliders
+
+class LatentSliders(_Base):
+    """Sliders over a latent code and the digit the decoder draws from it (see :func:`latent_sliders`).
+
+    Attributes and methods for notebooks and tests:
+      ``code``          copy of the current code, float32 (latent_dim,)
+      ``image``         the image currently shown, float32 (H, W), as decoded (before clipping)
+      ``png``           the PNG bytes currently in the image widget
+      ``sliders``       the visible FloatSliders; ``slider_dims`` the latent dim each one controls
+      ``set_code(z)``   set the whole code (one redraw); ``set_dim(i, v)`` one dimension
+      ``sample_prior()``, ``reset()``, ``start_from_digit(index)``, ``show_dims(dims)``
+      ``prior_button``, ``reset_button``, ``digit_button`` (+ ``digit_index``), ``dims_chooser``
+      ``image_widget``  the ipywidgets.Image; ``widget`` the whole box
+      ``renders``       how many times the image has been redrawn (for tests)
+    """
+
+    def __init__(self, decode, latent_dim, *, encode=None, images=None, labels=None,
+                 max_sliders: int = 8, ranges=None, prior="normal", scale: int = 8,
+                 vmin: float = 0.0, vmax: float = 1.0, step: float | None = None, seed: int = 0,
+                 title: str | None = None):
+        _check_callable(decode, "decode", "decode(z: (n, latent_dim)) -> images")
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+        if isinstance(max_sliders, bool) or not isinstance(max_sliders, (int, np.integer)) or max_sliders < 1:
+            raise ValueError(f"max_sliders must be a positive int, got {max_sliders!r}")
+        if encode is not None:
+            _check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
+            if images is None:
+                raise ValueError("encode was given without images: pass images=... to start "
+                                 "from a real digit")
+        self.decode, self.encode = decode, encode
+        self.latent_dim = d = int(latent_dim)
+        self.scale, self.vmin, self.vmax = int(scale), float(vmin), float(vmax)
+        self._rng = np.random.default_rng(seed)
+        self.images = images
+        self._shown_images = as_images(images) if images is not None else None
+        self.labels = None if labels is None else np.asarray(labels)
+        self.renders = 0
+
+        # Codes of the given images, when an encoder is given: slider ranges, "data" prior.
+        self._codes = None
+        if encode is not None:
+            self._codes = as_matrix(_as_numpy_output(encode(images), "encode"),
+                                    name="encode output", columns=d)
+        if step is not None and not (isinstance(step, (int, float)) and step > 0):
+            raise ValueError(f"step must be a positive number or None (continuous), got {step!r}")
+        self.step = None if step is None else float(step)
+        self._lo, self._hi = self._ranges(ranges)
+        if self.step:  # slider grid = multiples of step, so 0 (reset) is on it
+            self._lo = (np.floor(self._lo / self.step) * self.step).astype(np.float32)
+            self._hi = (np.ceil(self._hi / self.step) * self.step).astype(np.float32)
+        self._prior = self._make_prior(prior)
+        self._code = np.clip(np.zeros(d, np.float32), self._lo, self._hi)
+
+        w = _widgets()
+        k = min(d, int(max_sliders))
+        self.slider_dims = list(range(k))
+        self.sliders = []
+        for j in range(k):
+            lo, hi = float(self._lo[j]), float(self._hi[j])
+            s = w.FloatSlider(value=float(self._code[j]), min=lo, max=hi,
+                              step=self.step, description=f"z[{j}]",
+                              continuous_update=True, readout_format=".2f",
+                              layout=w.Layout(width="340px"))
+            s.observe(self._on_slider, names="value")
+            s.add_class("aelab-latent-slider")  # stable hooks for browser tests and styling
+            self.sliders.append(s)
+        self._holding = False
+
+        # No width/height: the PNG is already upscaled, shown at its natural size (crisp).
+        self.image_widget = w.Image(format="png", layout=w.Layout(border="1px solid #ccc"))
+        self.image_widget.add_class("aelab-latent-image")
+        self._status = w.HTML()
+        prior_btn = w.Button(description="sample from prior", icon="random", layout=w.Layout(width="auto"),
+                             tooltip="draw a code from the prior and decode it")
+        prior_btn.on_click(lambda _: self.sample_prior())
+        self.prior_button = prior_btn
+        zero_btn = w.Button(description="reset to zero", icon="undo", layout=w.Layout(width="auto"))
+        zero_btn.on_click(lambda _: self.reset())
+        self.reset_button = zero_btn
+        buttons = [prior_btn, zero_btn]
+        controls = []
+        if d > k:
+            groups = self._dim_groups(k)
+            self.dims_chooser = w.Dropdown(options=groups, value=groups[0][1],
+                                           description="dims", layout=w.Layout(width="340px"))
+            self.dims_chooser.observe(lambda c: self.show_dims(c["new"]), names="value")
+            controls.append(self.dims_chooser)
+        else:
+            self.dims_chooser = None
+        controls += self.sliders
+        right = [self.image_widget]
+        if encode is not None:
+            n = len(self._shown_images)
+            self.digit_index = w.BoundedIntText(value=0, min=0, max=n - 1, description="digit #",
+                                                layout=w.Layout(width="160px"))
+            real_btn = w.Button(description="start from this digit", icon="pencil",
+                                layout=w.Layout(width="auto"),
+                                tooltip="encode the chosen image and set the sliders to its code")
+            real_btn.on_click(lambda _: self.start_from_digit(self.digit_index.value))
+            self.digit_button = real_btn
+            self.real_image_widget = w.Image(format="png")
+            self.digit_index.observe(lambda c: self._show_real(c["new"]), names="value")
+            self._show_real(0)
+            buttons.append(w.HBox([self.digit_index, real_btn, self.real_image_widget]))
+        header = [w.HTML(f"<b>{title}</b>")] if title else []
+        self.widget = w.VBox(header + [w.HBox([w.VBox(controls), w.VBox(right)]),
+                                       w.HBox(buttons[:2]), *buttons[2:], self._status])
+        self._render(raise_errors=True)
+
+    # ----- public API
+    @property
+    def code(self) -> np.ndarray:
+        return self._code.copy()
+
+    @property
+    def png(self) -> bytes:
+        return self.image_widget.value
+
+    def set_code(self, z) -> None:
+        """Set the whole code (latent_dim,) at once; the sliders follow, the digit is redrawn once."""
+        z = as_matrix(z, name="z", columns=self.latent_dim)
+        if len(z) != 1:
+            raise ValueError(f"z: expected one code of length {self.latent_dim}, got shape {z.shape}")
+        self._code = self._snap(z[0])
+        self._sync_sliders()
+        self._render()
+
+    def set_dim(self, dim: int, value: float) -> None:
+        """Set one latent dimension, as if its slider were dragged there."""
+        if not 0 <= int(dim) < self.latent_dim:
+            raise ValueError(f"dim must be in 0..{self.latent_dim - 1}, got {dim}")
+        z = self._code.copy()
+        z[int(dim)] = value
+        self.set_code(z)
+
+    def sample_prior(self) -> np.ndarray:
+        """Draw a code from the prior, show its decoding, return the code."""
+        self.set_code(self._prior(self._rng))
+        return self.code
+
+    def reset(self) -> None:
+        """All dimensions back to zero."""
+        self.set_code(np.zeros(self.latent_dim, np.float32))
+
+    def start_from_digit(self, index: int) -> np.ndarray:
+        """Encode image ``index`` of ``images`` and set the sliders to its code."""
+        if self.encode is None:
+            raise RuntimeError("start_from_digit needs encode= and images= when building the widget")
+        if not 0 <= int(index) < len(self._codes):
+            raise ValueError(f"index must be in 0..{len(self._codes) - 1}, got {index}")
+        self.set_code(self._codes[int(index)])
+        return self.code
+
+    def show_dims(self, dims) -> None:
+        """Point the visible sliders at latent dimensions ``dims`` (at most len(sliders) of them)."""
+        dims = [int(i) for i in dims]
+        if not 1 <= len(dims) <= len(self.sliders) or not all(0 <= i < self.latent_dim for i in dims):
+            raise ValueError(f"dims: expected 1 to {len(self.sliders)} dims in 0..{self.latent_dim - 1}, got {dims}")
+        self.slider_dims = dims + self.slider_dims[len(dims):] if len(dims) < len(self.sliders) else dims
+        self._sync_sliders()
+
+    # ----- internals
+    def _snap(self, z: np.ndarray) -> np.ndarray:
+        """With a slider step, round codes to it: the front end would snap them anyway."""
+        z = np.asarray(z, np.float32).copy()
+        return (np.round(z / self.step) * self.step).astype(np.float32) if self.step else z
+
+    def _on_slider(self, change):
+        if self._holding:
+            return
+        j = self.sliders.index(change["owner"])
+        self._code[self.slider_dims[j]] = change["new"]
+        self._render()
+
+    def _sync_sliders(self):
+        """Move the sliders to the code without triggering one redraw per slider."""
+        self._holding = True
+        try:
+            for s, dim in zip(self.sliders, self.slider_dims):
+                v = float(self._code[dim])
+                lo, hi = float(self._lo[dim]), float(self._hi[dim])
+                lo, hi = min(lo, v), max(hi, v)  # widen rather than clip: slider == code always
+                if self.step:
+                    lo = float(np.floor(lo / self.step) * self.step)
+                    hi = float(np.ceil(hi / self.step) * self.step)
+                with s.hold_sync():
+                    s.description = f"z[{dim}]"
+                    if hi > s.min:
+                        s.max, s.min = hi, lo
+                    else:
+                        s.min, s.max = lo, hi
+                    s.value = v
+        finally:
+            self._holding = False
+
+    def _render(self, raise_errors: bool = False):
+        try:
+            image = _one_image(self.decode(self._code[None, :].astype(np.float32)), "decode", "code")
+        except Exception as err:  # shown in the widget; a callback error would go unseen
+            if raise_errors:
+                raise
+            self._show_error(err)
+            return
+        self.image = image
+        self.image_widget.value = image_to_png(image, scale=self.scale, vmin=self.vmin, vmax=self.vmax)
+        self.renders += 1
+        if self._status.value:
+            self._show_error(None)
+
+    def _show_real(self, index):
+        self.real_image_widget.value = image_to_png(self._shown_images[int(index)], scale=3,
+                                                    vmin=self.vmin, vmax=self.vmax)
+
+    def _ranges(self, ranges):
+        d = self.latent_dim
+        if ranges is None:
+            ranges = "data" if self._codes is not None else (-3.0, 3.0)
+        if isinstance(ranges, str):
+            if ranges != "data" or self._codes is None:
+                raise ValueError("ranges='data' needs encode= and images=; otherwise pass "
+                                 "(low, high) or an array (latent_dim, 2)")
+            lo = np.percentile(self._codes, 0.5, axis=0)
+            hi = np.percentile(self._codes, 99.5, axis=0)
+            pad = 0.1 * (hi - lo) + 1e-3
+            lo, hi = np.minimum(lo - pad, 0.0), np.maximum(hi + pad, 0.0)
+        else:
+            arr = np.asarray(ranges, dtype=np.float64)
+            if arr.shape == (2,):
+                arr = np.tile(arr, (d, 1))
+            if arr.shape != (d, 2) or not np.all(np.isfinite(arr)) or not np.all(arr[:, 1] > arr[:, 0]):
+                raise ValueError(f"ranges: expected (low, high) with low < high, an array ({d}, 2), "
+                                 f"or 'data'; got {ranges!r}")
+            lo, hi = arr[:, 0], arr[:, 1]
+        return lo.astype(np.float32), hi.astype(np.float32)
+
+    def _make_prior(self, prior):
+        d = self.latent_dim
+        if callable(prior):
+            return lambda rng: np.asarray(prior(rng), dtype=np.float32).reshape(d)
+        if prior == "normal":
+            return lambda rng: rng.standard_normal(d).astype(np.float32)
+        if prior == "data":
+            if self._codes is None:
+                raise ValueError("prior='data' needs encode= and images= (a Gaussian fitted to their codes)")
+            mean = self._codes.mean(axis=0)
+            cov = np.atleast_2d(np.cov(self._codes, rowvar=False))
+            return lambda rng: rng.multivariate_normal(mean, cov).astype(np.float32)
+        raise ValueError(f"prior: expected 'normal', 'data' or a callable rng -> (latent_dim,), got {prior!r}")
+
+    def _dim_groups(self, k):
+        d = self.latent_dim
+        groups = []
+        if self._codes is not None:
+            order = np.argsort(-self._codes.std(axis=0), kind="stable")[:k]
+            groups.append((f"the {k} most varied dims", tuple(int(i) for i in order)))
+        for start in range(0, d, k):
+            dims = tuple(range(start, min(start + k, d)))
+            groups.append((f"z[{dims[0]}]..z[{dims[-1]}]", dims))
+        return groups
+
+
+def latent_sliders(decode: Callable, latent_dim: int, *, encode: Callable | None = None,
+                   images=None, labels=None, max_sliders: int = 8, ranges=None, prior="normal",
+                   scale: int = 8, vmin: float = 0.0, vmax: float = 1.0,
+                   step: float | None = None, seed: int = 0, title: str | None = None) -> LatentSliders:
+    """Sliders over a latent code and the decoded digit, updating while you drag.
+
+    decode : ``decode(z)`` with z float32 (n, latent_dim) -> n images (see module docstring).
+    latent_dim : size of the code. With more dims than ``max_sliders``, the first
+        ``max_sliders`` are shown and a "dims" chooser picks which ones (consecutive groups,
+        plus "the most varied dims" when codes of real digits are known).
+    encode, images, labels : optional; ``encode(images)`` -> (N, latent_dim) enables the
+        "start from this digit" control and data-based slider ranges. ``images`` are passed to
+        ``encode`` in the layout given; ``labels`` are only shown.
+    ranges : slider range per dim: (low, high) for all, an array (latent_dim, 2), or "data"
+        (0.5th-99.5th percentile of the codes of ``images``, widened 10 %, always containing 0).
+        Default: "data" when ``encode`` is given, else (-3, 3) (the bulk of a N(0, 1) prior).
+    prior : what "sample from prior" draws: "normal" (N(0, I), a VAE's prior), "data"
+        (a Gaussian fitted to the codes of ``images``) or ``prior(rng) -> (latent_dim,)``.
+    scale : screen pixels per image pixel (8: a 28x28 digit is shown 224x224).
+    vmin, vmax : value range of the decoder's output (grey levels), default [0, 1].
+    step : None (default): continuous sliders, any value. A number: sliders move in multiples of
+        ``step``, and codes set from Python (prior samples, encoded digits) are rounded to it too,
+        because the browser would snap them; what the sliders show is always what is decoded.
+    seed : seed of the prior sampler.
+
+    Returns a :class:`LatentSliders`; leave it as the last expression of a cell to show it.
+    """
+    return LatentSliders(decode, latent_dim, encode=encode, images=images, labels=labels,
+                         max_sliders=max_sliders, ranges=ranges, prior=prior, scale=scale,
+                         vmin=vmin, vmax=vmax, step=step, seed=seed, title=title)
+
+
+# --------------------------------------------------------------------------- interpolation
+
+class Interpolation(_Base):
+    """A slider t in [0, 1] walking from the code of digit ``a`` to the code of digit ``b``.
+
+    ``code`` is the current code (latent_dim,), ``image`` the decoded image shown (H, W),
+    ``codes`` the two end codes (2, latent_dim). ``set_t(t)``, ``set_pair(a, b)``.
+    """
+
+    def __init__(self, decode, encode, images, *, labels=None, a: int = 0, b: int = 1,
+                 method: str = "linear", scale: int = 8, vmin: float = 0.0, vmax: float = 1.0,
+                 steps: int = 100):
+        _check_callable(decode, "decode", "decode(z: (n, latent_dim)) -> images")
+        _check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
+        if method not in ("linear", "slerp"):
+            raise ValueError(f"method: expected 'linear' or 'slerp', got {method!r}")
+        if images is None:
+            raise ValueError("images: expected the images to pick the two end digits from")
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be a positive int, got {steps!r}")
+        self.decode, self.encode, self.images, self.method = decode, encode, images, method
+        self._steps = int(steps)
+        self._shown_images = as_images(images)
+        n = len(self._shown_images)
+        self.labels = None if labels is None else np.asarray(labels)
+        self.scale, self.vmin, self.vmax = int(scale), float(vmin), float(vmax)
+        self.renders = 0
+        w = _widgets()
+        self.t_slider = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps, description="t",
+                                      continuous_update=True, readout_format=".2f",
+                                      layout=w.Layout(width="420px"))
+        self.a_index = w.BoundedIntText(value=a, min=0, max=n - 1, description="from #",
+                                        layout=w.Layout(width="150px"))
+        self.b_index = w.BoundedIntText(value=b, min=0, max=n - 1, description="to #",
+                                        layout=w.Layout(width="150px"))
+        self.a_widget = w.Image(format="png")
+        self.b_widget = w.Image(format="png")
+        self.image_widget = w.Image(format="png", layout=w.Layout(border="1px solid #ccc"))
+        self.image_widget.add_class("aelab-interpolation-image")
+        self.t_slider.add_class("aelab-interpolation-slider")
+        self._status = w.HTML()
+        self.t_slider.observe(lambda c: self._render(), names="value")
+        self.a_index.observe(lambda c: self.set_pair(c["new"], self.b_index.value), names="value")
+        self.b_index.observe(lambda c: self.set_pair(self.a_index.value, c["new"]), names="value")
+        label = w.HTML("the decoder's image of the interpolated code (t=0: first digit, t=1: second)")
+        self.widget = w.VBox([w.HBox([self.a_index, self.b_index]), self.t_slider,
+                              w.HBox([self.a_widget, self.image_widget, self.b_widget],
+                                     layout=w.Layout(align_items="center")), label, self._status])
+        self.set_pair(a, b, raise_errors=True)
+
+    @property
+    def t(self) -> float:
+        return float(self.t_slider.value)
+
+    @property
+    def code(self) -> np.ndarray:
+        return _interpolate(self.codes[0], self.codes[1], self.t, self.method)
+
+    @property
+    def png(self) -> bytes:
+        return self.image_widget.value
+
+    def set_t(self, t: float) -> None:
+        """Move the slider to t in [0, 1]."""
+        if not 0.0 <= float(t) <= 1.0:
+            raise ValueError(f"t must be in [0, 1], got {t}")
+        self.t_slider.value = round(float(t) * self._steps) / self._steps  # on the slider's grid
+
+    def set_pair(self, a: int, b: int, raise_errors: bool = False) -> None:
+        """Interpolate between image ``a`` and image ``b`` of ``images``."""
+        n = len(self._shown_images)
+        if not (0 <= int(a) < n and 0 <= int(b) < n):
+            raise ValueError(f"a and b must be image indices in 0..{n - 1}, got {a}, {b}")
+        idx = [int(a), int(b)]
+        pair = self.images[idx] if hasattr(self.images, "__getitem__") else np.asarray(self.images)[idx]
+        self.codes = as_matrix(_as_numpy_output(self.encode(pair), "encode"), name="encode output")
+        if len(self.codes) != 2:
+            raise ValueError(f"encode: expected 2 codes for 2 images, got shape {self.codes.shape}")
+        for widget, i in ((self.a_widget, idx[0]), (self.b_widget, idx[1])):
+            widget.value = image_to_png(self._shown_images[i], scale=4, vmin=self.vmin, vmax=self.vmax)
+        self._render(raise_errors=raise_errors)
+
+    def _render(self, raise_errors: bool = False):
+        try:
+            image = _one_image(self.decode(self.code[None, :]), "decode", "code")
+        except Exception as err:
+            if raise_errors:
+                raise
+            self._show_error(err)
+            return
+        self.image = image
+        self.image_widget.value = image_to_png(image, scale=self.scale, vmin=self.vmin, vmax=self.vmax)
+        self.renders += 1
+        if self._status.value:
+            self._show_error(None)
+
+
+def _interpolate(z0: np.ndarray, z1: np.ndarray, t: float, method: str) -> np.ndarray:
+    """Code at fraction t from z0 to z1: straight line, or spherical (slerp) for Gaussian codes."""
+    if method == "slerp":
+        n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+        cos = np.dot(z0, z1) / max(n0 * n1, 1e-12)
+        omega = np.arccos(np.clip(cos, -1.0, 1.0))
+        if omega > 1e-6:
+            return ((np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)).astype(np.float32)
+    return ((1.0 - t) * z0 + t * z1).astype(np.float32)
+
+
+def interpolation_widget(decode: Callable, encode: Callable, images, *, labels=None, a: int = 0,
+                         b: int = 1, method: str = "linear", scale: int = 8, vmin: float = 0.0,
+                         vmax: float = 1.0, steps: int = 100) -> Interpolation:
+    """One slider t in [0, 1] walks between the codes of two chosen digits; shows the decoding.
+
+    decode, encode : as in :func:`latent_sliders`; ``images`` (N, ...) are passed to ``encode``
+    two at a time in the layout given. a, b : indices of the start and end digits (changeable in
+    the widget). method : "linear" or "slerp" (spherical, better for N(0, I) codes).
+    steps : slider positions between the two digits. Returns an :class:`Interpolation`.
+    """
+    return Interpolation(decode, encode, images, labels=labels, a=a, b=b, method=method,
+                         scale=scale, vmin=vmin, vmax=vmax, steps=steps)
+
+
+# --------------------------------------------------------------------------- noise
+
+class NoiseExplorer(_Base):
+    """Noise level and type controls; clean, noisy and denoised digit side by side.
+
+    ``clean``, ``noisy``, ``output`` are the images shown (H, W); ``set_level(x)``,
+    ``set_noise(name)``, ``set_index(i)``, ``new_noise()``.
+    """
+
+    def __init__(self, denoise, images, *, noises=None, level: float = 0.3,
+                 level_range=(0.0, 1.0), index: int = 0, scale: int = 6, vmin: float = 0.0,
+                 vmax: float = 1.0, seed: int = 0):
+        _check_callable(denoise, "denoise", "denoise(noisy images) -> images")
+        noises = dict(DEFAULT_NOISES if noises is None else noises)
+        if not noises:
+            raise ValueError("noises: expected a dict {name: noise(images, level, rng)}, got an empty one")
+        for name, fn in noises.items():
+            _check_callable(fn, f"noises[{name!r}]", "noise(images, level, rng) -> noisy images")
+        lo, hi = (float(v) for v in level_range)
+        if not hi > lo or not lo <= level <= hi:
+            raise ValueError(f"level_range: expected (low, high) with low < high containing level="
+                             f"{level}, got {level_range!r}")
+        if images is None:
+            raise ValueError("images: expected clean images to add noise to")
+        self.denoise, self.images, self.noises = denoise, images, noises
+        self._shown_images = as_images(images)
+        self.scale, self.vmin, self.vmax = int(scale), float(vmin), float(vmax)
+        self.seed, self.renders = int(seed), 0
+        n = len(self._shown_images)
+        w = _widgets()
+        self.level_slider = w.FloatSlider(value=level, min=lo, max=hi, step=(hi - lo) / 100,
+                                          description="noise level", continuous_update=True,
+                                          readout_format=".2f", style={"description_width": "80px"},
+                                          layout=w.Layout(width="420px"))
+        self.noise_chooser = w.ToggleButtons(options=list(noises), description="noise",
+                                             style={"button_width": "110px"})
+        self.index_box = w.BoundedIntText(value=index, min=0, max=n - 1, description="digit #",
+                                          layout=w.Layout(width="160px"))
+        new_btn = w.Button(description="new noise", icon="random", layout=w.Layout(width="auto"))
+        new_btn.on_click(lambda _: self.new_noise())
+        self.new_noise_button = new_btn
+        px = f"{self._shown_images.shape[2] * self.scale + 6}px"
+        self.clean_widget, self.noisy_widget, self.output_widget = (
+            w.Image(format="png", layout=w.Layout(border="1px solid #ccc", margin="2px"))
+            for _ in range(3))
+        captions = [w.HTML(f"<center>{t}</center>", layout=w.Layout(width=px))
+                    for t in ("clean input", "noisy input", "model output")]
+        self._status = w.HTML()
+        self.level_slider.observe(lambda c: self._render(), names="value")
+        self.noise_chooser.observe(lambda c: self._render(), names="value")
+        self.index_box.observe(lambda c: self._render(), names="value")
+        self.widget = w.VBox([self.noise_chooser, w.HBox([self.level_slider, self.index_box, new_btn]),
+                              w.HBox([self.clean_widget, self.noisy_widget, self.output_widget]),
+                              w.HBox(captions), self._status])
+        self._render(raise_errors=True)
+
+    def set_level(self, level: float) -> None:
+        """Move the level slider (rounded to its grid of 100 steps, as the browser would)."""
+        s = self.level_slider
+        s.value = s.min + round((float(level) - s.min) / s.step) * s.step
+
+    def set_noise(self, name: str) -> None:
+        if name not in self.noises:
+            raise ValueError(f"noise: expected one of {list(self.noises)}, got {name!r}")
+        self.noise_chooser.value = name
+
+    def set_index(self, index: int) -> None:
+        self.index_box.value = int(index)
+
+    def new_noise(self) -> None:
+        """Draw a new noise pattern (same level and type)."""
+        self.seed += 1
+        self._render()
+
+    def _render(self, raise_errors: bool = False):
+        i = int(self.index_box.value)
+        try:
+            x = self.images[i:i + 1]
+            rng = np.random.default_rng([self.seed, i])  # same pattern while the level moves
+            noisy = self.noises[self.noise_chooser.value](x, float(self.level_slider.value), rng)
+            noisy = np.asarray(_as_numpy_output(noisy, "noise"), dtype=np.float32)
+            if noisy.shape != np.shape(x):
+                raise ValueError(f"noise function: expected output shape {np.shape(x)} (same as "
+                                 f"its input), got {noisy.shape}")
+            output = _one_image(self.denoise(noisy), "denoise", "image")
+            noisy_image = as_images(noisy, name="noisy image")[0]
+        except Exception as err:
+            if raise_errors:
+                raise
+            self._show_error(err)
+            return
+        self.clean = self._shown_images[i]
+        self.noisy, self.output = noisy_image, output
+        opts = dict(scale=self.scale, vmin=self.vmin, vmax=self.vmax)
+        self.clean_widget.value = image_to_png(self.clean, **opts)
+        self.noisy_widget.value = image_to_png(noisy_image, **opts)
+        self.output_widget.value = image_to_png(output, **opts)
+        self.renders += 1
+        if self._status.value:
+            self._show_error(None)
+
+
+def noise_widget(denoise: Callable, images, *, noises: dict | None = None, level: float = 0.3,
+                 level_range=(0.0, 1.0), index: int = 0, scale: int = 6, vmin: float = 0.0,
+                 vmax: float = 1.0, seed: int = 0) -> NoiseExplorer:
+    """Noise explorer for a denoising autoencoder: level slider, noise type, before/after.
+
+    denoise : ``denoise(noisy)`` with noisy images (1, ...) in the layout of ``images`` ->
+        one image (see module docstring). images : clean images (N, ...) in [0, 1].
+    noises : {name: noise(images, level, rng)}; default :data:`DEFAULT_NOISES` (gaussian with
+        std=level clipped to [0, 1], salt & pepper with fraction=level, masking with fraction=level).
+    level, level_range : initial noise level and the slider's range.
+    index : which image to start with. Returns a :class:`NoiseExplorer`.
+    """
+    return NoiseExplorer(denoise, images, noises=noises, level=level, level_range=level_range,
+                         index=index, scale=scale, vmin=vmin, vmax=vmax, seed=seed)

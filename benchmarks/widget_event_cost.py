@@ -1,0 +1,150 @@
+"""Kernel-side cost of one latent-slider event, for PyTorch and Keras decoders.
+
+For each framework a real IPython kernel is started (its own process: torch and tensorflow are
+never imported together) with a ``latent_sliders`` widget around each decoder below. This script
+then plays the part of the JupyterLab front end: it sends the same ``comm_msg`` "update" a slider
+drag sends, one at a time, and waits for the kernel to go idle.
+
+Printed per decoder (median and p95 over --events events, after --warmup):
+  handler   time inside the kernel's comm handler: set the slider value, run the observer,
+            decode one vector, encode the PNG, send the image update (what the issue calls the
+            kernel-side cost of one slider event; target <= 3 ms median)
+  decode    of which: the decoder call alone
+  roundtrip message sent -> kernel idle, seen from this client (adds ZMQ and kernel dispatch)
+
+Decoders: "pca" (the 4-dim linear PCA decoder of the browser test), "mlp" (2 -> 512 -> 784),
+"conv" (2 -> 7x7x32 -> two transposed convs -> 28x28), from aelab.models.tiny_decoder_*.
+
+Usage (timing runs go under the shared lock):
+    flock /tmp/aelab-heavy.lock .venv/bin/python benchmarks/widget_event_cost.py [--events 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+SETUP = r"""
+import json, time, numpy as np, aelab
+aelab.setup({fw!r}, seed=0, verbose=False)
+from aelab import widgets, {support} as support
+from aelab.data import load_mnist
+from aelab.models import tiny_decoder_{fw} as tiny
+
+images, _ = load_mnist("test", size=1000)
+_, pca = tiny.pca_codec(images, 4)
+models = {{"pca": (pca, 4), "mlp": (tiny.mlp_decoder(2), 2), "conv": (tiny.conv_decoder(2), 2)}}
+bench = {{}}
+for name, (model, dim) in models.items():
+    f = support.numpy_function(model)
+    decode_times = []
+    def decode(z, f=f, t=decode_times):
+        t0 = time.perf_counter(); out = f(z); t.append(time.perf_counter() - t0); return out
+    w = widgets.latent_sliders(decode, dim, ranges=(-3, 3), step=0.05)
+    comm = w.sliders[0].comm
+    handler_times = []
+    def timed(msg, inner=comm._msg_callback, t=handler_times):
+        t0 = time.perf_counter(); inner(msg); t.append(time.perf_counter() - t0)
+    comm.on_msg(timed)
+    bench[name] = dict(widget=w, decode=decode_times, handler=handler_times)
+print(json.dumps({{name: b["widget"].sliders[0].model_id for name, b in bench.items()}}))
+"""
+
+REPORT = r"""
+out = {}
+for name, b in bench.items():
+    w = b["widget"]
+    expected = np.clip(w.decode(w.code[None])[0], 0, 1)
+    shown = widgets.png_to_image(w.png)
+    out[name] = dict(handler=b["handler"], decode=b["decode"][-len(b["handler"]):],
+                     final_value=float(w.sliders[0].value), final_code=float(w.code[0]),
+                     image_matches=bool(np.abs(shown - expected).max() <= 1 / 255 + 1e-6))
+print(json.dumps(out))
+"""
+
+
+def run_code(kc, code: str) -> str:
+    out = []
+    reply = kc.execute_interactive(code, timeout=300, store_history=False, output_hook=lambda m: (
+        out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None))
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError("\n".join(reply["content"].get("traceback", [])))
+    return "".join(out)
+
+
+def send_update_and_wait(kc, comm_id: str, value: float) -> float:
+    """Send a slider update as the front end does; seconds until the kernel is idle again."""
+    msg = kc.session.msg("comm_msg", content={
+        "comm_id": comm_id, "data": {"method": "update", "state": {"value": value}, "buffer_paths": []}})
+    t0 = time.perf_counter()
+    kc.shell_channel.send(msg)
+    while True:
+        reply = kc.get_iopub_msg(timeout=30)
+        if (reply["msg_type"] == "status" and reply["content"]["execution_state"] == "idle"
+                and reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]):
+            return time.perf_counter() - t0
+
+
+def measure(fw: str, events: int, warmup: int, threads: int) -> dict:
+    from jupyter_client.manager import start_new_kernel
+
+    support = {"torch": "torch_support", "keras": "keras_support"}[fw]
+    env = dict(os.environ, AELAB_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("AELAB_QUICK", None)
+    km, kc = start_new_kernel(kernel_name="python3", env=env)
+    try:
+        ids = json.loads(run_code(kc, SETUP.format(fw=fw, support=support)).strip().splitlines()[-1])
+        rng = np.random.default_rng(0)
+        roundtrip = {}
+        for name, comm_id in ids.items():
+            # a drag: values on the slider grid, each different from the previous one
+            values = np.round(np.cumsum(rng.choice([-0.15, -0.1, -0.05, 0.05, 0.1, 0.15],
+                                                   warmup + events)), 2)
+            values = np.clip(values, -3, 3)
+            times = [send_update_and_wait(kc, comm_id, float(v)) for v in values]
+            roundtrip[name] = times[warmup:]
+        report = json.loads(run_code(kc, REPORT).strip().splitlines()[-1])
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    for name, r in report.items():
+        r["handler"] = r["handler"][warmup:]
+        r["decode"] = r["decode"][warmup:]
+        r["roundtrip"] = roundtrip[name]
+    return report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=1, help="AELAB_THREADS of the kernel")
+    parser.add_argument("--frameworks", nargs="+", default=["torch", "keras"])
+    args = parser.parse_args(argv)
+    print(f"kernel-side cost of one slider event: {args.events} events after {args.warmup} warm-up, "
+          f"{args.threads} thread(s), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    print(f"{'framework':<10}{'decoder':<8}{'handler ms (median / p95)':>28}{'decode ms':>18}"
+          f"{'roundtrip ms':>20}  final image ok")
+    ok = True
+    for fw in args.frameworks:
+        result = measure(fw, args.events, args.warmup, args.threads)
+        for name, r in result.items():
+            cells = []
+            for key in ("handler", "decode", "roundtrip"):
+                ms = 1e3 * np.asarray(r[key])
+                cells.append(f"{np.median(ms):7.2f} / {np.percentile(ms, 95):6.2f}")
+            good = r["image_matches"] and abs(r["final_value"] - r["final_code"]) < 1e-6
+            ok &= good
+            print(f"{fw:<10}{name:<8}{cells[0]:>28}{cells[1]:>18}{cells[2]:>20}  {good}")
+        sys.stdout.flush()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""Drive the aelab latent sliders in a real JupyterLab with headless Chromium (Playwright).
+
+Shared by ``tests/test_browser.py`` (asserts behaviour) and ``benchmarks/browser_latency.py``
+(prints timings). Not a test module itself.
+
+- ``JupyterLab``: a private server on 127.0.0.1 (free port, random token, its own temporary
+  runtime/config/data/settings/workspaces dirs, idle kernels culled, ``--allow-root`` as root).
+  Sessions and kernels are deleted through the REST API, so reopening a notebook never
+  reattaches an old kernel.
+- ``open_and_run_all``: opens a notebook, clicks Run > Run All Cells, waits for the widget.
+- ``SliderPage``: drags a slider with real mouse events, reads the PNG shown in the ``<img>``,
+  and measures mousemove -> new image decoded and painted (requestAnimationFrame) in the page.
+- ``kernel_decode``: asks the notebook's kernel (via its connection file, a second client)
+  for ``decode(z)``, so the test process never imports torch or tensorflow.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+CHROMIUM = os.environ.get("AELAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """A throw-away JupyterLab server serving a temporary copy of ``notebooks``."""
+
+    def __init__(self, notebooks, *, threads: int = 1, startup_timeout: float = 60.0):
+        self.tmp = Path(tempfile.mkdtemp(prefix="aelab-lab-"))
+        self.root = self.tmp / "root"
+        self.root.mkdir()
+        for nb in notebooks:
+            shutil.copy(nb, self.root / Path(nb).name)
+        self.port = free_port()
+        self.token = base64.b32encode(os.urandom(15)).decode().lower()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        for name in ("runtime", "config", "data"):
+            (self.tmp / name).mkdir()
+        env.update(JUPYTER_RUNTIME_DIR=str(self.tmp / "runtime"),
+                   JUPYTER_CONFIG_DIR=str(self.tmp / "config"),
+                   JUPYTER_DATA_DIR=str(self.tmp / "data"),
+                   JUPYTERLAB_SETTINGS_DIR=str(self.tmp / "settings"),
+                   JUPYTERLAB_WORKSPACES_DIR=str(self.tmp / "workspaces"),
+                   IPYTHONDIR=str(self.tmp / "ipython"),
+                   AELAB_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+                   TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+        env.pop("AELAB_QUICK", None)
+        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+               f"--ServerApp.root_dir={self.root}",
+               "--MappingKernelManager.cull_idle_timeout=300",
+               "--MappingKernelManager.cull_interval=60",
+               "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        # no "official Jupyter news?" toast over the notebook
+        notification = self.tmp / "settings" / "@jupyterlab" / "apputils-extension"
+        notification.mkdir(parents=True)
+        (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        self.log = open(self.tmp / "server.log", "wb")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=self.root, start_new_session=True)
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                self.api("GET", "/api/status")
+                break
+            except Exception:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    raise RuntimeError(f"JupyterLab did not start; log:\n{self.server_log()}")
+                time.sleep(0.3)
+
+    def api(self, method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Authorization": f"token {self.token}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            text = resp.read()
+        return json.loads(text) if text else None
+
+    def lab_url(self, notebook: str) -> str:
+        return f"{self.url}/lab/tree/{notebook}?reset&token={self.token}"
+
+    def delete_sessions(self) -> None:
+        """Delete every session (shuts its kernel down) and any kernel left without one."""
+        for s in self.api("GET", "/api/sessions"):
+            self.api("DELETE", f"/api/sessions/{s['id']}")
+        for k in self.api("GET", "/api/kernels"):
+            self.api("DELETE", f"/api/kernels/{k['id']}")
+
+    def wait_kernel_idle(self, notebook: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for s in self.api("GET", "/api/sessions"):
+                if s["path"].endswith(notebook) and s["kernel"]["execution_state"] == "idle":
+                    return
+            time.sleep(0.2)
+        raise TimeoutError(f"the kernel of {notebook} did not become idle in {timeout:.0f} s")
+
+    def connection_file(self, notebook: str) -> Path:
+        for s in self.api("GET", "/api/sessions"):
+            if s["path"].endswith(notebook):
+                return self.tmp / "runtime" / f"kernel-{s['kernel']['id']}.json"
+        raise RuntimeError(f"no session for {notebook}")
+
+    def server_log(self) -> str:
+        try:
+            return (self.tmp / "server.log").read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.delete_sessions()
+            except Exception:
+                pass
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def open_and_run_all(page, lab: JupyterLab, notebook: str, *, timeout_ms: int = 90_000):
+    """Open ``notebook`` in JupyterLab, Run All, wait for the latent-slider image to show."""
+    page.goto(lab.lab_url(notebook))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
+    lab.wait_kernel_idle(notebook, timeout=timeout_ms / 1000)  # Run All needs a live kernel
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.click("li[data-command='runmenu:run-all']")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.aelab-latent-image');"
+        " return i && i.src && i.complete && i.naturalWidth > 0; }", timeout=timeout_ms)
+    page.locator("img.aelab-latent-image").scroll_into_view_if_needed()
+
+
+_INSTRUMENT = """
+() => {
+  const img = document.querySelector('img.aelab-latent-image');
+  window.__aelab = {events: [], lastMove: null};
+  document.addEventListener('mousemove', () => { window.__aelab.lastMove = performance.now(); }, true);
+  new MutationObserver(() => {
+    const t0 = window.__aelab.lastMove, tsrc = performance.now(), src = img.src;
+    img.decode().catch(() => null).then(() => requestAnimationFrame(() => {
+      window.__aelab.events.push({t0: t0, tsrc: tsrc, t1: performance.now(), src: src});
+    }));
+  }).observe(img, {attributes: true, attributeFilter: ['src']});
+}
+"""
+
+_PNG_OF = """
+async (img) => {
+  const r = await fetch(img.src);
+  const b = new Uint8Array(await r.arrayBuffer());
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return btoa(s);
+}
+"""
+
+
+class SliderPage:
+    """The latent sliders of an opened notebook, driven with real mouse events."""
+
+    def __init__(self, page):
+        self.page = page
+        self.img = page.locator("img.aelab-latent-image")
+        self.sliders = page.locator(".aelab-latent-slider")
+        page.evaluate(_INSTRUMENT)
+
+    def png(self) -> bytes:
+        return base64.b64decode(self.img.evaluate(_PNG_OF))
+
+    def src(self) -> str:
+        return self.img.get_attribute("src")
+
+    def values(self) -> np.ndarray:
+        """Slider values as shown by their readouts."""
+        texts = self.sliders.locator(".widget-readout").all_inner_texts()
+        # d3-format writes negative numbers with a unicode minus sign
+        return np.array([float(t.replace("\u2212", "-")) for t in texts], dtype=np.float32)
+
+    def handle_center(self, i: int):
+        box = self.sliders.nth(i).locator(".noUi-handle").bounding_box()
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    def drag_steps(self, i: int, dxs, *, wait_each: bool, timeout_ms: int = 10_000):
+        """Press the handle of slider ``i``, move by each dx in turn, release.
+
+        wait_each=True waits for the image to change after each move (one event in flight:
+        latency measurement); False moves as fast as the mouse events go (coalescing test).
+        """
+        x, y = self.handle_center(i)
+        m = self.page.mouse
+        m.move(x, y)
+        m.down()
+        for dx in dxs:
+            before = self.src()
+            x += dx
+            m.move(x, y)
+            if wait_each:
+                self.page.wait_for_function("(s) => document.querySelector('img.aelab-latent-image')"
+                                            ".src !== s", arg=before, timeout=timeout_ms)
+        m.up()
+
+    def settle(self, quiet_ms: int = 400, timeout_ms: int = 10_000) -> None:
+        """Wait until the image has not changed for ``quiet_ms`` and is decoded."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        last, since = self.src(), time.monotonic()
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+            now = self.src()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since > quiet_ms / 1000:
+                self.page.wait_for_function("() => document.querySelector('img.aelab-latent-image').complete")
+                return
+        raise TimeoutError("the latent image kept changing")
+
+    def latencies_ms(self, until: str = "t1") -> np.ndarray:
+        """Per image change (ms): mousemove -> new image decoded and painted (``until="t1"``),
+        or mousemove -> new src set on the <img> (``until="tsrc"``)."""
+        events = self.page.evaluate("() => window.__aelab.events")
+        return np.array([e[until] - e["t0"] for e in events if e["t0"] is not None])
+
+    def clear_latencies(self) -> None:
+        self.page.evaluate("() => { window.__aelab.events = []; }")
+
+
+def png_pixels(png: bytes, scale: int = 8) -> np.ndarray:
+    """uint8 grey image (H, W) from an upscaled PNG (every ``scale``-th pixel)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        grey = np.asarray(im.convert("L"))
+    return grey[scale // 2::scale, scale // 2::scale]
+
+
+def kernel_execute(connection_file: Path, code: str, timeout: float = 30.0) -> str:
+    """Run ``code`` in the notebook's kernel (as a second client) and return its stdout."""
+    from jupyter_client import BlockingKernelClient
+
+    client = BlockingKernelClient()
+    client.load_connection_file(str(connection_file))
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=timeout)
+        out = []
+        reply = client.execute_interactive(
+            code, timeout=timeout, store_history=False,
+            output_hook=lambda msg: out.append(msg["content"].get("text", ""))
+            if msg["msg_type"] == "stream" else None)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel error: {reply['content'].get('evalue')}")
+        return "".join(out)
+    finally:
+        client.stop_channels()
+
+
+def kernel_decode(connection_file: Path, z) -> np.ndarray:
+    """(decode(z) as the widget's grey levels (28, 28) uint8, the kernel's ``sliders.code``)."""
+    code = ("import json as _j, numpy as _np\n"
+            f"_z = _np.array([{list(map(float, z))}], dtype=_np.float32)\n"
+            "_im = _np.asarray(decode(_z), dtype=_np.float32).reshape(28, 28)\n"
+            "print(_j.dumps((_np.clip(_im * 255 + 0.5, 0, 255)).astype(int).tolist()))\n"
+            "print(_j.dumps(sliders.code.tolist()))")
+    image_line, code_line = kernel_execute(connection_file, code).strip().splitlines()[-2:]
+    return np.array(json.loads(image_line), dtype=np.uint8), np.array(json.loads(code_line))

@@ -1,0 +1,404 @@
+"""aelab.widgets driven in the kernel without a browser: move sliders, check what is shown.
+
+A numpy PCA decoder on real MNIST runs in-process; the PyTorch and Keras adapters are
+exercised in one subprocess each (never torch and tensorflow in the same process).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from aelab import widgets
+from aelab.data import load_mnist
+from aelab.models.tiny_decoder_pca import fit_pca_codec
+
+ONE_GREY_LEVEL = 1 / 255 + 1e-6
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist("test", size=300)
+
+
+@pytest.fixture(scope="module")
+def codec(mnist):
+    images, _ = mnist
+    w = fit_pca_codec(images, 5)
+
+    def encode(x):
+        return ((np.asarray(x).reshape(len(x), -1) - w["mean"]) @ w["encoder_weight"]).astype(np.float32)
+
+    def decode(z):
+        return np.clip(np.asarray(z) @ w["decoder_weight"] + w["mean"], 0, 1).reshape(-1, 28, 28)
+
+    return encode, decode
+
+
+def _assert_shows(widget, decode, code):
+    """The widget's image and its PNG are decode(code)."""
+    expected = decode(np.asarray(code, np.float32)[None])[0]
+    np.testing.assert_allclose(widget.code, code, atol=1e-6)
+    np.testing.assert_allclose(widget.image, expected, atol=1e-6)
+    np.testing.assert_allclose(widgets.png_to_image(widget.png, scale=widget.scale), expected,
+                               atol=ONE_GREY_LEVEL)
+
+
+# ---------------------------------------------------------------- PNG encoding
+
+def test_png_round_trip_is_crisp_and_exact_to_one_grey_level(mnist):
+    image = mnist[0][0]
+    png = widgets.image_to_png(image, scale=8)
+    from PIL import Image
+    import io
+
+    with Image.open(io.BytesIO(png)) as pil:
+        assert pil.size == (224, 224) and pil.mode == "L"
+        big = np.asarray(pil)
+    assert np.all(big[:8, :8] == big[0, 0]) and np.all(big[8:16, 8:16] == big[8, 8])  # 8x8 blocks
+    np.testing.assert_allclose(widgets.png_to_image(png, scale=8), image, atol=ONE_GREY_LEVEL)
+    assert len(png) < 5000
+
+
+def test_png_clips_values_outside_the_range():
+    img = np.array([[-1.0, 0.5], [2.0, 1.0]])
+    back = widgets.png_to_image(widgets.image_to_png(img, scale=1), scale=1)
+    np.testing.assert_allclose(back, [[0, 0.5], [1, 1]], atol=ONE_GREY_LEVEL)
+
+
+@pytest.mark.parametrize("img, kwargs, words", [
+    (np.zeros((2, 28, 28)), {}, "one grey image"),
+    (np.zeros((28, 28)), {"scale": 0}, "scale must be a positive int"),
+    (np.zeros((28, 28)), {"vmin": 1.0, "vmax": 1.0}, "vmin < vmax"),
+])
+def test_png_rejects_bad_input(img, kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        widgets.image_to_png(img, **kwargs)
+
+
+# ---------------------------------------------------------------- latent sliders
+
+def test_sliders_start_at_zero_and_follow_each_slider(codec):
+    encode, decode = codec
+    w = widgets.latent_sliders(decode, 5)
+    assert len(w.sliders) == 5 and [s.description for s in w.sliders] == [f"z[{i}]" for i in range(5)]
+    assert all((s.min, s.max) == (-3.0, 3.0) and s.continuous_update for s in w.sliders)
+    assert all(s.step is None for s in w.sliders)  # continuous: the browser never snaps a code
+    _assert_shows(w, decode, np.zeros(5))
+    first = w.png
+    renders = w.renders
+    w.sliders[2].value = 1.5
+    _assert_shows(w, decode, [0, 0, 1.5, 0, 0])
+    assert w.renders == renders + 1, "one slider event must redraw exactly once"
+    assert w.png != first
+    for v in np.linspace(-2.9, 2.9, 25):  # a drag: every event redraws, the last one wins
+        w.sliders[0].value = float(v)
+    _assert_shows(w, decode, [2.9, 0, 1.5, 0, 0])
+    assert w.renders == renders + 26
+
+
+def test_buttons_prior_reset_and_real_digit(mnist, codec):
+    images, labels = mnist
+    encode, decode = codec
+    w = widgets.latent_sliders(decode, 5, encode=encode, images=images, labels=labels, seed=3)
+    renders = w.renders
+    w.prior_button.click()
+    z = w.code
+    assert w.renders == renders + 1, "a prior sample redraws once, not once per slider"
+    np.testing.assert_allclose(z, np.random.default_rng(3).standard_normal(5), atol=1e-6)
+    np.testing.assert_allclose([s.value for s in w.sliders], z, atol=1e-6)
+    _assert_shows(w, decode, z)
+
+    w.digit_index.value = 7
+    w.digit_button.click()
+    _assert_shows(w, decode, encode(images[7:8])[0])
+    np.testing.assert_allclose([s.value for s in w.sliders], encode(images[7:8])[0], atol=1e-6)
+    # the reconstruction of a real digit looks like it: closer to it than to another digit
+    assert np.mean((w.image - images[7]) ** 2) < np.mean((w.image - images[8]) ** 2)
+
+    w.reset_button.click()
+    _assert_shows(w, decode, np.zeros(5))
+    assert all(s.value == 0 for s in w.sliders)
+
+
+def test_data_ranges_and_data_prior(mnist, codec):
+    images, _ = mnist
+    encode, decode = codec
+    codes = encode(images)
+    w = widgets.latent_sliders(decode, 5, encode=encode, images=images, prior="data")
+    for j, s in enumerate(w.sliders):
+        assert s.min <= np.percentile(codes[:, j], 0.5) and s.max >= np.percentile(codes[:, j], 99.5)
+        assert s.min <= 0 <= s.max
+    draws = np.stack([w.sample_prior() for _ in range(200)])
+    np.testing.assert_allclose(draws.std(axis=0), codes.std(axis=0), rtol=0.25)
+
+
+def test_with_a_step_codes_set_from_python_are_on_the_slider_grid(mnist, codec):
+    images, _ = mnist
+    encode, decode = codec
+    w = widgets.latent_sliders(decode, 5, encode=encode, images=images, step=0.05)
+    for s in w.sliders:  # grid = multiples of the step: 0 is on it, the range covers the data
+        assert s.step == 0.05 and abs(s.min / 0.05 - round(s.min / 0.05)) < 1e-4
+    assert all(s.value == 0 for s in w.sliders)
+    z = w.start_from_digit(3)
+    np.testing.assert_allclose(z, np.round(encode(images[3:4])[0] / 0.05) * 0.05, atol=1e-6)
+    np.testing.assert_allclose([s.value for s in w.sliders], z, atol=1e-6)
+    _assert_shows(w, decode, z)
+    exact = widgets.latent_sliders(decode, 5, encode=encode, images=images)
+    np.testing.assert_allclose(exact.start_from_digit(3), encode(images[3:4])[0], atol=1e-5)
+    with pytest.raises(ValueError, match="step must be a positive number or None"):
+        widgets.latent_sliders(decode, 5, step=0)
+
+
+def test_codes_outside_the_slider_range_widen_it(codec):
+    _, decode = codec
+    w = widgets.latent_sliders(decode, 5, ranges=(-1, 1))
+    w.set_code([4.0, -5.0, 0, 0, 0])
+    assert w.sliders[0].max >= 4.0 and w.sliders[0].value == 4.0
+    assert w.sliders[1].min <= -5.0 and w.sliders[1].value == -5.0
+    _assert_shows(w, decode, [4.0, -5.0, 0, 0, 0])
+
+
+def test_many_dims_show_k_sliders_and_a_dims_chooser(mnist, codec):
+    images, _ = mnist
+    encode, decode = codec
+    w = widgets.latent_sliders(decode, 5, encode=encode, images=images, max_sliders=2)
+    assert len(w.sliders) == 2
+    names = [name for name, _ in w.dims_chooser.options]
+    assert names[0] == "the 2 most varied dims"
+    assert [dims for _, dims in w.dims_chooser.options[1:]] == [(0, 1), (2, 3), (4,)]
+    w.set_code([0.1, 0.2, 0.3, 0.4, 0.5])
+    w.dims_chooser.value = (2, 3)
+    assert w.slider_dims == [2, 3]
+    assert [s.description for s in w.sliders] == ["z[2]", "z[3]"]
+    np.testing.assert_allclose([s.value for s in w.sliders], [0.3, 0.4], atol=1e-6)
+    w.sliders[1].value = -1.0  # now moves dim 3
+    _assert_shows(w, decode, [0.1, 0.2, 0.3, -1.0, 0.5])
+    w.dims_chooser.value = (4,)
+    assert w.slider_dims[0] == 4 and w.sliders[0].description == "z[4]"
+
+
+def test_decoder_errors_are_shown_not_lost(codec):
+    _, decode = codec
+    calls = {"n": 0}
+
+    def flaky(z):
+        calls["n"] += 1
+        return decode(z) if z[0, 0] < 2 else np.full((1, 28, 28), np.nan)
+
+    w = widgets.latent_sliders(flaky, 5)
+    good = w.png
+    w.sliders[0].value = 2.5
+    assert "NaN" in w._status.value and w.png == good
+    w.sliders[0].value = 1.0
+    assert w._status.value == ""
+    _assert_shows(w, decode, [1.0, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("args, kwargs, err, words", [
+    (("not callable", 2), {}, TypeError, "decode: expected a callable"),
+    ((None, 0), {}, TypeError, "callable"),
+    ((lambda z: z, 0), {}, ValueError, "latent_dim must be a positive int"),
+    ((lambda z: np.zeros((len(z), 28, 28)), 2), {"max_sliders": 0}, ValueError, "max_sliders"),
+    ((lambda z: np.zeros((len(z), 28, 28)), 2), {"encode": lambda x: x}, ValueError, "without images"),
+    ((lambda z: np.zeros((len(z), 28, 28)), 2), {"ranges": (1, -1)}, ValueError, "ranges"),
+    ((lambda z: np.zeros((len(z), 28, 28)), 2), {"ranges": "data"}, ValueError, "needs encode"),
+    ((lambda z: np.zeros((len(z), 28, 28)), 2), {"prior": "uniform"}, ValueError, "prior"),
+    ((lambda z: np.zeros((2, 28, 28)), 2), {}, ValueError, "one image back"),
+    ((lambda z: np.zeros((1, 28, 28, 3)), 2), {}, ValueError, "expected a stack of images"),
+])
+def test_latent_sliders_reject_bad_input(args, kwargs, err, words):
+    with pytest.raises(err, match=words):
+        widgets.latent_sliders(*args, **kwargs)
+
+
+def test_set_code_rejects_wrong_length(codec):
+    w = widgets.latent_sliders(codec[1], 5)
+    with pytest.raises(ValueError, match=r"\(N, 5\)"):
+        w.set_code([1.0, 2.0])
+    with pytest.raises(ValueError, match="dim must be in 0..4"):
+        w.set_dim(5, 1.0)
+    with pytest.raises(RuntimeError, match="needs encode"):
+        w.start_from_digit(0)
+
+
+# ---------------------------------------------------------------- interpolation
+
+def test_interpolation_walks_from_one_code_to_the_other(mnist, codec):
+    images, _ = mnist
+    encode, decode = codec
+    w = widgets.interpolation_widget(decode, encode, images, a=3, b=10)
+    za, zb = encode(images[[3]])[0], encode(images[[10]])[0]
+    _assert_shows(w, decode, za)
+    w.t_slider.value = 1.0
+    _assert_shows(w, decode, zb)
+    w.set_t(0.25)
+    _assert_shows(w, decode, 0.75 * za + 0.25 * zb)
+    w.set_t(0.3333)  # rounded to the slider's grid of 100 steps, as the browser would
+    assert w.t == 0.33
+    np.testing.assert_allclose(widgets.png_to_image(w.a_widget.value, scale=4), images[3], atol=ONE_GREY_LEVEL)
+    w.b_index.value = 11  # a new end digit, same t
+    _assert_shows(w, decode, 0.67 * za + 0.33 * encode(images[[11]])[0])
+    with pytest.raises(ValueError, match=r"t must be in \[0, 1\]"):
+        w.set_t(1.5)
+
+
+def test_interpolation_slerp_and_bad_input(mnist, codec):
+    images, _ = mnist
+    encode, decode = codec
+    w = widgets.interpolation_widget(decode, encode, images, method="slerp")
+    w.set_t(0.5)
+    za, zb = encode(images[:2])
+    omega = np.arccos(np.dot(za, zb) / np.linalg.norm(za) / np.linalg.norm(zb))
+    expected = (np.sin(0.5 * omega) * (za + zb)) / np.sin(omega)
+    _assert_shows(w, decode, expected)
+    with pytest.raises(ValueError, match="'linear' or 'slerp'"):
+        widgets.interpolation_widget(decode, encode, images, method="cubic")
+    with pytest.raises(TypeError, match="encode: expected a callable"):
+        widgets.interpolation_widget(decode, None, images)
+    with pytest.raises(ValueError, match="image indices"):
+        widgets.interpolation_widget(decode, encode, images, b=10_000)
+
+
+# ---------------------------------------------------------------- noise
+
+def test_noise_functions_do_what_they_say():
+    rng = np.random.default_rng(0)
+    x = np.full((200, 28, 28), 0.5, np.float32)
+    g = widgets.gaussian_noise(x, 0.1, rng)
+    assert g.shape == x.shape and 0.095 < np.std(g - x) < 0.105 and g.min() >= 0 and g.max() <= 1
+    sp = widgets.salt_and_pepper_noise(x, 0.2, rng)
+    changed = sp != x
+    assert 0.19 < changed.mean() < 0.21 and set(np.unique(sp[changed])) == {0.0, 1.0}
+    m = widgets.masking_noise(x, 0.3, rng)
+    assert 0.29 < (m == 0).mean() < 0.31 and np.all(m[m != 0] == 0.5)
+    np.testing.assert_array_equal(widgets.gaussian_noise(x, 0.0, rng), x)
+
+
+def test_noise_widget_shows_clean_noisy_and_model_output(mnist, codec):
+    images, _ = mnist
+    encode, decode = codec
+
+    def denoise(noisy):
+        return decode(encode(noisy))
+
+    w = widgets.noise_widget(denoise, images, level=0.0, index=4)
+    np.testing.assert_allclose(w.clean, images[4])
+    np.testing.assert_allclose(w.noisy, images[4], atol=1e-6)  # gaussian at level 0
+    w.set_level(0.2)
+    assert w.level_slider.value == pytest.approx(0.2)
+    noisy_02 = w.noisy.copy()
+    np.testing.assert_allclose(w.output, denoise(noisy_02[None])[0], atol=1e-6)
+    np.testing.assert_allclose(widgets.png_to_image(w.noisy_widget.value, scale=w.scale), noisy_02,
+                               atol=ONE_GREY_LEVEL)
+    np.testing.assert_allclose(widgets.png_to_image(w.output_widget.value, scale=w.scale), w.output,
+                               atol=ONE_GREY_LEVEL)
+    w.set_level(0.4)  # same pattern, twice the amplitude where nothing was clipped
+    inside = (noisy_02 > 0) & (noisy_02 < 1) & (w.noisy > 0) & (w.noisy < 1)
+    np.testing.assert_allclose((w.noisy - images[4])[inside], 2 * (noisy_02 - images[4])[inside], atol=1e-5)
+    before = w.noisy.copy()
+    w.new_noise_button.click()
+    assert not np.allclose(w.noisy, before)
+    w.set_noise("masking")
+    assert np.all((w.noisy == 0) | (w.noisy == images[4]))
+    w.set_index(5)
+    np.testing.assert_allclose(w.clean, images[5])
+    with pytest.raises(ValueError, match="expected one of"):
+        w.set_noise("speckle")
+
+
+def test_noise_widget_takes_lesson_noise_functions_and_flat_images(mnist):
+    images, _ = mnist
+    flat = images[:10].reshape(10, 784)
+    seen = {}
+
+    def invert(x, level, rng):
+        seen["shape"] = x.shape
+        return (1 - level) * x + level * (1 - x)
+
+    w = widgets.noise_widget(lambda x: x, flat, noises={"invert": invert}, level=1.0)
+    assert seen["shape"] == (1, 784)
+    np.testing.assert_allclose(w.noisy, 1 - images[0], atol=1e-6)
+    np.testing.assert_allclose(w.output, 1 - images[0], atol=1e-6)
+
+
+def test_noise_widget_rejects_bad_input_and_reports_bad_noise(mnist):
+    images, _ = mnist
+    with pytest.raises(ValueError, match="empty"):
+        widgets.noise_widget(lambda x: x, images, noises={})
+    with pytest.raises(TypeError, match="noise\\(images, level, rng\\)"):
+        widgets.noise_widget(lambda x: x, images, noises={"bad": 3})
+    with pytest.raises(ValueError, match="level_range"):
+        widgets.noise_widget(lambda x: x, images, level=2.0)
+    with pytest.raises(ValueError, match="expected output shape"):
+        widgets.noise_widget(lambda x: x, images, noises={"crop": lambda x, lv, rng: x[:, :10]})
+    w = widgets.noise_widget(lambda x: x, images, noises={
+        "ok": widgets.gaussian_noise, "crop": lambda x, lv, rng: x[:, :10]})
+    w.set_noise("crop")
+    assert "expected output shape" in w._status.value
+
+
+# ---------------------------------------------------------------- framework adapters
+
+_FRAMEWORK_SCRIPT = """
+import json, numpy as np, aelab
+aelab.setup({fw!r}, seed=0, verbose=False)
+from aelab import widgets, {support} as support
+from aelab.data import load_mnist
+from aelab.models import tiny_decoder_{fw} as tiny
+images, labels = load_mnist("test", size=300)
+encoder, decoder = tiny.pca_codec(images, 4)
+decode, encode = support.numpy_function(decoder), support.numpy_function(encoder)
+w = widgets.latent_sliders(decode, 4, encode=encode, images=images)
+out = {{"zero": w.image.tolist()}}
+w.sliders[1].value = 1.25
+out["moved"] = w.image.tolist(); out["moved_png"] = widgets.png_to_image(w.png).tolist()
+w.start_from_digit(2)
+out["digit_code"] = w.code.tolist()
+i = widgets.interpolation_widget(decode, encode, images, a=0, b=1); i.set_t(0.5)
+out["interp_code"] = i.code.tolist()
+n = widgets.noise_widget(lambda x: decode(encode(x)), images, level=0.3)
+out["noise_output"] = n.output.tolist()
+for name in ("mlp_decoder", "conv_decoder"):
+    wd = widgets.latent_sliders(support.numpy_function(getattr(tiny, name)(2)), 2)
+    wd.sliders[0].value = 1.0
+    out[name] = [wd.image.shape, float(wd.image.min()), float(wd.image.max())]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fw, support", [("torch", "torch_support"), ("keras", "keras_support")])
+def test_widgets_work_with_framework_decoders(fw, support, mnist, codec):
+    """The same PCA codec as a PyTorch / Keras model behaves like the numpy one, in a subprocess."""
+    code = textwrap.dedent(_FRAMEWORK_SCRIPT.format(fw=fw, support=support))
+    env = {"AELAB_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    import os
+
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=os.environ | env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    images, _ = load_mnist("test", size=300)
+    w = fit_pca_codec(images, 4)
+
+    def decode(z):
+        return np.clip(np.asarray(z) @ w["decoder_weight"] + w["mean"], 0, 1).reshape(-1, 28, 28)
+
+    def encode(x):
+        return (x.reshape(len(x), -1) - w["mean"]) @ w["encoder_weight"]
+
+    np.testing.assert_allclose(out["zero"], decode(np.zeros((1, 4)))[0], atol=1e-5)
+    np.testing.assert_allclose(out["moved"], decode(np.array([[0, 1.25, 0, 0]]))[0], atol=1e-5)
+    np.testing.assert_allclose(out["moved_png"], out["moved"], atol=ONE_GREY_LEVEL + 1e-5)
+    np.testing.assert_allclose(out["digit_code"], encode(images[2:3])[0], atol=1e-4)
+    np.testing.assert_allclose(out["interp_code"], encode(images[:2]).mean(axis=0), atol=1e-4)
+    assert np.array(out["noise_output"]).shape == (28, 28)
+    for name in ("mlp_decoder", "conv_decoder"):
+        shape, lo, hi = out[name]
+        assert tuple(shape) == (28, 28) and 0.0 <= lo < hi <= 1.0
