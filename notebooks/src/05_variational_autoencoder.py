@@ -39,7 +39,9 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 import aelab
-from aelab import check, metrics, plot
+import ipywidgets
+
+from aelab import check, metrics, plot, widgets
 from aelab.data import load_mnist
 
 # %% tags=["torch"]
@@ -745,6 +747,32 @@ plt.show()
 # slanted and upright versions of every digit must all fit on this one sheet.
 
 # %% [markdown]
+# ### Drag the sliders
+#
+# The grid is a sample of a continuous sheet. Walk it yourself: each slider is one latent
+# number, and the digit is decoded live as you drag. **Sample from prior** draws a random code
+# z ~ N(0, I), **reset to zero** goes to the centre of the prior, and **start from this digit**
+# encodes a real test digit (choose its number) and puts the sliders at its code μ, so you can
+# walk away from it.
+
+# %%
+sliders_2d = widgets.latent_sliders(decode_2d, latent_dim=2, encode=encode_2d,
+                                    images=test_images[:200], labels=test_labels[:200],
+                                    title="2-D VAE: your model's latent space")
+sliders_2d
+
+# %% [markdown]
+# The widget is a plain Python object too. The same calls its buttons make, checked:
+
+# %%
+code_of_digit = sliders_2d.start_from_digit(3)
+assert np.allclose(code_of_digit, encode_2d(test_images[3:4])[0], atol=1e-5)
+assert np.allclose(sliders_2d.image, decode_2d(code_of_digit[None])[0], atol=1e-6)
+sliders_2d.reset()
+assert np.all(sliders_2d.code == 0)
+print(f"test digit 3 (a {test_labels[3]}) sits at z = {code_of_digit.round(2)}")
+
+# %% [markdown]
 # ## 6. A VAE with a 16-D latent space, for quality
 #
 # Two numbers are too few to describe a digit well. The same network with 16 latent
@@ -787,6 +815,38 @@ fig = plot.image_grid(np.concatenate([originals, decode(encode(originals)), deco
 plt.show()
 fig = plot.image_grid(samples_16d, ncols=10,
                       title=f"New digits: {LATENT_DIM}-D VAE decoding 20 random codes z ~ N(0, I)")
+plt.show()
+
+# %% [markdown]
+# Sixteen sliders are too many to show at once: the widget shows eight and a **dims** chooser
+# picks which ones (try "the most varied dims"). Start from a real digit, then move one slider
+# at a time: some dimensions change the slant, some the thickness, some the digit itself, and
+# a few do nothing at all (the end of this section explains why).
+
+# %%
+sliders = widgets.latent_sliders(decode, latent_dim=LATENT_DIM, encode=encode,
+                                 images=test_images[:200], labels=test_labels[:200],
+                                 title=f"{LATENT_DIM}-D VAE: sliders over the latent code")
+sliders
+
+# %% [markdown]
+# ### Interpolate between two digits
+#
+# Encode two test digits, and decode the codes on the straight line between them. Choose the two
+# digits by their index and slide t from 0 to 1:
+
+# %%
+interpolation = widgets.interpolation_widget(decode, encode, test_images[:200],
+                                             labels=test_labels[:200], a=0, b=1)
+interpolation
+
+# %%
+interpolation.set_t(0.5)
+assert np.allclose(interpolation.code, encode(test_images[:2]).mean(axis=0), atol=1e-5)
+path = [decode(((1 - t) * interpolation.codes[0] + t * interpolation.codes[1])[None])[0]
+        for t in np.linspace(0, 1, 10)]
+fig = plot.image_grid(np.stack(path), captions=[f"t={t:.2f}" for t in np.linspace(0, 1, 10)],
+                      title=f"From test digit 0 (a {test_labels[0]}) to test digit 1 (a {test_labels[1]})")
 plt.show()
 
 # %% [markdown]
@@ -1040,6 +1100,31 @@ plt.show()
 assert cvae_grid.shape == (80, 28, 28)
 
 # %% [markdown]
+# Now generate by hand: choose a digit, and drag the two style sliders. The style stays as you
+# switch digits: find a code that gives a slanted, thin 1, then click through the other digits.
+
+# %%
+digit_chooser = ipywidgets.ToggleButtons(options=list(range(10)), value=7, description="digit",
+                                         style={"button_width": "32px"})
+
+
+def decode_chosen_digit(z):
+    """decode(z) for the widget: the conditional decoder with the digit the chooser shows."""
+    return decode_cvae(z, np.full(len(z), digit_chooser.value))
+
+
+cvae_sliders = widgets.latent_sliders(decode_chosen_digit, latent_dim=2, ranges=(-3, 3),
+                                      title="Conditional VAE: choose the digit, slide the style")
+digit_chooser.observe(lambda change: cvae_sliders.set_code(cvae_sliders.code), names="value")
+ipywidgets.VBox([digit_chooser, cvae_sliders.widget])
+
+# %%
+cvae_sliders.set_code(np.array([1.0, -0.5], np.float32))
+digit_chooser.value = 3    # what clicking "3" does
+assert np.allclose(cvae_sliders.image, decode_cvae(np.array([[1.0, -0.5]], np.float32), np.array([3]))[0], atol=1e-6)
+digit_chooser.value = 7
+
+# %% [markdown]
 # ## Summary
 #
 # - A plain autoencoder's decoder only knows the codes its encoder made; random codes decode
@@ -1049,8 +1134,9 @@ assert cvae_grid.shape == (80, 28, 28)
 #   The reparameterization trick z = μ + σ·ε makes the sampling step differentiable.
 # - On grey-level MNIST, the reconstruction term can never go below the entropy floor, about
 #   45.5 nats per test image. Read losses as "floor + what the model still gets wrong".
-# - A 2-D latent space can be drawn and explored; a 16-D one reconstructs and generates far
-#   better. β trades reconstruction against how closely codes follow the prior; dimensions with
+# - A 2-D latent space can be drawn and explored with sliders: every code decodes to a digit,
+#   and walking between two codes morphs one digit into another. A 16-D one reconstructs and
+#   generates far better. β trades reconstruction against how closely codes follow the prior; dimensions with
 #   zero KL are switched off.
 # - A conditional VAE separates the digit (given) from the style (the code).
 #
