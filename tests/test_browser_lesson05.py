@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 import nbformat
 import numpy as np
@@ -138,8 +139,12 @@ class Lesson05Page:
         return np.array([float(t.replace("\u2212", "-")) for t in texts], np.float32)
 
     def drag(self, slider, dx: float, steps: int = 6) -> None:
-        slider.scroll_into_view_if_needed()
-        box = slider.locator(".noUi-handle").bounding_box()
+        handle = slider.locator(".noUi-handle")
+        handle.hover()   # scrolls it into view and waits until it is visible and stable
+        self.page.wait_for_timeout(200)
+        box = handle.bounding_box()
+        viewport = self.page.viewport_size
+        assert 0 <= box["y"] <= viewport["height"], f"slider handle off screen: {box}"
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         self.page.mouse.move(x, y)
         self.page.mouse.down()
@@ -186,7 +191,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         values = lesson.slider_values(0, 2)
         kernel_code = np.array(lesson.kernel("import json; print(json.dumps(sliders_2d.code.tolist()))"))
         np.testing.assert_allclose(kernel_code, values, atol=0.006)
-        assert values[0] > 0.05 and values[1] == 0.0, values
+        assert abs(values[0]) > 0.05 and values[1] == 0.0, values   # only z[0] moved
         expected = _grey(lesson.kernel(
             f"import json; print(json.dumps(decode_2d(np.array([{values.tolist()}], np.float32))[0].tolist()))"))
         _same_image(lesson.shown(image_2d), expected, "after dragging z[0]")
@@ -201,18 +206,28 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         expected = _grey(lesson.kernel("import json; print(json.dumps(decode_2d(sliders_2d.code[None])[0].tolist()))"))
         _same_image(lesson.shown(image_2d), expected, "after sample from prior")
 
-        # --- "start from this digit": test digit 5's code, decoded
-        digit_box = page.locator(".widget-text:has-text('digit #') input").first
-        digit_box.fill("5")
-        digit_box.press("Enter")
-        page.locator("button:has-text('start from this digit')").first.click()
-        lesson.settle(image_2d)
-        digit_code, encoded = lesson.kernel(
-            "import json; print(json.dumps([sliders_2d.code.tolist(), encode_2d(test_images[5:6])[0].tolist()]))")
-        np.testing.assert_allclose(digit_code, encoded, atol=1e-5)
-        np.testing.assert_allclose(lesson.slider_values(0, 2), digit_code, atol=0.006)
-        expected = _grey(lesson.kernel("import json; print(json.dumps(decode_2d(sliders_2d.code[None])[0].tolist()))"))
-        _same_image(lesson.shown(image_2d), expected, "after start from digit 5")
+        # --- "start from this digit": a test digit whose code lies inside the sliders' range
+        # (-3..3; a code outside it is clamped by the browser, see the lesson 05 report)
+        index = lesson.kernel(
+            "import json; _inside = np.flatnonzero(np.all(np.abs(encode_2d(test_images[:200])) < 2.9, axis=1));"
+            " print(json.dumps(int(_inside[_inside > 0][0]) if (_inside > 0).any() else None))")
+        if index is None:
+            warnings.warn("no test digit with a code inside the slider range: 'start from this "
+                          "digit' not checked (quick-mode model)")
+        else:
+            digit_box = page.locator(".widget-text:has-text('digit #') input").first
+            digit_box.fill(str(index))
+            digit_box.press("Enter")
+            page.locator("button:has-text('start from this digit')").first.click()
+            lesson.settle(image_2d)
+            digit_code, encoded = lesson.kernel(
+                "import json; print(json.dumps([sliders_2d.code.tolist(), "
+                f"encode_2d(test_images[{index}:{index + 1}])[0].tolist()]))")
+            np.testing.assert_allclose(digit_code, encoded, atol=1e-5)
+            np.testing.assert_allclose(lesson.slider_values(0, 2), digit_code, atol=0.006)
+            expected = _grey(lesson.kernel(
+                "import json; print(json.dumps(decode_2d(sliders_2d.code[None])[0].tolist()))"))
+            _same_image(lesson.shown(image_2d), expected, f"after start from digit {index}")
 
         # --- interpolation: drag t; the page shows decode(interpolation.code)
         t_slider = page.locator(".aelab-interpolation-slider").first

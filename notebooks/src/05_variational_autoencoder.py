@@ -757,12 +757,12 @@ plt.show()
 # number, and the digit is decoded live as you drag. **Sample from prior** draws a random code
 # z ~ N(0, I), **reset to zero** goes to the centre of the prior, and **start from this digit**
 # encodes a real test digit (choose its number) and puts the sliders at its code μ, so you can
-# walk away from it.
+# walk away from it. The sliders span −3 to 3, where almost all of the prior's mass lies.
 
 # %%
 sliders_2d = widgets.latent_sliders(decode_2d, latent_dim=2, encode=encode_2d,
                                     images=test_images[:200], labels=test_labels[:200],
-                                    title="2-D VAE: your model's latent space")
+                                    ranges=(-3, 3), title="2-D VAE: your model's latent space")
 sliders_2d
 
 # %% [markdown]
@@ -831,7 +831,7 @@ plt.show()
 
 # %%
 sliders = widgets.latent_sliders(decode, latent_dim=LATENT_DIM, encode=encode,
-                                 images=test_images[:200], labels=test_labels[:200],
+                                 images=test_images[:200], labels=test_labels[:200], ranges=(-3, 3),
                                  title=f"{LATENT_DIM}-D VAE: sliders over the latent code")
 sliders
 
