@@ -71,8 +71,8 @@ QUICK = aelab.quick_mode()
 N_TRAIN = 2_000 if QUICK else None     # None: all 60,000 training images
 N_TEST = 1_000 if QUICK else None      # None: all 10,000 test images
 EPOCHS = 2 if QUICK else 10            # for the two main VAEs
-SIDE_EPOCHS = 1 if QUICK else 3        # for the small side experiments (plain AE, beta)
-CVAE_EPOCHS = 2 if QUICK else 5        # for the conditional VAE
+SIDE_EPOCHS = 1 if QUICK else 2        # for the small side experiments (plain AE, beta)
+CVAE_EPOCHS = 2 if QUICK else 4        # for the conditional VAE
 
 train_images, train_labels = load_mnist("train", size=N_TRAIN)
 test_images, test_labels = load_mnist("test", size=N_TEST)
@@ -907,12 +907,13 @@ assert np.isclose(kl_dims_16d.sum(), result_16d["kl"], rtol=0.05)  # the parts a
 # ## 7. β: the knob between reconstruction and the prior
 #
 # Multiply the KL term by β. With **β > 1** (the "β-VAE") the model pays more for information
-# in the code: it keeps fewer dimensions active, reconstructions blur, but codes follow the prior
-# closely. With **β < 1** it keeps more detail, but the codes drift away from the prior and
-# random samples get worse. When a dimension's KL drops to zero the model has switched it off:
-# in the extreme, the whole code is ignored, which is called **posterior collapse**.
+# in the code: it squeezes the KL of every dimension, reconstructions blur, but codes follow the
+# prior closely. With **β < 1** it keeps more detail, but the codes drift away from the prior and
+# random samples get worse. When a dimension's KL drops to zero the model has switched it off,
+# as a few dimensions of the 16-D model already did at β = 1. In the extreme the whole code is
+# ignored and the decoder draws the same average digit for every input: **posterior collapse**.
 #
-# To keep this quick we train a smaller dense VAE (8-D latent) three times, for a few epochs each.
+# To keep this quick we train a smaller dense VAE (8-D latent) three times, for two epochs each.
 # The numbers are therefore higher than above; compare them with each other.
 
 # %% tags=["torch"]
@@ -965,7 +966,8 @@ for beta in BETAS:
     beta_results[beta] = evaluate(beta_models[beta], test_ds)
 
 # %% [markdown]
-# All three are evaluated with β = 1, the true negative ELBO, so the numbers are comparable:
+# All three are evaluated with β = 1, the true negative ELBO, so the numbers are comparable.
+# A dimension counts as active when its average KL exceeds 0.1 nats:
 
 # %%
 print(f"{'beta':>6}{'-ELBO':>8}{'recon.':>9}{'KL':>7}{'active dims':>13}   (nats per test image)")
