@@ -349,7 +349,7 @@ print(f"plain conv autoencoder: {count_parameters(plain_ae):,} parameters")
 plain_ae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="binary_crossentropy")
 start = time.perf_counter()
 fit = plain_ae.fit(as_model_input(train_images), as_model_input(train_images), batch_size=128,
-                   epochs=EPOCHS, shuffle=True, verbose=2)
+                   epochs=EPOCHS, shuffle=True)
 plain_history = fit.history["loss"]
 print(f"trained in {time.perf_counter() - start:.0f} s")
 
@@ -441,7 +441,7 @@ for epoch in range(EPOCHS):   # one fit call per epoch, so that every epoch gets
     inputs, targets = make_denoising_pair(train_images, add_gaussian_noise, SIGMA_TRAIN,
                                           np.random.default_rng(100 + epoch))
     fit = dae.fit(as_model_input(inputs), as_model_input(targets), batch_size=128,
-                  initial_epoch=epoch, epochs=epoch + 1, shuffle=True, verbose=2)
+                  initial_epoch=epoch, epochs=epoch + 1, shuffle=True)
     dae_history += fit.history["loss"]
 dae_seconds = time.perf_counter() - start
 print(f"trained in {dae_seconds:.0f} s ({dae_seconds / EPOCHS:.1f} s per epoch)")
@@ -508,7 +508,7 @@ def short_run(loss, images=train_images[:3000], epochs=3):
         inputs, targets = make_denoising_pair(images, add_gaussian_noise, SIGMA_TRAIN,
                                               np.random.default_rng(200 + epoch))
         model.fit(as_model_input(inputs), as_model_input(targets), batch_size=128,
-                  initial_epoch=epoch, epochs=epoch + 1, verbose=2)
+                  initial_epoch=epoch, epochs=epoch + 1)
     return image_function(model)(noisy_test)
 
 
