@@ -9,6 +9,7 @@ data      MNIST loaders with checksum verification, and a safe downloader
 runtime   quick mode, seeds, thread counts, the active framework
 check     exercise checkers: ``check.run("00.flatten_images", fn)``
 metrics   reconstruction errors and image-quality measures
+noise     corruptions for denoising (Gaussian, salt-and-pepper, block masking)
 plot      static (matplotlib) and interactive (plotly) figures
 widgets   ipywidgets latent-space sliders around any ``decode(z) -> images``
 setup_check  the environment report of lesson 00
@@ -22,7 +23,7 @@ __version__ = "0.1.0"
 
 from .runtime import quick_mode, setup  # noqa: E402  (light: no framework imported)
 
-_SUBMODULES = {"data", "runtime", "check", "metrics", "plot", "widgets", "setup_check",
+_SUBMODULES = {"data", "runtime", "check", "metrics", "noise", "plot", "widgets", "setup_check",
                "torch_support", "keras_support", "models"}
 
 __all__ = sorted(_SUBMODULES | {"quick_mode", "setup", "__version__"})
