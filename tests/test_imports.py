@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 LIGHT_MODULES = ["aelab", "aelab.data", "aelab.runtime", "aelab.check", "aelab.metrics",
-                 "aelab.plot", "aelab.setup_check", "aelab.models"]
+                 "aelab.plot", "aelab.setup_check", "aelab.models", "aelab.noise",
+                 "aelab.widgets"]
 
 
 def _imported_after(statement: str) -> set:
