@@ -334,8 +334,11 @@ if not QUICK:
 #
 # - The autoencoder beats PCA on average: its nonlinear decoder fits the nine known digits more
 #   snugly, so the unknown one stands out more.
-# - The "no model" nearest-neighbour baseline is strong. Anomaly detection papers that skip it
-#   flatter themselves.
+# - The "no model" nearest-neighbour baseline is the strongest of the three (a mean AUC of about
+#   0.82 in our full-mode run, against 0.76 for the autoencoder): remembering 6,000 normal images
+#   and measuring distances beats compressing them. Anomaly detection write-ups that skip this
+#   baseline flatter themselves. Its price: it keeps the training data and compares every new
+#   image with all of it.
 # - **Held-out 1s are detected *worse than chance*** by every method. Why? See below.
 #
 # ### Why the 1s are below chance
@@ -705,9 +708,9 @@ if not QUICK:
 # - **Anomaly detection by reconstruction error:** train on normal data only; score by the
 #   per-image error. Judge the score with ROC AUC (ranking quality) and average precision
 #   (which accounts for how rare anomalies are), never on a single threshold.
-# - Leave-one-digit-out on MNIST: the autoencoder beats PCA reconstruction error on average, a
-#   pixel-space nearest-neighbour baseline is a strong competitor, and held-out 1s are *below
-#   chance* for every method because the error measures ink, not strangeness.
+# - Leave-one-digit-out on MNIST: the autoencoder beats PCA reconstruction error on average, but
+#   a pixel-space nearest-neighbour baseline beats both; held-out 1s are *below chance* for every
+#   method because the error measures ink, not strangeness.
 # - A threshold from a percentile of the **training** errors fixes the false-alarm rate without
 #   any labelled anomaly; recall then depends on how separable the novel class is.
 # - Look-alike digits (4/9, 5/3, 7/1) are missed: the model reconstructs them as the normal digit
