@@ -368,13 +368,16 @@ class LatentSliders(_Base):
                 if self.step:
                     lo = float(np.floor(lo / self.step) * self.step)
                     hi = float(np.ceil(hi / self.step) * self.step)
+                # The range goes to the browser in a message of its own, before the value: sent
+                # together, the slider view applies the value first, clamps it to the old range
+                # and sends the clamped value back.
                 with s.hold_sync():
                     s.description = f"z[{dim}]"
                     if hi > s.min:
                         s.max, s.min = hi, lo
                     else:
                         s.min, s.max = lo, hi
-                    s.value = v
+                s.value = v
         finally:
             self._holding = False
 

@@ -423,3 +423,22 @@ def test_widgets_work_with_framework_decoders(fw, support, mnist, codec):
     for name in ("mlp_decoder", "conv_decoder"):
         shape, lo, hi = out[name]
         assert tuple(shape) == (28, 28) and 0.0 <= lo < hi <= 1.0
+
+
+def test_widened_range_reaches_the_browser_before_the_value(monkeypatch):
+    """A code outside the slider range: the new range is sent in a message before the value."""
+    codes = np.array([[0.0, 0.0], [-4.05, 1.0]], np.float32)
+    w = widgets.latent_sliders(lambda z: np.zeros((len(z), 28, 28), np.float32), 2,
+                               encode=lambda images: codes[: len(images)],
+                               images=np.zeros((2, 28, 28), np.float32), ranges=(-3, 3))
+    sent = []
+    for slider in w.sliders:
+        monkeypatch.setattr(slider, "send_state",
+                            lambda key=None, s=slider: sent.append((s.description, s.get_state(key))))
+    w.start_from_digit(1)
+    first_dim = [state for name, state in sent if name == "z[0]"]
+    range_at = next(i for i, state in enumerate(first_dim) if "min" in state)
+    value_at = next(i for i, state in enumerate(first_dim) if state.get("value") == pytest.approx(-4.05))
+    assert first_dim[range_at]["min"] <= -4.05
+    assert range_at < value_at, "range and value were sent together: the browser would clamp the value"
+    assert w.sliders[0].value == pytest.approx(-4.05) and w.code[0] == pytest.approx(-4.05)
