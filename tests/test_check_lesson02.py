@@ -76,6 +76,7 @@ def keras_l1_variants():
     return correct, wrong
 
 
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")  # a wrong variant does that
 @pytest.mark.parametrize("framework,variants", [("torch", torch_l1_variants),
                                                 ("keras", keras_l1_variants)])
 def test_l1_penalty(framework, variants):

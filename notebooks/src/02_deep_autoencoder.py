@@ -271,9 +271,10 @@ ax.plot(K_VALUES, [pca_mse[k] for k in K_VALUES], "o-", label="PCA")
 ax.plot(K_VALUES, [linear_mse[k] for k in K_VALUES], "s--", label=f"linear AE ({LINEAR_EPOCHS} epochs)")
 ax.plot(K_VALUES, [deep_mse[k] for k in K_VALUES], "^-", label=f"deep AE ({DEEP_EPOCHS} epochs)")
 ax.axhline(MEAN_DIGIT_MSE, color="grey", lw=1, ls=":", label="average digit")
-ax.set(xscale="log", yscale="log", xticks=K_VALUES, xticklabels=K_VALUES,
-       xlabel="code size k (numbers per image)", ylabel="test MSE per pixel",
-       title="Reconstruction error against code size")
+ax.set(xscale="log", yscale="log", xlabel="code size k (numbers per image)",
+       ylabel="test MSE per pixel (log scale)", title="Reconstruction error against code size")
+ax.set_xticks(K_VALUES, [str(k) for k in K_VALUES])
+ax.xaxis.set_minor_locator(plt.NullLocator())
 ax.legend()
 plt.show()
 
@@ -293,7 +294,7 @@ if not QUICK:
 # Read the plot from left to right.
 #
 # - **Small codes: depth helps a lot.** With 2 or 10 numbers, a curved code fits digits
-#   far better than any flat one: the deep autoencoder's error is a fraction of PCA's.
+#   better than any flat one: the deep autoencoder's error is well below PCA's.
 # - **Large codes: depth helps less, or not at all.** With 64 numbers PCA already keeps most of
 #   the detail, and its answer is exact, while the deep network has to *learn* its code in a
 #   few epochs, through a 64-unit layer. Compare the ratios printed above.
@@ -356,16 +357,21 @@ assert np.all((outputs["sigmoid + BCE"] >= 0) & (outputs["sigmoid + BCE"] <= 1))
 assert np.mean((outputs["linear + MSE"] < 0) | (outputs["linear + MSE"] > 1)) > 0
 
 # %% [markdown]
-# What to take from it:
+# What to take from it (compare the columns of the table):
 #
-# - A **linear output** produces impossible pixels: values below 0 and above 1 (the grey bands
-#   of the histogram). We clipped them for display; a model downstream would not.
-# - **BCE** pushes ink towards 1 and background towards 0 more firmly than MSE (compare the
-#   "mean on ink" column): strokes look darker and crisper. Where the model is unsure, though,
-#   both losses produce the same thing: a *blur*, the average of the digits that share that
-#   code. Blurry strokes are what any autoencoder trained on pixel errors gives when the code
-#   cannot say exactly where the stroke is.
-# - Measured in MSE, the MSE-trained model naturally wins; BCE optimises something else.
+# - A **linear output** produces impossible pixels: about a third of them land below 0 or above
+#   1 (the grey bands of the histogram). Its MSE can even be the lowest of the three, since it
+#   is free to overshoot, but its pictures must be clipped before use (we clipped them for
+#   display), and nothing stops it from drawing negative ink.
+# - **Sigmoid + BCE and sigmoid + MSE** give nearly the same reconstructions in this small run:
+#   similar errors, similar ink and background levels. BCE's advantage is in its gradient: with
+#   a sigmoid output, the gradient of BCE with respect to the sigmoid's input is simply y − x,
+#   while MSE's is multiplied by y(1 − y) and fades when an output saturates on the wrong side.
+# - **None of them draws crisp strokes.** Compare the "grey" column with the data's: the
+#   reconstructions have two to three times as many in-between pixels as real digits, and their
+#   ink is fainter. That blur is not the loss's fault: 10 numbers cannot say exactly where each
+#   stroke is, and a pixel-wise loss then answers with the average of the possibilities, a
+#   blurred stroke. A larger code (or convolutions, lesson 03) sharpens it.
 #
 # For pixels in [0, 1], **sigmoid output** is the safe default; BCE or MSE are both fine.
 #
@@ -454,7 +460,7 @@ for name, history in lr_history.items():
     axes[0].plot(range(1, LR_EPOCHS + 1), np.nan_to_num(history["loss"], nan=1e9), "o-", label=name)
 axes[0].axhline(MEAN_DIGIT_MSE, color="grey", ls=":", label="average digit")
 axes[0].set(yscale="log", xlabel="epoch", ylabel="training loss (MSE, log scale)",
-            title="Training loss at four learning rates")
+            title="Training loss at four learning rates", xticks=range(1, LR_EPOCHS + 1))
 axes[0].legend(fontsize=8)
 spread = {name: reconstruct(model, x_test).std(axis=0).mean() for name, model in lr_models.items()}
 axes[1].bar(range(len(spread)), list(spread.values()))
@@ -482,15 +488,17 @@ if not QUICK:
     assert max(lr_history["lr 0.1, linear output"]["loss"]) > 10 * MEAN_DIGIT_MSE   # blew up
 
 # %% [markdown]
-# **Symptoms:** with a learning rate too high the loss either **explodes** (a spike far above
-# where it started, sometimes `nan`), or it drops once and then **sticks** at a plateau near the
-# error of a constant image: every reconstruction is the same picture (the average digit, or a
-# blank), and the spread between reconstructions is near zero. The big early updates have
+# **Symptoms:** with a learning rate too high the loss **explodes** (a spike far above where it
+# started, sometimes `nan`: the linear-output run), and/or it **sticks** at a plateau near the
+# error of a constant image (both runs at 0.1): every reconstruction is the same picture (the
+# average digit, or a blank), and the spread between reconstructions is near zero. The big early updates have
 # pushed the ReLU units into their flat region or the sigmoid into saturation, where gradients
 # vanish, so the network cannot recover.
 #
-# **Cure:** lower the learning rate (for Adam, 1e-3 is a safe start; try 3e-3 or 3e-4), and
-# keep outputs bounded (a sigmoid). If the loss curve is jagged or climbs, the rate is too high.
+# **Cure:** lower the learning rate, and keep outputs bounded (a sigmoid). For Adam, 1e-3 is a
+# safe start; a larger rate can be faster (compare 0.01 and 0.001 above), so try a few powers
+# of ten and keep the largest one whose loss falls smoothly. A jagged or climbing loss
+# curve means the rate is too high.
 #
 # ### 6.3 The data range does not match the output activation
 #
@@ -520,7 +528,7 @@ plt.show()
 # %%
 assert range_out["sigmoid"].min() >= 0      # a sigmoid cannot reach the background value -1
 if not QUICK:
-    assert range_mse["sigmoid"] > 5 * range_mse["tanh"]
+    assert range_mse["sigmoid"] > 2 * range_mse["tanh"]
 
 # %% [markdown]
 # **Symptom:** the loss stops falling at a high value, and the reconstructions have the wrong
@@ -751,13 +759,13 @@ deep_digits, deep_odd = copy_check["deep AE, 32 codes"]
 assert np.isfinite(over_digits) and np.isfinite(over_odd)
 if not QUICK:
     assert over_digits < deep_digits            # a lower error on digits...
-    assert over_odd < 0.6 * deep_odd            # ...and it copies non-digits far better
+    assert over_odd < 0.75 * deep_odd           # ...and it copies non-digits better
 
 # %% [markdown]
-# **Symptom:** a suspiciously low reconstruction error, and the model reconstructs *anything*:
-# noise, shapes, images from another dataset, almost as well as the digits it was trained on.
-# The bottleneck model turns the same inputs into digit-like blobs, which is what we want from a
-# model of digits. A copying model is useless for what autoencoders are for: its codes are not
+# **Symptom:** a suspiciously low reconstruction error, and the model reproduces whatever you
+# give it: noise comes out as noise, a cross as a cross, with a clearly smaller error than the
+# bottleneck model makes on the same images (see the printout). The bottleneck model turns them
+# into digit-like blobs, which is what we want from a model of digits. A copying model is useless for what autoencoders are for: its codes are not
 # compact, and it cannot flag unusual inputs (lesson 06) because nothing looks unusual to it.
 #
 # **Cure:** a bottleneck (k much smaller than the input), *or* keep the wide code and add a
@@ -933,7 +941,7 @@ if not QUICK:
 
 # %% [markdown]
 # With the L1 penalty, each digit is described by a small fraction of the 1024 units (compare
-# the "active units per image" column), at a small cost in test error. The contractive
+# the "active units per image" column), at a price in test error. The contractive
 # penalty leaves the code dense but makes the model less willing to copy: its error on
 # non-digits rises. Both keep a wide code and still have to learn something about digits;
 # both have a weight λ to tune, which trades reconstruction against the constraint.
@@ -963,8 +971,8 @@ if not QUICK:
 #    that not good news?
 
 # %% [markdown] tags=["answer"]
-# It may simply have learned to copy its input. It then reconstructs non-digits just as well,
-# so its error cannot flag unusual inputs, and its 1024-number code is no more compact or
+# It may simply have learned to copy its input. It then reproduces non-digits too, so its error
+# cannot flag unusual inputs, and its 1024-number code is no more compact or
 # meaningful than the pixels. Test it on inputs that are not digits.
 
 # %% [markdown]
