@@ -513,8 +513,8 @@ if not QUICK:
 def principal_angles(a, b):
     """a (D, k), b (D, k): bases as columns -> the k principal angles in degrees, largest first."""
     ### BEGIN SOLUTION
-    qa, _ = np.linalg.qr(a)
-    qb, _ = np.linalg.qr(b)
+    qa, _ = np.linalg.qr(np.asarray(a, dtype=np.float64))   # float64: arccos near 1 needs the digits
+    qb, _ = np.linalg.qr(np.asarray(b, dtype=np.float64))
     cosines = np.linalg.svd(qa.T @ qb, compute_uv=False)
     angles = np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0)))
     return np.sort(angles)[::-1]
@@ -541,12 +541,12 @@ principal_angles = result.use()
 test_components = pca_components(test_x, 32)[1]
 largest_angle, sampling_angle = {}, {}
 for k in KS:
-    decoder_columns = decoder_matrix(autoencoders[k])          # (784, k)
-    pca_basis = components[:k].T                                # (784, k)
+    decoder_columns = decoder_matrix(autoencoders[k]).astype(np.float64)   # (784, k)
+    pca_basis = components[:k].T.astype(np.float64)                         # (784, k)
     angles = principal_angles(decoder_columns, pca_basis)
     assert np.allclose(angles, np.degrees(subspace_angles(decoder_columns, pca_basis)), atol=1e-2)
     largest_angle[k] = angles[0]
-    sampling_angle[k] = principal_angles(test_components[:k].T, pca_basis)[0]
+    sampling_angle[k] = principal_angles(test_components[:k].T.astype(np.float64), pca_basis)[0]
     print(f"k = {k:2d}: largest principal angle, decoder vs PCA {largest_angle[k]:5.2f} deg   "
           f"(PCA on test vs PCA on train: {sampling_angle[k]:5.2f} deg)")
 
