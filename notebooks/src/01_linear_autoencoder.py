@@ -761,8 +761,8 @@ print(f"notebook run time so far: {elapsed:.0f} s")
 # - **PCA** is an SVD of the centred data: orthonormal directions sorted by variance. Keeping k of
 #   them gives the best possible reconstruction by any k-dimensional flat subspace.
 # - A **linear autoencoder** trained with the MSE reaches PCA's error (within 1% here) and its
-#   decoder spans PCA's subspace (principal angles of a degree or two where the subspace is
-#   well determined).
+#   decoder spans PCA's subspace (largest principal angle below a degree at k = 2 and 10, where
+#   the subspace is well determined).
 # - But its **basis is arbitrary**: columns neither orthogonal nor sorted, because any invertible
 #   mixing of the code leaves the loss unchanged. An SVD of the weights plus a k × k PCA recovers
 #   the principal directions.
