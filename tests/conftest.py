@@ -21,3 +21,22 @@ def _keep_env(monkeypatch):
     for name in ("AELAB_QUICK", "AELAB_DATA"):
         if name in os.environ:
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    """Headless Debian chromium driven by Playwright, for the browser tests of one module.
+
+    Each browser-test module defines its own ``lab`` fixture (a JupyterLab serving its notebooks);
+    this fixture starts the browser after it.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from lab_harness import launch_browser
+
+    with sync_playwright() as p:
+        b = launch_browser(p)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from lab_harness import (FIXTURES, JupyterLab, SliderPage, chromium_available, kernel_decode,
-                         launch_browser, open_and_run_all, png_pixels)
+                         open_and_run_all, png_pixels)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,18 +50,6 @@ def lab():
         yield server
     finally:
         server.close()
-
-
-@pytest.fixture(scope="module")
-def browser(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_browser(p)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _assert_shows_decoder_output(sp: SliderPage, lab: JupyterLab, notebook: str) -> np.ndarray:

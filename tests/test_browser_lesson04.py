@@ -19,7 +19,7 @@ import json
 import numpy as np
 import pytest
 
-from lab_harness import (FIXTURES, JupyterLab, kernel_execute, launch_browser, png_pixels)
+from lab_harness import (FIXTURES, JupyterLab, kernel_execute, png_pixels)
 from test_browser import _require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -36,18 +36,6 @@ def lab():
         yield server
     finally:
         server.close()
-
-
-@pytest.fixture(scope="module")
-def browser(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_browser(p)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _open_and_run_all(page, lab, notebook, timeout_ms=120_000):

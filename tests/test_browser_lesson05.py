@@ -24,7 +24,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from lab_harness import (JupyterLab, chromium_available, kernel_execute, launch_browser,
+from lab_harness import (JupyterLab, chromium_available, kernel_execute,
                          png_pixels)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -81,18 +81,6 @@ def lab(tmp_path_factory):
         yield server
     finally:
         server.close()
-
-
-@pytest.fixture(scope="module")
-def browser(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_browser(p)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 class Lesson05Page:
