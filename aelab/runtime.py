@@ -12,6 +12,7 @@ import contextlib
 import os
 import random
 import sys
+import warnings
 
 import numpy as np
 
@@ -101,6 +102,10 @@ def setup(framework: str, seed: int = 0, *, verbose: bool = True) -> dict:
         import keras
 
         keras.utils.set_random_seed(seed)
+        # make_dataset shuffles its tf.data pipeline itself; Keras 3 would warn on every
+        # fit(dataset) that its own shuffle=True default does not apply, which only confuses.
+        warnings.filterwarnings("ignore", message="`shuffle=True` was passed, but will be ignored",
+                                category=UserWarning)
         version = f"{tf.__version__} (Keras {keras.__version__})"
     _state.update(framework=framework, seed=seed)
     settings = {"framework": framework, "version": version, "seed": seed, "threads": threads,
