@@ -64,7 +64,8 @@ from aelab.keras_support import make_dataset, count_parameters
 # %% [markdown]
 # Quick mode (`AELAB_QUICK=1`, used by the course's tests) trains on 2,000 images for 2 epochs.
 # You normally run in full mode: all 60,000 training images, 10 epochs for the main models,
-# about a minute or two per model on a laptop.
+# about two to three minutes for each of the two main models on a 2-core laptop, and six to eight
+# minutes for the whole notebook.
 
 # %%
 QUICK = aelab.quick_mode()
