@@ -64,7 +64,7 @@ from aelab.keras_support import make_dataset, count_parameters
 # %% [markdown]
 # Quick mode (`AELAB_QUICK=1`, used by the course's tests) trains on 2,000 images for 2 epochs.
 # You normally run in full mode: all 60,000 training images, 10 epochs for the main models,
-# about two to three minutes for each of the two main models on a 2-core laptop, and six to eight
+# about two to three minutes for each of the two main models on a 2-core laptop, and five to eight
 # minutes for the whole notebook.
 
 # %%
