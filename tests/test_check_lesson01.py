@@ -302,6 +302,23 @@ def test_torch_model_rejects_wrong_answers(torch_nn, name, words):
                     framework="torch")
 
 
+def test_torch_model_check_leaves_the_random_generators_alone(torch_nn):
+    import random
+
+    import torch
+
+    torch.manual_seed(123)
+    np.random.seed(123)
+    random.seed(123)
+    expected = (torch.rand(3), np.random.rand(3), random.random())
+    torch.manual_seed(123)
+    np.random.seed(123)
+    random.seed(123)
+    assert_passes("01.linear_autoencoder", torch_variants(torch_nn)["Reference"], framework="torch")
+    assert torch.equal(torch.rand(3), expected[0])
+    assert np.array_equal(np.random.rand(3), expected[1]) and random.random() == expected[2]
+
+
 def test_torch_model_rejects_non_module(torch_nn):
     assert_rejected("01.linear_autoencoder", lambda d, k: None, "nn.Module", framework="torch")
 
@@ -388,6 +405,16 @@ def test_keras_model_accepts_correct_answers(keras_mod):
 def test_keras_model_rejects_wrong_answers(keras_mod, name, words):
     assert_rejected("01.linear_autoencoder", keras_variants(keras_mod)[name], *words,
                     framework="keras")
+
+
+def test_keras_model_check_does_not_reseed(keras_mod):
+    # numpy's global stream must continue where it was (keras.utils.set_random_seed would reset
+    # it). Python's `random` is not compared: Keras itself draws from it to seed new layers.
+    np.random.seed(123)
+    expected = np.random.rand(3)
+    np.random.seed(123)
+    assert_passes("01.linear_autoencoder", keras_variants(keras_mod)["Reference"], framework="keras")
+    assert np.array_equal(np.random.rand(3), expected)
 
 
 def test_keras_model_rejects_non_model(keras_mod):
