@@ -23,7 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ._compare import NotYet, expect_array, expect_close, to_numpy  # noqa: F401  (re-exported)
+from ._compare import NotYet, answer_array, expect_array, expect_close, to_numpy  # noqa: F401  (re-exported)
 
 __all__ = ["CheckResult", "NotYet", "exercise", "exercises", "reference", "run", "describe"]
 

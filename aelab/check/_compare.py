@@ -18,16 +18,22 @@ def to_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
+def answer_array(got, *, name: str = "the result", returns: str = "the answer") -> np.ndarray:
+    """A student's answer as a numpy array; NotYet when it is None (an unfinished stub) or not
+    array-like. ``returns`` names what the function should `return`, for the hint."""
+    if got is None:
+        raise NotYet(f"{name} is None: the function does not return anything yet "
+                     f"(fill in the TODO and `return` {returns}).")
+    try:
+        return to_numpy(got)
+    except Exception:
+        raise NotYet(f"{name} should be an array, got {type(got).__name__}.") from None
+
+
 def expect_array(got, expected, *, name: str = "the result", rtol: float = 1e-5,
                  atol: float = 1e-6, shape_hint: str = "") -> np.ndarray:
     """Check ``got`` against ``expected`` (shape, finiteness, values); raise NotYet if they differ."""
-    if got is None:
-        raise NotYet(f"{name} is None: the function does not return anything yet "
-                     f"(fill in the TODO and `return` the answer).")
-    try:
-        got_arr = to_numpy(got)
-    except Exception:
-        raise NotYet(f"{name} should be an array, got {type(got).__name__}.") from None
+    got_arr = answer_array(got, name=name)
     expected = np.asarray(expected)
     if got_arr.shape != expected.shape:
         raise NotYet(f"{name} has shape {got_arr.shape}, expected {expected.shape}."

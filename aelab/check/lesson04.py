@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import metrics
 from ..noise import block_mask, gaussian_noise, salt_and_pepper
-from . import NotYet, exercise, expect_close, to_numpy
+from . import NotYet, answer_array, exercise, expect_close, to_numpy
 
 
 def make_denoising_pair_reference(clean, corrupt, level, rng):
@@ -32,15 +32,10 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _output(got, like: np.ndarray, what: str) -> np.ndarray:
-    """The student's corrupted images as a float array of the input's shape, or NotYet."""
-    if got is None:
-        raise NotYet(f"{what} returned None: the function does not return anything yet "
-                     f"(fill in the TODO and `return` the corrupted images).")
-    try:
-        arr = to_numpy(got)
-    except Exception:
-        raise NotYet(f"{what} should return an array, got {type(got).__name__}.") from None
+def _output(got, like: np.ndarray, what: str, label: str | None = None) -> np.ndarray:
+    """The student's corrupted images as a float array of the input's shape, or NotYet.
+    ``what`` names the function ("X returned shape ..."), ``label`` the value ("the result of X")."""
+    arr = answer_array(got, name=label or f"the result of {what}", returns="the corrupted images")
     if arr.shape != like.shape:
         raise NotYet(f"{what} returned shape {arr.shape}, expected {like.shape} (the same shape "
                      f"as the images you were given).")
@@ -294,7 +289,7 @@ def _check_pair(fn, framework):
     if any(r is not rng for _, r in calls):
         raise NotYet("pass the `rng` you are given on to `corrupt` (do not make a new generator), "
                      "so the pairs are reproducible.")
-    inputs, targets = (_output(part, clean, f"{what}'s {name}")
+    inputs, targets = (_output(part, clean, f"{what}'s {name}", label=f"{what}'s {name}")
                        for part, name in zip(pair, ("inputs", "targets")))
     inputs_clean = np.array_equal(inputs, clean.astype(np.float64))
     targets_clean = np.array_equal(targets, clean.astype(np.float64))
