@@ -561,7 +561,7 @@ if not QUICK:
 # subspace that is almost as good.
 #
 # At k = 32 it depends on how far training got. In our full-mode runs it was about 2° in the
-# PyTorch track but between 43° and 71° in the Keras track (depending on the random start),
+# PyTorch track, and in the Keras track anywhere from 2° to 71° depending on the random start,
 # although every one of these models was within 0.3% of PCA's error.
 # The directions around the 32nd explain nearly the same variance, so swapping a little of one
 # for the other barely changes the error: gradient descent settles them last, and the sampling
