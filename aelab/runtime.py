@@ -9,6 +9,7 @@ AELAB_THREADS=N   intra-op threads for PyTorch / TensorFlow (default: all cores)
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
 import sys
@@ -37,6 +38,13 @@ def num_threads() -> int:
             raise ValueError(f"AELAB_THREADS must be a positive integer, got {value!r}")
         return n
     return os.cpu_count() or 1
+
+
+class _RetracingNoteFilter(logging.Filter):
+    """Drops TensorFlow's "... triggered tf.function retracing" log record, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 @contextlib.contextmanager
@@ -106,6 +114,12 @@ def setup(framework: str, seed: int = 0, *, verbose: bool = True) -> dict:
         # fit(dataset) that its own shuffle=True default does not apply, which only confuses.
         warnings.filterwarnings("ignore", message="`shuffle=True` was passed, but will be ignored",
                                 category=UserWarning)
+        # Each new model gets its own traced predict step, so a lesson comparing several models
+        # makes TensorFlow log "N out of the last M calls ... triggered tf.function retracing",
+        # advice for production code that only alarms a student. Other TF log lines still show.
+        tf_logger = tf.get_logger()
+        if not any(isinstance(f, _RetracingNoteFilter) for f in tf_logger.filters):
+            tf_logger.addFilter(_RetracingNoteFilter())
         version = f"{tf.__version__} (Keras {keras.__version__})"
     _state.update(framework=framework, seed=seed)
     settings = {"framework": framework, "version": version, "seed": seed, "threads": threads,

@@ -115,3 +115,35 @@ def test_keras_setup_hides_only_the_shuffle_warning_of_fit_on_a_dataset():
     out = _run(KERAS_FIT_QUIET)
     assert "after setup ['a warning a student must still see']" in out
     assert "without filters True" in out    # the warning exists in this Keras: the filter matters
+
+
+KERAS_RETRACING_QUIET = textwrap.dedent('''
+    import logging
+    import aelab
+    aelab.setup("keras", seed=0, verbose=False)
+    import tensorflow as tf
+    seen = []
+    class Catch(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+    tf.get_logger().addHandler(Catch())
+    double = tf.function(lambda x: 2 * x)
+    for n in range(1, 12):                  # a new input shape per call: retraced every time
+        double(tf.zeros((n,)))
+    tf.get_logger().warning("another TensorFlow warning")
+    print("retracing shown", any("retracing" in m for m in seen))
+    print("others shown", "another TensorFlow warning" in seen)
+    tf.get_logger().filters.clear()        # without aelab's filter TensorFlow does log it
+    seen.clear()
+    again = tf.function(lambda x: 3 * x)
+    for n in range(1, 12):
+        again(tf.zeros((n,)))
+    print("without filter", any("retracing" in m for m in seen))
+''')
+
+
+def test_keras_setup_hides_only_the_retracing_note():
+    out = _run(KERAS_RETRACING_QUIET)
+    assert "retracing shown False" in out
+    assert "others shown True" in out
+    assert "without filter True" in out
