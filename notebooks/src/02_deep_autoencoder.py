@@ -191,22 +191,37 @@ def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
     """Train `model` to reproduce `images`. Returns {"loss": [...], "test_mse": [...]} per epoch."""
     make_optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[optimizer]
     model.compile(optimizer=make_optimizer(learning_rate),
-                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss], metrics=["mse"])
-    validation = (None if test_images is None
-                  else make_dataset(test_images, test_images, batch_size=1024, shuffle=False))
+                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss])
+    # Create the optimiser's state (Adam's moment estimates) now. Otherwise `fit` creates it
+    # while compiling its training step, and then has to compile that step a second time.
+    model.optimizer.build(model.trainable_variables)
+    callbacks = [] if test_images is None else [TestMSE(test_images)]
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
-                    validation_data=validation, verbose=2)
-    return {"loss": fit.history["loss"], "test_mse": fit.history.get("val_mse", [])}
+                    callbacks=callbacks, verbose=2)
+    return {"loss": fit.history["loss"], "test_mse": fit.history.get("test_mse", [])}
 
 
+class TestMSE(keras.callbacks.Callback):
+    """After each epoch, adds the reconstruction MSE on `test_images` to the logs as "test_mse"."""
+
+    def __init__(self, test_images):
+        super().__init__()
+        self.test_images = test_images
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["test_mse"] = reconstruction_mse(self.test_images, reconstruct(self.model, self.test_images))
+
+
+# compiled=False: run the model eagerly, in chunks of 1024 images. Most models here are used
+# a few times only, and compiling a new function for each would take longer than running it.
 def reconstruct(model, images):
     """numpy (N, 784) -> numpy (N, 784) reconstructions."""
-    return numpy_function(model)(images)
+    return numpy_function(model, compiled=False)(images)
 
 
 def encode(model, images):
     """numpy (N, 784) -> numpy (N, k) codes."""
-    return numpy_function(encoder_of(model))(images)
+    return numpy_function(encoder_of(model), compiled=False)(images)
 
 
 # %% [markdown]
@@ -401,6 +416,7 @@ def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
 def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
     """Train for a fixed number of mini-batches (not epochs)."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: compile the step once
     model.fit(make_dataset(images, images, batch_size=batch_size).take(steps), epochs=1, verbose=1)
 
 
@@ -681,6 +697,10 @@ class OvercompleteAutoencoder(keras.Model):
         self.output_layer = layers.Dense(784)
         self.penalty = penalty
 
+    def build(self, input_shape):
+        self.code_layer.build(input_shape)
+        self.output_layer.build((*input_shape[:-1], self.code_layer.units))
+
     def call(self, x):
         return self.output_layer(tf.nn.relu(self.code_layer(x)))
 
@@ -699,6 +719,8 @@ class OvercompleteAutoencoder(keras.Model):
 def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128):
     """MSE + model.penalty(...) on the codes, Adam. Returns the last epoch's mean MSE."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    model.build((None, 784))                            # create the weights, then Adam's state,
+    model.optimizer.build(model.trainable_variables)   # so fit compiles its step once (section 3)
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs, verbose=2)
     return fit.history["mse"][-1]
 
