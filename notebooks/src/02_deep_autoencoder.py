@@ -696,6 +696,13 @@ class OvercompleteAutoencoder(keras.Model):
         self.code_layer = layers.Dense(width)
         self.output_layer = layers.Dense(784)
         self.penalty = penalty
+        # means over the epoch's mini-batches, for the progress bar and the history
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.mse_tracker = keras.metrics.Mean(name="mse")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.mse_tracker]   # fit resets these at the start of each epoch
 
     def build(self, input_shape):
         self.code_layer.build(input_shape)
@@ -713,7 +720,9 @@ class OvercompleteAutoencoder(keras.Model):
             loss = mse if self.penalty is None else mse + self.penalty(self, pre_activation, codes)
         gradients = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return {"loss": loss, "mse": mse}
+        self.loss_tracker.update_state(loss)
+        self.mse_tracker.update_state(mse)
+        return {"loss": self.loss_tracker.result(), "mse": self.mse_tracker.result()}
 
 
 def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128):
