@@ -186,21 +186,6 @@ def encode(model, images):
 
 
 # %% tags=["keras"]
-def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
-                      optimizer="adam", batch_size=128, test_images=None):
-    """Train `model` to reproduce `images`. Returns {"loss": [...], "test_mse": [...]} per epoch."""
-    make_optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[optimizer]
-    model.compile(optimizer=make_optimizer(learning_rate),
-                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss])
-    # Create the optimiser's state (Adam's moment estimates) now. Otherwise `fit` creates it
-    # while compiling its training step, and then has to compile that step a second time.
-    model.optimizer.build(model.trainable_variables)
-    callbacks = [] if test_images is None else [TestMSE(test_images)]
-    fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
-                    callbacks=callbacks, verbose=2)
-    return {"loss": fit.history["loss"], "test_mse": fit.history.get("test_mse", [])}
-
-
 class TestMSE(keras.callbacks.Callback):
     """After each epoch, adds the reconstruction MSE on `test_images` to the logs as "test_mse"."""
 
@@ -212,8 +197,23 @@ class TestMSE(keras.callbacks.Callback):
         logs["test_mse"] = reconstruction_mse(self.test_images, reconstruct(self.model, self.test_images))
 
 
+def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
+                      optimizer="adam", batch_size=128, test_images=None):
+    """Train `model` to reproduce `images`. Returns {"loss": [...], "test_mse": [...]} per epoch."""
+    make_optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[optimizer]
+    model.compile(optimizer=make_optimizer(learning_rate),
+                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss])
+    # Create the optimiser's state (Adam's moment estimates) now: if `fit` has to create it
+    # while tracing the training step into a TensorFlow graph, it traces the step twice.
+    model.optimizer.build(model.trainable_variables)
+    callbacks = [] if test_images is None else [TestMSE(test_images)]
+    fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
+                    callbacks=callbacks, verbose=2)
+    return {"loss": fit.history["loss"], "test_mse": fit.history.get("test_mse", [])}
+
+
 # compiled=False: run the model eagerly, in chunks of 1024 images. Most models here are used
-# a few times only, and compiling a new function for each would take longer than running it.
+# a few times only, and tracing a new graph for each call would take longer than running it.
 def reconstruct(model, images):
     """numpy (N, 784) -> numpy (N, 784) reconstructions."""
     return numpy_function(model, compiled=False)(images)
@@ -416,7 +416,7 @@ def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
 def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
     """Train for a fixed number of mini-batches (not epochs)."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: compile the step once
+    model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: one trace, not two
     model.fit(make_dataset(images, images, batch_size=batch_size).take(steps), epochs=1, verbose=1)
 
 
@@ -729,7 +729,7 @@ def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128
     """MSE + model.penalty(...) on the codes, Adam. Returns the last epoch's mean MSE."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     model.build((None, 784))                            # create the weights, then Adam's state,
-    model.optimizer.build(model.trainable_variables)   # so fit compiles its step once (section 3)
+    model.optimizer.build(model.trainable_variables)   # so fit traces its step once (section 3)
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs, verbose=2)
     return fit.history["mse"][-1]
 
