@@ -186,27 +186,42 @@ def encode(model, images):
 
 
 # %% tags=["keras"]
+class TestMSE(keras.callbacks.Callback):
+    """After each epoch, adds the reconstruction MSE on `test_images` to the logs as "test_mse"."""
+
+    def __init__(self, test_images):
+        super().__init__()
+        self.test_images = test_images
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["test_mse"] = reconstruction_mse(self.test_images, reconstruct(self.model, self.test_images))
+
+
 def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
                       optimizer="adam", batch_size=128, test_images=None):
     """Train `model` to reproduce `images`. Returns {"loss": [...], "test_mse": [...]} per epoch."""
     make_optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[optimizer]
     model.compile(optimizer=make_optimizer(learning_rate),
-                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss], metrics=["mse"])
-    validation = (None if test_images is None
-                  else make_dataset(test_images, test_images, batch_size=1024, shuffle=False))
+                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss])
+    # Create the optimiser's state (Adam's moment estimates) now: if `fit` has to create it
+    # while tracing the training step into a TensorFlow graph, it traces the step twice.
+    model.optimizer.build(model.trainable_variables)
+    callbacks = [] if test_images is None else [TestMSE(test_images)]
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
-                    validation_data=validation, verbose=2)
-    return {"loss": fit.history["loss"], "test_mse": fit.history.get("val_mse", [])}
+                    callbacks=callbacks, verbose=2)
+    return {"loss": fit.history["loss"], "test_mse": fit.history.get("test_mse", [])}
 
 
+# compiled=False: run the model eagerly, in chunks of 1024 images. Most models here are used
+# a few times only, and tracing a new graph for each call would take longer than running it.
 def reconstruct(model, images):
     """numpy (N, 784) -> numpy (N, 784) reconstructions."""
-    return numpy_function(model)(images)
+    return numpy_function(model, compiled=False)(images)
 
 
 def encode(model, images):
     """numpy (N, 784) -> numpy (N, k) codes."""
-    return numpy_function(encoder_of(model))(images)
+    return numpy_function(encoder_of(model), compiled=False)(images)
 
 
 # %% [markdown]
@@ -401,6 +416,7 @@ def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
 def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
     """Train for a fixed number of mini-batches (not epochs)."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: one trace, not two
     model.fit(make_dataset(images, images, batch_size=batch_size).take(steps), epochs=1, verbose=1)
 
 
@@ -680,6 +696,17 @@ class OvercompleteAutoencoder(keras.Model):
         self.code_layer = layers.Dense(width)
         self.output_layer = layers.Dense(784)
         self.penalty = penalty
+        # means over the epoch's mini-batches, for the progress bar and the history
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.mse_tracker = keras.metrics.Mean(name="mse")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.mse_tracker]   # fit resets these at the start of each epoch
+
+    def build(self, input_shape):
+        self.code_layer.build(input_shape)
+        self.output_layer.build((*input_shape[:-1], self.code_layer.units))
 
     def call(self, x):
         return self.output_layer(tf.nn.relu(self.code_layer(x)))
@@ -693,12 +720,16 @@ class OvercompleteAutoencoder(keras.Model):
             loss = mse if self.penalty is None else mse + self.penalty(self, pre_activation, codes)
         gradients = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return {"loss": loss, "mse": mse}
+        self.loss_tracker.update_state(loss)
+        self.mse_tracker.update_state(mse)
+        return {"loss": self.loss_tracker.result(), "mse": self.mse_tracker.result()}
 
 
 def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128):
     """MSE + model.penalty(...) on the codes, Adam. Returns the last epoch's mean MSE."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    model.build((None, 784))                            # create the weights, then Adam's state,
+    model.optimizer.build(model.trainable_variables)   # so fit traces its step once (section 3)
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs, verbose=2)
     return fit.history["mse"][-1]
 

@@ -34,7 +34,6 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import plotly.graph_objects as go
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
@@ -653,8 +652,8 @@ if not QUICK:
 # ## 8. The code space
 #
 # Every test digit is now 32 numbers. To look at 32-dimensional points we project them onto
-# their two main directions (PCA of the codes). Hover over a point to see which test image it
-# is; click a digit in the legend to hide it.
+# their two main directions (PCA of the codes). Hover over a point to see its digit and its
+# index in the test set; click a digit in the legend to hide it.
 
 # %%
 encode = numpy_function(encoder)
@@ -664,17 +663,13 @@ assert test_codes.shape == (len(x_test), LATENT_DIM) and np.all(np.isfinite(test
 
 code_map = PCA(n_components=2, random_state=0).fit(train_codes)
 projected = code_map.transform(test_codes)
-shown = np.random.default_rng(0).choice(len(projected), size=min(2000, len(projected)), replace=False)
-
-fig = go.Figure()
-for digit in range(10):
-    points = shown[test_labels[shown] == digit]
-    fig.add_trace(go.Scatter(x=projected[points, 0], y=projected[points, 1], mode="markers",
-                             name=str(digit), marker=dict(size=4), customdata=points,
-                             hovertemplate=f"digit {digit}<br>test image %{{customdata}}<extra></extra>"))
-fig.update_layout(title=f"Codes of {len(shown)} test digits, projected to 2-D (PCA of the codes)",
-                  xaxis_title="code direction 1", yaxis_title="code direction 2",
-                  legend_title="digit", width=650, height=500)
+n_shown = min(2_000, len(projected))   # a stratified sample keeps the saved notebook small
+fig = plot.latent_scatter_interactive(projected, test_labels, max_points=n_shown,
+                                      title=f"Codes of {n_shown:,} test digits, projected to 2-D "
+                                            "(PCA of the codes)")
+fig.update_layout(xaxis_title="code direction 1 (most variance)", yaxis_title="code direction 2",
+                  width=650, height=500)
+assert sum(len(trace.x) for trace in fig.data) == n_shown
 fig
 
 # %% [markdown]
