@@ -9,6 +9,9 @@ slider z[0] with real mouse events:
                  requestAnimationFrame after the widget drew it on its <canvas>), measured in
                  the page with performance.now(). Median and p95 over --steps moves. Also the
                  time to the image being drawn on the canvas (the DOM change).
+                 Chromium dispatches mouse moves at the start of a frame (60 Hz), so the step
+                 latency comes in whole frames: about 16.7 ms when the new image is drawn
+                 before the next frame begins, about 33 ms when it misses it.
   fast drag      --fast moves as fast as Playwright sends them, without waiting; reports how
                  many images were painted, the time from mouse release to the last image, and
                  whether the final image equals decode(final slider values) (asked from the
