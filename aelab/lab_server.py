@@ -1,22 +1,42 @@
 """Jupyter server settings that make the aelab widgets feel instant.
 
-jupyter_server leaves Nagle's algorithm on for the kernel websocket. A slider event makes the
-kernel send several small messages back (the value echo, the new image, the idle status); with
-Nagle on, the later ones wait for the browser's delayed TCP acknowledgement, which adds tens of
-milliseconds to every slider step. This connection class turns TCP_NODELAY on for each kernel
-websocket. Use it with::
+Two settings, both measured with ``benchmarks/browser_latency.py`` (see its ``--nagle`` and
+``--track-comm`` options):
 
-    jupyter lab --ServerApp.kernel_websocket_connection_class=aelab.lab_server.NoDelayKernelWebsocketConnection
+1. jupyter_server leaves Nagle's algorithm on for the kernel websocket. A slider event makes the
+   kernel send several small messages back (the value echo, the new image, the idle status);
+   with Nagle on, the later ones wait for the browser's delayed TCP acknowledgement, which adds
+   tens of milliseconds to every slider step. :class:`NoDelayKernelWebsocketConnection` turns
+   TCP_NODELAY on for each kernel websocket.
 
-(``make lab`` and the browser test pass this flag; ``benchmarks/browser_latency.py --nagle``
-measures the difference.) Imported only by the Jupyter server, never by ``import aelab``.
+2. The kernel reports itself busy, then idle, around every message it handles, including each
+   widget update. JupyterLab answers every such pair by redrawing its kernel status indicators
+   and swapping the page's favicon (busy/idle icons the browser loads), about as much browser
+   work as the slider event itself, on the same main thread that must draw the new digit. With
+   ``comm_msg`` in ``MappingKernelManager.untracked_message_types`` (JupyterLab takes the list
+   from the server), the status messages of widget events no longer count as kernel activity:
+   the widgets still get them (ipywidgets waits for "idle" before sending the next update), but
+   the indicators stay as they are. Cell executions show busy/idle as always. The trade-offs: a
+   widget callback that runs for a long time does not show the kernel as busy, and widget
+   traffic alone does not count as activity for an idle-kernel culler (none is on by default).
+
+Use them with::
+
+    jupyter lab $(python -m aelab.lab_server)
+
+(``make lab`` should pass ``SERVER_FLAGS``; the browser tests and benchmarks do.) Imported only
+by the Jupyter server and the tools that start one, never by ``import aelab``.
 """
 
 from __future__ import annotations
 
-from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+import shlex
 
-__all__ = ["NoDelayKernelWebsocketConnection", "SERVER_FLAG"]
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+
+__all__ = ["NoDelayKernelWebsocketConnection", "SERVER_FLAG", "UNTRACKED_FLAGS", "SERVER_FLAGS",
+           "untracked_message_types"]
 
 
 class NoDelayKernelWebsocketConnection(ZMQChannelsWebsocketConnection):
@@ -27,5 +47,19 @@ class NoDelayKernelWebsocketConnection(ZMQChannelsWebsocketConnection):
         return super().connect()
 
 
+def untracked_message_types() -> list[str]:
+    """jupyter_server's default untracked message types plus ``comm_msg`` (widget traffic)."""
+    default = list(MappingKernelManager().untracked_message_types)
+    return default + [t for t in ("comm_msg",) if t not in default]
+
+
 SERVER_FLAG = ("--ServerApp.kernel_websocket_connection_class="
                "aelab.lab_server.NoDelayKernelWebsocketConnection")
+# A list option on the command line: one flag per item, together replacing the default list.
+UNTRACKED_FLAGS = tuple(f"--MappingKernelManager.untracked_message_types={t}"
+                        for t in untracked_message_types())
+SERVER_FLAGS = (SERVER_FLAG, *UNTRACKED_FLAGS)
+
+
+if __name__ == "__main__":  # `python -m aelab.lab_server`: the flags, quoted for a shell
+    print(" ".join(shlex.quote(flag) for flag in SERVER_FLAGS))

@@ -13,13 +13,16 @@ plug in the same way (through ``aelab.torch_support.numpy_function(model)`` or
     a noise level slider and noise type chooser; noisy input and the model's output side by side.
 
 Why it feels instant: a slider event does the smallest possible kernel work, decoding ONE
-vector and sending one small PNG (nearest-neighbour upscaled, so it stays crisp) to an
-``ipywidgets.Image``; nothing is re-rendered by matplotlib. Fast drags never queue up: the
-ipywidgets front end keeps at most one update per widget in flight and, while one is pending,
-keeps only the newest slider value, which it sends when the kernel is done. Every update the
-kernel receives is drawn right away, so the last image drawn is always the decoder's output for
-the last slider value. Changes made from Python that touch several sliders at once (prior
-sample, reset, encode a digit) are drawn once, not once per slider.
+vector and sending its grey levels (784 bytes for a 28x28 digit, a binary buffer, no image
+encoding) to a :class:`PixelImage`, a tiny ``anywidget`` front end that draws them straight into a
+``<canvas>`` in the message handler (shown enlarged with crisp square pixels); the browser has no
+image to fetch or decode, so the new digit is on screen in the next frame. Nothing is re-rendered
+by matplotlib. Fast drags never queue up: the ipywidgets front end keeps at most one update per
+widget in flight and, while one is pending, keeps only the newest slider value, which it sends
+when the kernel is done. Every update the kernel receives is drawn right away, so the last image
+drawn is always the decoder's output for the last slider value. Changes made from Python that
+touch several sliders at once (prior sample, reset, encode a digit) are drawn once, not once per
+slider. (``aelab.lab_server`` has the JupyterLab settings that keep the round trip short.)
 
 Each widget object shows itself when it is the last expression of a cell, and exposes what a
 test or an exercise needs: ``set_code`` / ``code`` / ``image`` (the array currently shown) etc.
@@ -39,6 +42,7 @@ noise(x, level, rng)  x: clean images (n, ...) in [0, 1], level: float, rng: num
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Callable
 
@@ -58,6 +62,8 @@ __all__ = [
     "salt_and_pepper_noise",
     "masking_noise",
     "DEFAULT_NOISES",
+    "PixelImage",
+    "grey_levels",
     "image_to_png",
     "png_to_image",
 ]
@@ -65,22 +71,31 @@ __all__ = [
 
 # --------------------------------------------------------------------------- images and PNGs
 
-def image_to_png(image, *, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
-    """Encode one grey image (H, W) as PNG bytes, each pixel a ``scale`` x ``scale`` block.
+def grey_levels(image, *, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
+    """One grey image (H, W) on [vmin, vmax] -> uint8 grey levels 0..255 (H, W), clipped, rounded.
 
-    Values are mapped linearly from [vmin, vmax] to grey levels 0..255 (clipped). Upscaling
-    with nearest neighbour keeps digits crisp in any browser; the PNG stays small (a 28x28
-    digit at scale 8 is 224x224 pixels, about 1-3 kB).
+    This is what the widgets show: accurate to one grey level, (vmax - vmin) / 255.
     """
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"image: expected one grey image of shape (H, W), got shape {image.shape}")
-    if not isinstance(scale, (int, np.integer)) or scale < 1:
-        raise ValueError(f"scale must be a positive int, got {scale!r}")
     if not vmax > vmin:
         raise ValueError(f"expected vmin < vmax, got vmin={vmin}, vmax={vmax}")
     grey = np.clip((image.astype(np.float32) - vmin) * (255.0 / (vmax - vmin)) + 0.5, 0, 255)
-    grey = np.ascontiguousarray(grey.astype(np.uint8))
+    return np.ascontiguousarray(grey.astype(np.uint8))
+
+
+def image_to_png(image, *, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
+    """Encode one grey image (H, W) as PNG bytes, each pixel a ``scale`` x ``scale`` block.
+
+    Values are mapped linearly from [vmin, vmax] to grey levels 0..255 (clipped), as
+    :func:`grey_levels`. Upscaling with nearest neighbour keeps digits crisp in any viewer; the
+    PNG stays small (a 28x28 digit at scale 8 is 224x224 pixels, about 1-3 kB). The widgets draw
+    into a canvas instead; this is for saving what they show (their ``png`` property).
+    """
+    if not isinstance(scale, (int, np.integer)) or isinstance(scale, bool) or scale < 1:
+        raise ValueError(f"scale must be a positive int, got {scale!r}")
+    grey = grey_levels(image, vmin=vmin, vmax=vmax)
     pil = Image.fromarray(grey, mode="L")
     if scale > 1:
         pil = pil.resize((grey.shape[1] * scale, grey.shape[0] * scale), Image.Resampling.NEAREST)
@@ -99,6 +114,109 @@ def png_to_image(png: bytes, *, scale: int = 8, vmin: float = 0.0, vmax: float =
         grey = np.asarray(pil.convert("L"), dtype=np.float32)
     grey = grey[scale // 2::scale, scale // 2::scale]
     return vmin + grey * ((vmax - vmin) / 255.0)
+
+
+# --------------------------------------------------------------------------- the canvas widget
+
+# Front end of PixelImage: an ES module that anywidget's front end loads as it is, no build step
+# (tested here in JupyterLab). The kernel sends H*W grey levels as one binary buffer; the view
+# draws them into an H x W canvas in the message handler, shown at scale x scale CSS pixels per
+# image pixel with crisp square pixels. ``data-frame`` counts the draws of a view (a hook for
+# the browser tests and benchmarks, which read the pixels back with getImageData).
+_PIXEL_IMAGE_ESM = """
+function render({ model, el }) {
+  const canvas = document.createElement("canvas");
+  canvas.className = "aelab-pixels";
+  canvas.style.imageRendering = "pixelated";
+  canvas.style.display = "block";
+  el.style.width = "max-content";
+  el.style.lineHeight = "0";
+  el.appendChild(canvas);
+  const ctx = canvas.getContext("2d");
+  let frame = 0;
+  function draw() {
+    const w = model.get("width"), h = model.get("height"), s = model.get("scale");
+    const v = model.get("pixels");
+    if (!v || !w || !h) return;
+    const grey = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+                                       : new Uint8Array(v);
+    if (grey.length !== w * h) return;  // a shape change is drawn once all of it has arrived
+    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+    canvas.style.width = `${w * s}px`;
+    canvas.style.height = `${h * s}px`;
+    const rgba = ctx.createImageData(w, h), d = rgba.data;
+    for (let i = 0, j = 0; i < grey.length; i++, j += 4) {
+      d[j] = d[j + 1] = d[j + 2] = grey[i];
+      d[j + 3] = 255;
+    }
+    ctx.putImageData(rgba, 0, 0);
+    canvas.dataset.frame = String(++frame);
+  }
+  const names = ["change:pixels", "change:width", "change:height", "change:scale"];
+  for (const name of names) model.on(name, draw);
+  draw();
+  return () => { for (const name of names) model.off(name, draw); };
+}
+export default { render };
+"""
+
+
+@functools.cache
+def _pixel_image_class():
+    import anywidget  # imported lazily: `import aelab` stays light
+    import traitlets
+
+    class PixelImage(anywidget.AnyWidget):
+        """A grey image drawn into a ``<canvas>``: the fastest way to show a digit in the browser.
+
+        ``show(image, vmin=0, vmax=1)`` sends an image (H, W) as H*W grey levels (uint8, one
+        binary buffer); the browser draws them as they arrive, ``scale`` CSS pixels per image
+        pixel, crisp (no smoothing). ``grey`` is what is shown (uint8, (H, W)), ``png()`` the same
+        as an upscaled PNG (for saving).
+        """
+
+        _esm = _PIXEL_IMAGE_ESM
+        pixels = traitlets.Bytes(b"", help="H*W grey levels, row by row").tag(sync=True)
+        width = traitlets.Int(0, help="image width W in pixels").tag(sync=True)
+        height = traitlets.Int(0, help="image height H in pixels").tag(sync=True)
+        scale = traitlets.Int(8, help="CSS pixels per image pixel").tag(sync=True)
+
+        def show(self, image, *, vmin: float = 0.0, vmax: float = 1.0) -> None:
+            """Show a grey image (H, W) with values on [vmin, vmax] (clipped)."""
+            grey = grey_levels(image, vmin=vmin, vmax=vmax)
+            h, w = grey.shape
+            if (h, w) == (self.height, self.width):
+                self.pixels = grey.tobytes()  # the common case: one small message
+            else:
+                with self.hold_sync():
+                    self.height, self.width, self.pixels = h, w, grey.tobytes()
+
+        @property
+        def grey(self) -> np.ndarray:
+            """The grey levels shown, uint8 (H, W)."""
+            return np.frombuffer(self.pixels, np.uint8).reshape(self.height, self.width).copy()
+
+        def png(self) -> bytes:
+            """What is shown, as PNG bytes upscaled by ``scale`` (see :func:`image_to_png`)."""
+            return image_to_png(self.grey, scale=self.scale, vmin=0, vmax=255)
+
+    PixelImage.__module__ = __name__
+    PixelImage.__qualname__ = "PixelImage"
+    return PixelImage
+
+
+def _pixel_image(scale: int, css_class: str | None = None, **layout):
+    """A new PixelImage widget with ``scale`` and an optional CSS class and layout."""
+    widget = _pixel_image_class()(scale=int(scale), layout=_widgets().Layout(**layout))
+    if css_class:
+        widget.add_class(css_class)
+    return widget
+
+
+def __getattr__(name):
+    if name == "PixelImage":  # built on first use: importing aelab.widgets needs no anywidget
+        return _pixel_image_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- noise functions
@@ -186,12 +304,13 @@ class LatentSliders(_Base):
     Attributes and methods for notebooks and tests:
       ``code``          copy of the current code, float32 (latent_dim,)
       ``image``         the image currently shown, float32 (H, W), as decoded (before clipping)
-      ``png``           the PNG bytes currently in the image widget
+      ``png``           the image shown as PNG bytes (upscaled by ``scale``)
       ``sliders``       the visible FloatSliders; ``slider_dims`` the latent dim each one controls
       ``set_code(z)``   set the whole code (one redraw); ``set_dim(i, v)`` one dimension
       ``sample_prior()``, ``reset()``, ``start_from_digit(index)``, ``show_dims(dims)``
       ``prior_button``, ``reset_button``, ``digit_button`` (+ ``digit_index``), ``dims_chooser``
-      ``image_widget``  the ipywidgets.Image; ``widget`` the whole box
+      ``image_widget``  the :class:`PixelImage` showing it (``.grey``: the grey levels shown);
+                        ``widget`` the whole box
       ``renders``       how many times the image has been redrawn (for tests)
     """
 
@@ -249,9 +368,7 @@ class LatentSliders(_Base):
             self.sliders.append(s)
         self._holding = False
 
-        # No width/height: the PNG is already upscaled, shown at its natural size (crisp).
-        self.image_widget = w.Image(format="png", layout=w.Layout(border="1px solid #ccc"))
-        self.image_widget.add_class("aelab-latent-image")
+        self.image_widget = _pixel_image(self.scale, "aelab-latent-image", border="1px solid #ccc")
         self._status = w.HTML()
         prior_btn = w.Button(description="sample from prior", icon="random", layout=w.Layout(width="auto"),
                              tooltip="draw a code from the prior and decode it")
@@ -280,7 +397,7 @@ class LatentSliders(_Base):
                                 tooltip="encode the chosen image and set the sliders to its code")
             real_btn.on_click(lambda _: self.start_from_digit(self.digit_index.value))
             self.digit_button = real_btn
-            self.real_image_widget = w.Image(format="png")
+            self.real_image_widget = _pixel_image(3)
             self.real_label = w.HTML()
             self.digit_index.observe(lambda c: self._show_real(c["new"]), names="value")
             self._show_real(0)
@@ -298,7 +415,8 @@ class LatentSliders(_Base):
 
     @property
     def png(self) -> bytes:
-        return self.image_widget.value
+        """The image shown, as PNG bytes (upscaled by ``scale``), e.g. to save it."""
+        return self.image_widget.png()
 
     def set_code(self, z) -> None:
         """Set the whole code (latent_dim,) at once; the sliders follow, the digit is redrawn once."""
@@ -390,14 +508,13 @@ class LatentSliders(_Base):
             self._show_error(err)
             return
         self.image = image
-        self.image_widget.value = image_to_png(image, scale=self.scale, vmin=self.vmin, vmax=self.vmax)
+        self.image_widget.show(image, vmin=self.vmin, vmax=self.vmax)
         self.renders += 1
         if self._status.value:
             self._show_error(None)
 
     def _show_real(self, index):
-        self.real_image_widget.value = image_to_png(self._shown_images[int(index)], scale=3,
-                                                    vmin=self.vmin, vmax=self.vmax)
+        self.real_image_widget.show(self._shown_images[int(index)], vmin=self.vmin, vmax=self.vmax)
         if self.labels is not None and int(index) < len(self.labels):
             self.real_label.value = f"label {self.labels[int(index)]}"
 
@@ -517,11 +634,10 @@ class Interpolation(_Base):
                                         layout=w.Layout(width="150px"))
         self.b_index = w.BoundedIntText(value=b, min=0, max=n - 1, description="to #",
                                         layout=w.Layout(width="150px"))
-        self.a_widget = w.Image(format="png")
-        self.b_widget = w.Image(format="png")
+        self.a_widget = _pixel_image(4)
+        self.b_widget = _pixel_image(4)
         self.a_caption, self.b_caption = w.HTML(), w.HTML()
-        self.image_widget = w.Image(format="png", layout=w.Layout(border="1px solid #ccc"))
-        self.image_widget.add_class("aelab-interpolation-image")
+        self.image_widget = _pixel_image(self.scale, "aelab-interpolation-image", border="1px solid #ccc")
         self.t_slider.add_class("aelab-interpolation-slider")
         self._status = w.HTML()
         self.t_slider.observe(lambda c: self._render(), names="value")
@@ -544,7 +660,8 @@ class Interpolation(_Base):
 
     @property
     def png(self) -> bytes:
-        return self.image_widget.value
+        """The image shown, as PNG bytes (upscaled by ``scale``), e.g. to save it."""
+        return self.image_widget.png()
 
     def set_t(self, t: float) -> None:
         """Move the slider to t in [0, 1]."""
@@ -564,7 +681,7 @@ class Interpolation(_Base):
             raise ValueError(f"encode: expected 2 codes for 2 images, got shape {self.codes.shape}")
         for widget, caption, i in ((self.a_widget, self.a_caption, idx[0]),
                                    (self.b_widget, self.b_caption, idx[1])):
-            widget.value = image_to_png(self._shown_images[i], scale=4, vmin=self.vmin, vmax=self.vmax)
+            widget.show(self._shown_images[i], vmin=self.vmin, vmax=self.vmax)
             which = "from" if widget is self.a_widget else "to"
             label = f", label {self.labels[i]}" if self.labels is not None and i < len(self.labels) else ""
             caption.value = f"<center>{which} #{i}{label}</center>"
@@ -579,7 +696,7 @@ class Interpolation(_Base):
             self._show_error(err)
             return
         self.image = image
-        self.image_widget.value = image_to_png(image, scale=self.scale, vmin=self.vmin, vmax=self.vmax)
+        self.image_widget.show(image, vmin=self.vmin, vmax=self.vmax)
         self.renders += 1
         if self._status.value:
             self._show_error(None)
@@ -653,8 +770,7 @@ class NoiseExplorer(_Base):
         self.new_noise_button = new_btn
         px = f"{self._shown_images.shape[2] * self.scale + 6}px"
         self.clean_widget, self.noisy_widget, self.output_widget = (
-            w.Image(format="png", layout=w.Layout(border="1px solid #ccc", margin="2px"))
-            for _ in range(3))
+            _pixel_image(self.scale, border="1px solid #ccc", margin="2px") for _ in range(3))
         captions = [w.HTML(f"<center>{t}</center>", layout=w.Layout(width=px))
                     for t in ("clean input", "noisy input", "model output")]
         self._status = w.HTML()
@@ -703,10 +819,10 @@ class NoiseExplorer(_Base):
             return
         self.clean = self._shown_images[i]
         self.noisy, self.output = noisy_image, output
-        opts = dict(scale=self.scale, vmin=self.vmin, vmax=self.vmax)
-        self.clean_widget.value = image_to_png(self.clean, **opts)
-        self.noisy_widget.value = image_to_png(noisy_image, **opts)
-        self.output_widget.value = image_to_png(output, **opts)
+        opts = dict(vmin=self.vmin, vmax=self.vmax)
+        self.clean_widget.show(self.clean, **opts)
+        self.noisy_widget.show(noisy_image, **opts)
+        self.output_widget.show(output, **opts)
         self.renders += 1
         if self._status.value:
             self._show_error(None)

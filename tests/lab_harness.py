@@ -4,12 +4,13 @@ Shared by ``tests/test_browser.py`` (asserts behaviour) and ``benchmarks/browser
 (prints timings). Not a test module itself.
 
 - ``JupyterLab``: a private server on 127.0.0.1 (free port, random token, its own temporary
-  runtime/config/data/settings/workspaces dirs, idle kernels culled, ``--allow-root`` as root).
+  runtime/config/data/settings/workspaces dirs, idle kernels culled, ``--allow-root`` as root,
+  the settings of ``aelab.lab_server``).
   Sessions and kernels are deleted through the REST API, so reopening a notebook never
   reattaches an old kernel.
 - ``open_and_run_all``: opens a notebook, clicks Run > Run All Cells, waits for the widget.
-- ``SliderPage``: drags a slider with real mouse events, reads the PNG shown in the ``<img>``,
-  and measures mousemove -> new image decoded and painted (requestAnimationFrame) in the page.
+- ``SliderPage``: drags a slider with real mouse events, reads the grey levels drawn on the
+  image's ``<canvas>``, and measures mousemove -> new image drawn -> next animation frame.
 - ``kernel_decode``: asks the notebook's kernel (via its connection file, a second client)
   for ``decode(z)``, so the test process never imports torch or tensorflow.
 """
@@ -17,7 +18,6 @@ Shared by ``tests/test_browser.py`` (asserts behaviour) and ``benchmarks/browser
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import shutil
@@ -50,10 +50,15 @@ def free_port() -> int:
 
 
 class JupyterLab:
-    """A throw-away JupyterLab server serving a temporary copy of ``notebooks``."""
+    """A throw-away JupyterLab server serving a temporary copy of ``notebooks``.
+
+    ``nodelay`` / ``track_comm``: the two settings of ``aelab.lab_server`` (on / off by default);
+    ``server_args``: more command-line options; ``extra_env``: more environment variables for
+    the server and its kernels.
+    """
 
     def __init__(self, notebooks, *, threads: int = 1, startup_timeout: float = 60.0,
-                 nodelay: bool = True):
+                 nodelay: bool = True, track_comm: bool = False, server_args=(), extra_env=None):
         self.tmp = Path(tempfile.mkdtemp(prefix="aelab-lab-"))
         self.root = self.tmp / "root"
         self.root.mkdir()
@@ -74,6 +79,7 @@ class JupyterLab:
                    AELAB_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                    TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
         env.pop("AELAB_QUICK", None)
+        env.update(extra_env or {})
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
@@ -81,11 +87,18 @@ class JupyterLab:
                "--MappingKernelManager.cull_idle_timeout=300",
                "--MappingKernelManager.cull_interval=60",
                "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-        if nodelay:  # as `make lab` should run it: no Nagle delay on the kernel websocket
-            cmd.append("--ServerApp.kernel_websocket_connection_class="
-                       "aelab.lab_server.NoDelayKernelWebsocketConnection")
+        from aelab.lab_server import SERVER_FLAG, UNTRACKED_FLAGS
+
+        # As `make lab` should run it (aelab.lab_server.SERVER_FLAGS): no Nagle delay on the
+        # kernel websocket, widget messages not tracked as kernel activity. The options turn
+        # each one off, for benchmarks/browser_latency.py to measure what it changes.
+        if nodelay:
+            cmd.append(SERVER_FLAG)
+        if not track_comm:
+            cmd += UNTRACKED_FLAGS
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
+        cmd += list(server_args)
         # no "official Jupyter news?" toast over the notebook
         notification = self.tmp / "settings" / "@jupyterlab" / "apputils-extension"
         notification.mkdir(parents=True)
@@ -170,42 +183,71 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
+LATENT_CANVAS = ".aelab-latent-image canvas"
+
+
 def open_and_run_all(page, lab: JupyterLab, notebook: str, *, timeout_ms: int = 90_000):
-    """Open ``notebook`` in JupyterLab, Run All, wait for the latent-slider image to show."""
+    """Open ``notebook`` in JupyterLab, Run All, wait for the latent-slider image to be drawn."""
     page.goto(lab.lab_url(notebook))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
     lab.wait_kernel_idle(notebook, timeout=timeout_ms / 1000)  # Run All needs a live kernel
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click("li[data-command='runmenu:run-all']")
-    page.wait_for_function(
-        "() => { const i = document.querySelector('img.aelab-latent-image');"
-        " return i && i.src && i.complete && i.naturalWidth > 0; }", timeout=timeout_ms)
-    page.locator("img.aelab-latent-image").scroll_into_view_if_needed()
+    page.wait_for_selector(f"{LATENT_CANVAS}[data-frame]", timeout=timeout_ms)
+    page.locator(LATENT_CANVAS).scroll_into_view_if_needed()
 
 
+# In the page: the time of the last mousemove, and for each new image drawn on the canvas, the
+# time it was drawn (the view sets data-frame right after putImageData, in the same task) and the
+# time of the next animation frame, the one that puts it on screen.
 _INSTRUMENT = """
-() => {
-  const img = document.querySelector('img.aelab-latent-image');
+(selector) => {
+  const canvas = document.querySelector(selector);
   window.__aelab = {events: [], lastMove: null};
   document.addEventListener('mousemove', () => { window.__aelab.lastMove = performance.now(); }, true);
   new MutationObserver(() => {
-    const t0 = window.__aelab.lastMove, tsrc = performance.now(), src = img.src;
-    img.decode().catch(() => null).then(() => requestAnimationFrame(() => {
-      window.__aelab.events.push({t0: t0, tsrc: tsrc, t1: performance.now(), src: src});
-    }));
-  }).observe(img, {attributes: true, attributeFilter: ['src']});
+    const t0 = window.__aelab.lastMove, tdraw = performance.now(), frame = canvas.dataset.frame;
+    requestAnimationFrame(() => {
+      window.__aelab.events.push({t0: t0, tdraw: tdraw, t1: performance.now(), frame: frame});
+    });
+  }).observe(canvas, {attributes: true, attributeFilter: ['data-frame']});
 }
 """
 
-_PNG_OF = """
-async (img) => {
-  const r = await fetch(img.src);
-  const b = new Uint8Array(await r.arrayBuffer());
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return btoa(s);
+# The grey levels on a PixelImage canvas (one canvas pixel per image pixel), row by row.
+_CANVAS_PIXELS = """
+(canvas) => {
+  const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const grey = [];
+  for (let i = 0; i < d.length; i += 4) grey.push(d[i]);
+  return {width: canvas.width, height: canvas.height, grey: grey};
 }
 """
+
+
+def canvas_pixels(canvas) -> np.ndarray:
+    """uint8 grey image (H, W) drawn on the canvas of an aelab PixelImage (a Playwright locator)."""
+    got = canvas.evaluate(_CANVAS_PIXELS)
+    return np.array(got["grey"], dtype=np.uint8).reshape(got["height"], got["width"])
+
+
+def canvas_frame(canvas) -> str | None:
+    """How many images the canvas has drawn (its data-frame counter), None before the first."""
+    return canvas.get_attribute("data-frame")
+
+
+def settle_canvases(page, canvases, *, quiet_ms: int = 400, timeout_ms: int = 10_000) -> None:
+    """Wait until none of ``canvases`` (locators) has drawn a new image for ``quiet_ms``."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    last, since = [canvas_frame(c) for c in canvases], time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+        now = [canvas_frame(c) for c in canvases]
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since > quiet_ms / 1000:
+            return
+    raise TimeoutError("the image kept changing")
 
 
 class SliderPage:
@@ -213,15 +255,16 @@ class SliderPage:
 
     def __init__(self, page):
         self.page = page
-        self.img = page.locator("img.aelab-latent-image")
+        self.canvas = page.locator(LATENT_CANVAS)
         self.sliders = page.locator(".aelab-latent-slider")
-        page.evaluate(_INSTRUMENT)
+        page.evaluate(_INSTRUMENT, LATENT_CANVAS)
 
-    def png(self) -> bytes:
-        return base64.b64decode(self.img.evaluate(_PNG_OF))
+    def pixels(self) -> np.ndarray:
+        """The grey levels shown, uint8 (H, W)."""
+        return canvas_pixels(self.canvas)
 
-    def src(self) -> str:
-        return self.img.get_attribute("src")
+    def frame(self) -> str | None:
+        return canvas_frame(self.canvas)
 
     def values(self) -> np.ndarray:
         """Slider values as shown by their readouts."""
@@ -236,53 +279,35 @@ class SliderPage:
     def drag_steps(self, i: int, dxs, *, wait_each: bool, timeout_ms: int = 10_000):
         """Press the handle of slider ``i``, move by each dx in turn, release.
 
-        wait_each=True waits for the image to change after each move (one event in flight:
-        latency measurement); False moves as fast as the mouse events go (coalescing test).
+        wait_each=True waits for a new image after each move (one event in flight: latency
+        measurement); False moves as fast as the mouse events go (coalescing test).
         """
         x, y = self.handle_center(i)
         m = self.page.mouse
         m.move(x, y)
         m.down()
         for dx in dxs:
-            before = self.src()
+            before = self.frame()
             x += dx
             m.move(x, y)
             if wait_each:
-                self.page.wait_for_function("(s) => document.querySelector('img.aelab-latent-image')"
-                                            ".src !== s", arg=before, timeout=timeout_ms)
+                self.page.wait_for_function(
+                    "([sel, f]) => document.querySelector(sel).dataset.frame !== f",
+                    arg=[LATENT_CANVAS, before], timeout=timeout_ms)
         m.up()
 
     def settle(self, quiet_ms: int = 400, timeout_ms: int = 10_000) -> None:
-        """Wait until the image has not changed for ``quiet_ms`` and is decoded."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        last, since = self.src(), time.monotonic()
-        while time.monotonic() < deadline:
-            self.page.wait_for_timeout(50)
-            now = self.src()
-            if now != last:
-                last, since = now, time.monotonic()
-            elif time.monotonic() - since > quiet_ms / 1000:
-                self.page.wait_for_function("() => document.querySelector('img.aelab-latent-image').complete")
-                return
-        raise TimeoutError("the latent image kept changing")
+        """Wait until no new image has been drawn for ``quiet_ms``."""
+        settle_canvases(self.page, [self.canvas], quiet_ms=quiet_ms, timeout_ms=timeout_ms)
 
     def latencies_ms(self, until: str = "t1") -> np.ndarray:
-        """Per image change (ms): mousemove -> new image decoded and painted (``until="t1"``),
-        or mousemove -> new src set on the <img> (``until="tsrc"``)."""
+        """Per new image (ms): mousemove -> the animation frame that shows it (``until="t1"``),
+        or mousemove -> drawn on the canvas (``until="tdraw"``)."""
         events = self.page.evaluate("() => window.__aelab.events")
         return np.array([e[until] - e["t0"] for e in events if e["t0"] is not None])
 
     def clear_latencies(self) -> None:
         self.page.evaluate("() => { window.__aelab.events = []; }")
-
-
-def png_pixels(png: bytes, scale: int = 8) -> np.ndarray:
-    """uint8 grey image (H, W) from an upscaled PNG (every ``scale``-th pixel)."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as im:
-        grey = np.asarray(im.convert("L"))
-    return grey[scale // 2::scale, scale // 2::scale]
 
 
 def kernel_execute(connection_file: Path, code: str, timeout: float = 30.0) -> str:

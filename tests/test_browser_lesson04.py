@@ -13,19 +13,19 @@ skipped like it when no Chromium is installed (fails under CI=true).
 
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
 import pytest
 
-from lab_harness import (FIXTURES, JupyterLab, kernel_execute, png_pixels)
+from lab_harness import (FIXTURES, JupyterLab, canvas_frame, canvas_pixels, kernel_execute,
+                         settle_canvases)
 from test_browser import _require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NOTEBOOKS = {fw: f"noise_widget_lesson04_{fw}.ipynb" for fw in ("torch", "keras")}
-SCALE = 6  # the noise widget's default upscaling of each pixel
+NOISY, OUTPUT = ".aelab-noise-noisy canvas", ".aelab-noise-output canvas"
 
 
 @pytest.fixture(scope="module")
@@ -44,21 +44,8 @@ def _open_and_run_all(page, lab, notebook, timeout_ms=120_000):
     lab.wait_kernel_idle(notebook, timeout=timeout_ms / 1000)
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click("li[data-command='runmenu:run-all']")
-    page.wait_for_function(
-        "() => { const i = document.querySelector('.aelab-noise-output img, img.aelab-noise-output');"
-        " return i && i.src && i.complete && i.naturalWidth > 0; }", timeout=timeout_ms)
+    page.wait_for_selector(f"{OUTPUT}[data-frame]", timeout=timeout_ms)
     page.locator(".aelab-noise-level").scroll_into_view_if_needed()
-
-
-_PNG_OF = """
-async (img) => {
-  const r = await fetch(img.src);
-  const b = new Uint8Array(await r.arrayBuffer());
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return btoa(s);
-}
-"""
 
 
 class NoisePage:
@@ -66,37 +53,28 @@ class NoisePage:
 
     def __init__(self, page):
         self.page = page
-        self.noisy = page.locator("img.aelab-noise-noisy")
-        self.output = page.locator("img.aelab-noise-output")
+        self.noisy = page.locator(NOISY)
+        self.output = page.locator(OUTPUT)
         self.slider = page.locator(".aelab-noise-level")
 
     def pixels(self, which) -> np.ndarray:
-        png = base64.b64decode(which.evaluate(_PNG_OF))
-        return png_pixels(png, scale=SCALE).astype(int)
+        return canvas_pixels(which).astype(int)
 
     def level(self) -> float:
         return float(self.slider.locator(".widget-readout").inner_text().replace("\u2212", "-"))
 
-    def srcs(self):
-        return self.noisy.get_attribute("src"), self.output.get_attribute("src")
+    def frames(self):
+        """How many images each canvas (noisy, output) has drawn so far."""
+        return canvas_frame(self.noisy), canvas_frame(self.output)
 
     def wait_change(self, before, timeout_ms=15_000):
         self.page.wait_for_function(
-            "(s) => document.querySelector('img.aelab-noise-noisy').src !== s", arg=before[0],
+            "([sel, f]) => document.querySelector(sel).dataset.frame !== f", arg=[NOISY, before[0]],
             timeout=timeout_ms)
 
     def settle(self, quiet_ms=500, timeout_ms=15_000):
         """Wait until neither image has changed for ``quiet_ms``."""
-        last, waited, quiet = self.srcs(), 0, 0
-        while waited < timeout_ms:
-            self.page.wait_for_timeout(50)
-            waited += 50
-            now = self.srcs()
-            quiet = 0 if now != last else quiet + 50
-            last = now
-            if quiet >= quiet_ms:
-                return
-        raise TimeoutError("the noise widget kept changing")
+        settle_canvases(self.page, [self.noisy, self.output], quiet_ms=quiet_ms, timeout_ms=timeout_ms)
 
     def drag_level(self, dx: float, steps: int = 8):
         box = self.slider.locator(".noUi-handle").bounding_box()
@@ -148,7 +126,7 @@ def test_noise_slider_and_chooser_redraw_noisy_digit_and_model_output(lab, brows
         assert start["noise"] == "gaussian" and abs(start["level"] - 0.2) < 1e-6
 
         # drag the level slider to the right: stronger Gaussian noise, new model output
-        before = np_page.srcs()
+        before = np_page.frames()
         np_page.drag_level(120)
         np_page.wait_change(before)
         np_page.settle()
@@ -161,7 +139,7 @@ def test_noise_slider_and_chooser_redraw_noisy_digit_and_model_output(lab, brows
         assert not np.array_equal(stronger["output"], start["output"])
 
         # switch the noise type to erased blocks with a real click
-        before = np_page.srcs()
+        before = np_page.frames()
         page.locator(".aelab-noise-chooser button", has_text="block mask").click()
         np_page.wait_change(before)
         np_page.settle()

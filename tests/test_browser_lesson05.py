@@ -23,8 +23,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from lab_harness import (JupyterLab, chromium_available, kernel_execute,
-                         png_pixels)
+from lab_harness import (JupyterLab, canvas_pixels, chromium_available, kernel_execute,
+                         settle_canvases)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,16 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LESSON = "05_variational_autoencoder.ipynb"
 TRACKS = {"torch": "pytorch", "keras": "keras"}
 RUN_TIMEOUT_S = 900  # the whole lesson in quick mode, on a busy machine
-
-_PNG_OF = """
-async (img) => {
-  const r = await fetch(img.src);
-  const b = new Uint8Array(await r.arrayBuffer());
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return btoa(s);
-}
-"""
+LATENT_CANVAS = ".aelab-latent-image canvas"
 
 
 def _require_browser():
@@ -88,7 +79,7 @@ class Lesson05Page:
 
     def __init__(self, page, lab, notebook):
         self.page, self.lab, self.notebook = page, lab, notebook
-        self.latent_images = page.locator("img.aelab-latent-image")
+        self.latent_images = page.locator(LATENT_CANVAS)
         self.sliders = page.locator(".aelab-latent-slider")
 
     def kernel(self, code: str):
@@ -96,29 +87,13 @@ class Lesson05Page:
         out = kernel_execute(self.lab.connection_file(self.notebook), code, timeout=60)
         return json.loads(out.strip().splitlines()[-1])
 
-    def png(self, img) -> bytes:
-        import base64
+    def shown(self, canvas) -> np.ndarray:
+        """The grey levels drawn on an image's canvas, (H, W)."""
+        return canvas_pixels(canvas).astype(int)
 
-        return base64.b64decode(img.evaluate(_PNG_OF))
-
-    def shown(self, img) -> np.ndarray:
-        return png_pixels(self.png(img)).astype(int)
-
-    def settle(self, img, quiet_ms: int = 500, timeout_s: float = 20.0) -> None:
-        """Wait until ``img`` stopped changing for ``quiet_ms`` and is decoded."""
-        import time
-
-        deadline = time.monotonic() + timeout_s
-        last, since = img.get_attribute("src"), time.monotonic()
-        while time.monotonic() < deadline:
-            self.page.wait_for_timeout(50)
-            now = img.get_attribute("src")
-            if now != last:
-                last, since = now, time.monotonic()
-            elif time.monotonic() - since > quiet_ms / 1000:
-                img.evaluate("(i) => i.decode()")
-                return
-        raise TimeoutError("the image kept changing")
+    def settle(self, canvas, quiet_ms: int = 500, timeout_s: float = 20.0) -> None:
+        """Wait until ``canvas`` has drawn no new image for ``quiet_ms``."""
+        settle_canvases(self.page, [canvas], quiet_ms=quiet_ms, timeout_ms=int(timeout_s * 1000))
 
     def slider_values(self, first: int, count: int) -> np.ndarray:
         texts = [self.sliders.nth(i).locator(".widget-readout").inner_text()
@@ -162,7 +137,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         lab.wait_kernel_idle(notebook, timeout=120)
         page.click("li.lm-MenuBar-item:has-text('Run')")
         page.click("li[data-command='runmenu:run-all']")
-        page.wait_for_function("() => document.querySelectorAll('img.aelab-latent-image').length >= 3",
+        page.wait_for_function(f"() => document.querySelectorAll('{LATENT_CANVAS}[data-frame]').length >= 3",
                                timeout=RUN_TIMEOUT_S * 1000)
         page.wait_for_timeout(1000)
         lab.wait_kernel_idle(notebook, timeout=RUN_TIMEOUT_S)
@@ -172,7 +147,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
 
         # --- 2-D VAE: drag z[0]; the page shows decode_2d(slider values)
         image_2d = lesson.latent_images.nth(0)
-        before = lesson.png(image_2d)
+        before = lesson.shown(image_2d)
         lesson.drag(lesson.sliders.nth(0), 60)
         lesson.settle(image_2d)
         values = lesson.slider_values(0, 2)
@@ -182,7 +157,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         expected = _grey(lesson.kernel(
             f"import json; print(json.dumps(decode_2d(np.array([{values.tolist()}], np.float32))[0].tolist()))"))
         _same_image(lesson.shown(image_2d), expected, "after dragging z[0]")
-        assert lesson.png(image_2d) != before
+        assert not np.array_equal(lesson.shown(image_2d), before)
 
         # --- "sample from prior": new code, sliders follow, image = decode of that code
         page.locator("button:has-text('sample from prior')").first.click()
@@ -215,7 +190,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
 
         # --- interpolation: drag t; the page shows decode(interpolation.code)
         t_slider = page.locator(".aelab-interpolation-slider").first
-        interpolation_image = page.locator("img.aelab-interpolation-image").first
+        interpolation_image = page.locator(".aelab-interpolation-image canvas").first
         lesson.drag(t_slider, 120)
         lesson.settle(interpolation_image)
         t, expected = lesson.kernel("import json; print(json.dumps([interpolation.t, "

@@ -40,11 +40,17 @@ def codec(mnist):
     return encode, decode
 
 
+def _shown(pixel_image) -> np.ndarray:
+    """The image a PixelImage sends to the browser, on [0, 1]."""
+    return pixel_image.grey / 255.0
+
+
 def _assert_shows(widget, decode, code):
-    """The widget's image and its PNG are decode(code)."""
+    """The widget's image, the grey levels sent to the browser and its PNG are decode(code)."""
     expected = decode(np.asarray(code, np.float32)[None])[0]
     np.testing.assert_allclose(widget.code, code, atol=1e-6)
     np.testing.assert_allclose(widget.image, expected, atol=1e-6)
+    np.testing.assert_allclose(_shown(widget.image_widget), expected, atol=ONE_GREY_LEVEL)
     np.testing.assert_allclose(widgets.png_to_image(widget.png, scale=widget.scale), expected,
                                atol=ONE_GREY_LEVEL)
 
@@ -79,6 +85,83 @@ def test_png_clips_values_outside_the_range():
 def test_png_rejects_bad_input(img, kwargs, words):
     with pytest.raises(ValueError, match=words):
         widgets.image_to_png(img, **kwargs)
+
+
+# ---------------------------------------------------------------- the canvas widget
+
+def test_grey_levels_round_and_clip_to_the_value_range():
+    img = np.array([[-1.0, 0.0, 0.5, 1.0, 2.0]])
+    np.testing.assert_array_equal(widgets.grey_levels(img), [[0, 0, 128, 255, 255]])
+    np.testing.assert_array_equal(widgets.grey_levels(img, vmin=-1, vmax=1), [[0, 128, 191, 255, 255]])
+    assert widgets.grey_levels(img).dtype == np.uint8
+    with pytest.raises(ValueError, match="one grey image"):
+        widgets.grey_levels(np.zeros((1, 28, 28)))
+    with pytest.raises(ValueError, match="vmin < vmax"):
+        widgets.grey_levels(img, vmin=1, vmax=0)
+
+
+def _sent_messages(widget, monkeypatch):
+    """Record the state updates a widget sends to the browser: [(state, buffers)], where state
+    names the binary attributes too (sent as buffers, not in the JSON)."""
+    sent = []
+
+    def record(msg, buffers=None):
+        state = dict(msg["state"], **{path[0]: "<buffer>" for path in msg.get("buffer_paths", [])})
+        sent.append((state, buffers))
+
+    monkeypatch.setattr(widget, "_send", record)
+    return sent
+
+
+def test_pixel_image_sends_raw_grey_levels_in_one_small_binary_message(mnist, monkeypatch):
+    image = mnist[0][0]
+    p = widgets.PixelImage(scale=8)
+    sent = _sent_messages(p, monkeypatch)
+    p.show(image)
+    # a new shape: size and pixels in ONE message, so the browser never draws a half-updated image
+    assert len(sent) == 1 and set(sent[0][0]) == {"height", "width", "pixels"}
+    assert (sent[0][0]["height"], sent[0][0]["width"]) == (28, 28)
+    np.testing.assert_array_equal(p.grey, widgets.grey_levels(image))
+    assert p.grey.shape == (28, 28) and p.grey.dtype == np.uint8
+    p.show(mnist[0][1])
+    # the same shape: one message with only the pixels, as a binary buffer of H*W bytes
+    assert len(sent) == 2 and set(sent[1][0]) == {"pixels"}
+    (buffer,) = sent[1][1]
+    assert bytes(buffer) == widgets.grey_levels(mnist[0][1]).tobytes() and len(buffer) == 784
+    p.show(mnist[0][1])
+    assert len(sent) == 2, "showing the same image again sends nothing"
+    # the PNG of what is shown: upscaled by scale, crisp, the same grey levels
+    np.testing.assert_allclose(widgets.png_to_image(p.png(), scale=8), mnist[0][1], atol=ONE_GREY_LEVEL)
+
+
+def test_pixel_image_front_end_is_an_es_module_drawing_into_a_canvas():
+    p = widgets.PixelImage()
+    esm = p._esm
+    assert "export default" in esm and "putImageData" in esm and "pixelated" in esm
+    assert p.get_state()["_esm"] == esm  # sent to the browser: nothing to build or install
+
+
+def test_widgets_show_every_image_through_pixel_images(mnist, codec):
+    images, labels = mnist
+    encode, decode = codec
+    sliders = widgets.latent_sliders(decode, 5, encode=encode, images=images)
+    interp = widgets.interpolation_widget(decode, encode, images)
+    noise = widgets.noise_widget(lambda x: x, images)
+    shown = [sliders.image_widget, sliders.real_image_widget, interp.image_widget, interp.a_widget,
+             interp.b_widget, noise.clean_widget, noise.noisy_widget, noise.output_widget]
+    assert all(isinstance(p, widgets.PixelImage) for p in shown)
+    assert [p.scale for p in shown] == [8, 3, 8, 4, 4, 6, 6, 6]
+    assert "aelab-latent-image" in sliders.image_widget._dom_classes
+    assert "aelab-interpolation-image" in interp.image_widget._dom_classes
+
+
+def test_a_slider_event_sends_one_image_update(codec, monkeypatch):
+    _, decode = codec
+    w = widgets.latent_sliders(decode, 5)
+    sent = _sent_messages(w.image_widget, monkeypatch)
+    w.sliders[0].value = 1.0
+    assert len(sent) == 1 and set(sent[0][0]) == {"pixels"}
+    np.testing.assert_array_equal(w.image_widget.grey, widgets.grey_levels(decode(w.code[None])[0]))
 
 
 # ---------------------------------------------------------------- latent sliders
@@ -116,7 +199,7 @@ def test_buttons_prior_reset_and_real_digit(mnist, codec):
 
     w.digit_index.value = 7
     assert w.real_label.value == f"label {labels[7]}"
-    np.testing.assert_allclose(widgets.png_to_image(w.real_image_widget.value, scale=3), images[7],
+    np.testing.assert_allclose(_shown(w.real_image_widget), images[7],
                                atol=ONE_GREY_LEVEL)
     w.digit_button.click()
     _assert_shows(w, decode, encode(images[7:8])[0])
@@ -250,7 +333,7 @@ def test_interpolation_walks_from_one_code_to_the_other(mnist, codec):
     _assert_shows(w, decode, 0.75 * za + 0.25 * zb)
     w.set_t(0.3333)  # rounded to the slider's grid of 100 steps, as the browser would
     assert w.t == 0.33
-    np.testing.assert_allclose(widgets.png_to_image(w.a_widget.value, scale=4), images[3], atol=ONE_GREY_LEVEL)
+    np.testing.assert_allclose(_shown(w.a_widget), images[3], atol=ONE_GREY_LEVEL)
     w.b_index.value = 11  # a new end digit, same t
     _assert_shows(w, decode, 0.67 * za + 0.33 * encode(images[[11]])[0])
     with pytest.raises(ValueError, match=r"t must be in \[0, 1\]"):
@@ -303,9 +386,9 @@ def test_noise_widget_shows_clean_noisy_and_model_output(mnist, codec):
     assert w.level_slider.value == pytest.approx(0.2)
     noisy_02 = w.noisy.copy()
     np.testing.assert_allclose(w.output, denoise(noisy_02[None])[0], atol=1e-6)
-    np.testing.assert_allclose(widgets.png_to_image(w.noisy_widget.value, scale=w.scale), noisy_02,
+    np.testing.assert_allclose(_shown(w.noisy_widget), noisy_02,
                                atol=ONE_GREY_LEVEL)
-    np.testing.assert_allclose(widgets.png_to_image(w.output_widget.value, scale=w.scale), w.output,
+    np.testing.assert_allclose(_shown(w.output_widget), w.output,
                                atol=ONE_GREY_LEVEL)
     w.set_level(0.4)  # same pattern, twice the amplitude where nothing was clipped
     inside = (noisy_02 > 0) & (noisy_02 < 1) & (w.noisy > 0) & (w.noisy < 1)

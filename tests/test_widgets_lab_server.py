@@ -1,0 +1,41 @@
+"""aelab.lab_server: the Jupyter server settings for fast widgets parse as jupyter_server reads them."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+
+from jupyter_server.serverapp import ServerApp
+from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+from traitlets.config.loader import KVArgParseConfigLoader
+
+from aelab import lab_server
+
+
+def _config_from(flags):
+    return KVArgParseConfigLoader(list(flags), classes=[ServerApp, MappingKernelManager]).load_config()
+
+
+def test_flags_set_nodelay_connection_and_untrack_widget_messages():
+    config = _config_from(lab_server.SERVER_FLAGS)
+    assert (config.ServerApp.kernel_websocket_connection_class
+            == "aelab.lab_server.NoDelayKernelWebsocketConnection")
+    untracked = list(config.MappingKernelManager.untracked_message_types)
+    default = list(MappingKernelManager().untracked_message_types)
+    assert "comm_msg" in untracked and "comm_msg" not in default
+    assert untracked[:len(default)] == default, "the server's own untracked types are kept"
+    # cell executions still show the kernel busy
+    assert "execute_request" not in untracked and "execute_reply" not in untracked
+
+
+def test_the_connection_class_is_importable_by_name():
+    module, _, name = lab_server.SERVER_FLAG.split("=", 1)[1].rpartition(".")
+    cls = getattr(__import__(module, fromlist=[name]), name)
+    assert cls is lab_server.NoDelayKernelWebsocketConnection
+
+
+def test_module_prints_the_flags_quoted_for_a_shell():
+    out = subprocess.run([sys.executable, "-m", "aelab.lab_server"], capture_output=True, text=True,
+                         check=True).stdout
+    assert tuple(shlex.split(out)) == lab_server.SERVER_FLAGS
