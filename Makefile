@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) \
-	  --ServerApp.kernel_websocket_connection_class=aelab.lab_server.NoDelayKernelWebsocketConnection \
+	  $$($(PY) -m aelab.lab_server) \
 	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1,) \
 	  $(if $(TOKEN),--IdentityProvider.token='$(TOKEN)',) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root,)

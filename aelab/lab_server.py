@@ -24,8 +24,9 @@ Use them with::
 
     jupyter lab $(python -m aelab.lab_server)
 
-(``make lab`` should pass ``SERVER_FLAGS``; the browser tests and benchmarks do.) Imported only
-by the Jupyter server and the tools that start one, never by ``import aelab``.
+``make lab`` passes them, as do the browser tests and benchmarks; Binder's ``postBuild`` writes
+them into ``~/.jupyter/jupyter_server_config.json`` (``python -m aelab.lab_server --json``).
+Imported only by the Jupyter server and the tools that start one, never by ``import aelab``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebso
 from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
 
 __all__ = ["NoDelayKernelWebsocketConnection", "SERVER_FLAG", "UNTRACKED_FLAGS", "SERVER_FLAGS",
-           "untracked_message_types"]
+           "untracked_message_types", "server_config"]
 
 
 class NoDelayKernelWebsocketConnection(ZMQChannelsWebsocketConnection):
@@ -61,5 +62,20 @@ UNTRACKED_FLAGS = tuple(f"--MappingKernelManager.untracked_message_types={t}"
 SERVER_FLAGS = (SERVER_FLAG, *UNTRACKED_FLAGS)
 
 
-if __name__ == "__main__":  # `python -m aelab.lab_server`: the flags, quoted for a shell
-    print(" ".join(shlex.quote(flag) for flag in SERVER_FLAGS))
+def server_config() -> dict:
+    """The same settings as a Jupyter config dict, for ``jupyter_server_config.json``."""
+    return {"ServerApp": {"kernel_websocket_connection_class": SERVER_FLAG.split("=", 1)[1]},
+            "MappingKernelManager": {"untracked_message_types": untracked_message_types()}}
+
+
+if __name__ == "__main__":
+    # `python -m aelab.lab_server`: the flags, quoted for a shell (what `make lab` passes).
+    # `python -m aelab.lab_server --json`: a jupyter_server_config.json (what Binder's postBuild
+    # writes, for servers started without these flags).
+    import json
+    import sys
+
+    if sys.argv[1:] == ["--json"]:
+        print(json.dumps(server_config(), indent=2))
+    else:
+        print(" ".join(shlex.quote(flag) for flag in SERVER_FLAGS))

@@ -19,6 +19,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _command_lines(session: int) -> list[list[bytes]]:
+    """Argument lists of the processes in a session (Linux /proc)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.getsid(int(pid)) == session:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    found.append(f.read().split(b"\0"))
+        except OSError:
+            continue
+    return found
+
+
 @pytest.mark.slow
 def test_make_lab_headless_serves_the_course(tmp_path):
     port, token = _free_port(), "aelab-test-token"
@@ -41,6 +54,12 @@ def test_make_lab_headless_serves_the_course(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/pytorch?token={token}") as r:
             listing = {item["name"] for item in json.load(r)["content"]}
         assert "00_welcome.ipynb" in listing and "solutions" in listing
+        # the server runs with aelab's settings for fast widgets (aelab.lab_server)
+        from aelab import lab_server
+        servers = [args for args in _command_lines(session=proc.pid)
+                   if f"--ServerApp.port={port}".encode() in args]
+        assert servers, "no JupyterLab process found in make's session"
+        assert all(flag.encode() in servers[0] for flag in lab_server.SERVER_FLAGS), servers[0]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

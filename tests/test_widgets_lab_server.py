@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 import subprocess
 import sys
 
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+import numpy as np
 from traitlets.config.loader import KVArgParseConfigLoader
 
 from aelab import lab_server
@@ -39,3 +41,24 @@ def test_module_prints_the_flags_quoted_for_a_shell():
     out = subprocess.run([sys.executable, "-m", "aelab.lab_server"], capture_output=True, text=True,
                          check=True).stdout
     assert tuple(shlex.split(out)) == lab_server.SERVER_FLAGS
+
+
+def test_json_config_holds_the_same_settings(tmp_path):
+    import json
+
+    from traitlets.config.loader import JSONFileConfigLoader
+
+    out = subprocess.run([sys.executable, "-m", "aelab.lab_server", "--json"], capture_output=True,
+                         text=True, check=True).stdout
+    assert json.loads(out) == lab_server.server_config()
+    (tmp_path / "jupyter_server_config.json").write_text(out)
+    from_file = JSONFileConfigLoader("jupyter_server_config.json", path=str(tmp_path)).load_config()
+    from_flags = _config_from(lab_server.SERVER_FLAGS)
+    for section, name in (("ServerApp", "kernel_websocket_connection_class"),
+                          ("MappingKernelManager", "untracked_message_types")):
+        assert list(np.atleast_1d(from_file[section][name])) == list(np.atleast_1d(from_flags[section][name]))
+
+
+def test_binder_postbuild_writes_the_json_config():
+    postbuild = (Path(__file__).resolve().parent.parent / "postBuild").read_text()
+    assert "python -m aelab.lab_server --json > \"$HOME/.jupyter/jupyter_server_config.json\"" in postbuild
