@@ -137,8 +137,10 @@ def check_setup(framework: str | None = None) -> SetupReport:
     try:
         widgets_version = metadata.version("jupyterlab_widgets")
         import ipywidgets
+        import anywidget  # the latent sliders draw their digits with it
 
         report.rows.append(Row("widgets", OK, f"ipywidgets {ipywidgets.__version__}, "
+                               f"anywidget {anywidget.__version__}, "
                                f"JupyterLab extension {widgets_version}"))
     except (ImportError, metadata.PackageNotFoundError) as err:
         report.rows.append(Row("widgets", FAIL, str(err), _REINSTALL))

@@ -29,6 +29,15 @@ def test_version_drift_is_reported(monkeypatch):
     assert row.status == setup_check.WARN and "numpy 0.0.1 (want 2.4.6)" in row.detail
 
 
+def test_missing_anywidget_is_a_problem_with_a_fix(monkeypatch, isolated_cache):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "anywidget", None)   # `import anywidget` now fails
+    report = setup_check.check_setup("torch")
+    (row,) = report.problems()
+    assert row.item == "widgets" and "anywidget" in row.detail and "install" in row.fix
+
+
 def test_framework_must_be_named():
     with pytest.raises(ValueError, match="framework"):
         setup_check.check_setup("jax")
