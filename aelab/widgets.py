@@ -295,6 +295,25 @@ class _Base:
         self._status.value = "" if err is None else (
             f"<span style='color:#b00'>{type(err).__name__}: {err}</span>")
 
+    def _rendered(self):
+        """Count a successful render and clear an error shown by an earlier one."""
+        self.renders += 1
+        if self._status.value:
+            self._show_error(None)
+
+    def _show_decoded(self, code: np.ndarray, raise_errors: bool = False):
+        """Decode one code (d,) and show it in ``image_widget``; an error goes to the status line."""
+        try:
+            image = _one_image(self.decode(code[None, :]), "decode", "code")
+        except Exception as err:  # shown in the widget; a callback error would go unseen
+            if raise_errors:
+                raise
+            self._show_error(err)
+            return
+        self.image = image
+        self.image_widget.show(image, vmin=self.vmin, vmax=self.vmax)
+        self._rendered()
+
 
 # --------------------------------------------------------------------------- latent sliders
 
@@ -500,18 +519,7 @@ class LatentSliders(_Base):
             self._holding = False
 
     def _render(self, raise_errors: bool = False):
-        try:
-            image = _one_image(self.decode(self._code[None, :].astype(np.float32)), "decode", "code")
-        except Exception as err:  # shown in the widget; a callback error would go unseen
-            if raise_errors:
-                raise
-            self._show_error(err)
-            return
-        self.image = image
-        self.image_widget.show(image, vmin=self.vmin, vmax=self.vmax)
-        self.renders += 1
-        if self._status.value:
-            self._show_error(None)
+        self._show_decoded(self._code.astype(np.float32), raise_errors)
 
     def _show_real(self, index):
         self.real_image_widget.show(self._shown_images[int(index)], vmin=self.vmin, vmax=self.vmax)
@@ -688,18 +696,7 @@ class Interpolation(_Base):
         self._render(raise_errors=raise_errors)
 
     def _render(self, raise_errors: bool = False):
-        try:
-            image = _one_image(self.decode(self.code[None, :]), "decode", "code")
-        except Exception as err:
-            if raise_errors:
-                raise
-            self._show_error(err)
-            return
-        self.image = image
-        self.image_widget.show(image, vmin=self.vmin, vmax=self.vmax)
-        self.renders += 1
-        if self._status.value:
-            self._show_error(None)
+        self._show_decoded(self.code, raise_errors)
 
 
 def _interpolate(z0: np.ndarray, z1: np.ndarray, t: float, method: str) -> np.ndarray:
@@ -823,9 +820,7 @@ class NoiseExplorer(_Base):
         self.clean_widget.show(self.clean, **opts)
         self.noisy_widget.show(noisy_image, **opts)
         self.output_widget.show(output, **opts)
-        self.renders += 1
-        if self._status.value:
-            self._show_error(None)
+        self._rendered()
 
 
 def noise_widget(denoise: Callable, images, *, noises: dict | None = None, level: float = 0.3,
