@@ -24,12 +24,23 @@ def _keep_env(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
-    """Headless Debian chromium driven by Playwright, for the browser tests of one module.
+def lab(request):
+    """A JupyterLab serving the browser-test module's ``NOTEBOOKS`` (files in tests/fixtures).
 
-    Each browser-test module defines its own ``lab`` fixture (a JupyterLab serving its notebooks);
-    this fixture starts the browser after it.
+    Skipped (failed under CI=true) without Playwright and Chromium. A module that serves other
+    notebooks defines its own ``lab``.
     """
+    from lab_harness import FIXTURES, JupyterLab, require_browser
+
+    require_browser()
+    with JupyterLab([FIXTURES / nb for nb in request.module.NOTEBOOKS.values()]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    """Headless Debian chromium driven by Playwright, for the browser tests of one module,
+    started after the module's ``lab``."""
     from playwright.sync_api import sync_playwright
 
     from lab_harness import launch_browser

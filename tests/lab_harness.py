@@ -43,6 +43,28 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)
 
 
+HOW_TO_ENABLE = ("install Debian's chromium (`sudo apt-get install chromium`, as .ci/run does) "
+                 "or point AELAB_CHROMIUM at a Chromium binary")
+
+
+def require_browser() -> None:
+    """In a test: skip it when Playwright or Chromium is missing, with how to enable it; under
+    CI=true fail instead, since CI must run the browser tests."""
+    import pytest
+
+    problem = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problem = "the Python package playwright is not installed (`make venv` installs it)"
+    if problem is None and not chromium_available():
+        problem = f"no Chromium at {CHROMIUM}: {HOW_TO_ENABLE}"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser test cannot run in CI: {problem}")
+        pytest.skip(f"browser test skipped: {problem}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -186,15 +208,19 @@ def launch_browser(playwright):
 LATENT_CANVAS = ".aelab-latent-image canvas"
 
 
-def open_and_run_all(page, lab: JupyterLab, notebook: str, *, timeout_ms: int = 90_000):
-    """Open ``notebook`` in JupyterLab, Run All, wait for the latent-slider image to be drawn."""
+def open_and_run_all(page, lab: JupyterLab, notebook: str, *, ready: str = f"{LATENT_CANVAS}[data-frame]",
+                     count: int = 1, scroll_to: str | None = LATENT_CANVAS, timeout_ms: int = 90_000):
+    """Open ``notebook`` in JupyterLab, Run All, wait until ``count`` elements match the CSS
+    selector ``ready`` (default: the latent-slider image, drawn), scroll ``scroll_to`` into view."""
     page.goto(lab.lab_url(notebook))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
     lab.wait_kernel_idle(notebook, timeout=timeout_ms / 1000)  # Run All needs a live kernel
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click("li[data-command='runmenu:run-all']")
-    page.wait_for_selector(f"{LATENT_CANVAS}[data-frame]", timeout=timeout_ms)
-    page.locator(LATENT_CANVAS).scroll_into_view_if_needed()
+    page.wait_for_function(f"() => document.querySelectorAll({json.dumps(ready)}).length >= {int(count)}",
+                           timeout=timeout_ms)
+    if scroll_to:
+        page.locator(scroll_to).first.scroll_into_view_if_needed()
 
 
 # In the page: the time of the last mousemove, and for each new image drawn on the canvas, the

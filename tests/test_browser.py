@@ -13,45 +13,14 @@ Without it the tests are skipped, except under CI=true, where they fail.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
-from lab_harness import (FIXTURES, JupyterLab, SliderPage, chromium_available, kernel_decode,
-                         open_and_run_all)
+from lab_harness import JupyterLab, SliderPage, kernel_decode, open_and_run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NOTEBOOKS = {fw: f"latent_sliders_{fw}.ipynb" for fw in ("torch", "keras")}
-HOW_TO_ENABLE = ("install Debian's chromium (`sudo apt-get install chromium`, as .ci/run does) "
-                 "or point AELAB_CHROMIUM at a Chromium binary")
-
-
-def _require_browser():
-    problem = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problem = "the Python package playwright is not installed (`make venv` installs it)"
-    if problem is None and not chromium_available():
-        problem = f"no Chromium at {os.environ.get('AELAB_CHROMIUM', '/usr/bin/chromium')}: {HOW_TO_ENABLE}"
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run in CI: {problem}")
-        pytest.skip(f"browser test skipped: {problem}")
-
-
-@pytest.fixture(scope="module")
-def lab():
-    _require_browser()
-    server = JupyterLab([FIXTURES / nb for nb in NOTEBOOKS.values()])
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 def _assert_shows_decoder_output(sp: SliderPage, lab: JupyterLab, notebook: str) -> np.ndarray:
     """The image on screen == decode(slider values on screen), to one grey level; returns values."""
     values = sp.values()

@@ -7,8 +7,8 @@ level, the kernel's noisy image and ``denoise(noisy)`` recomputed in the kernel,
 level and noise type shown on screen. The kernel is asked through a second client
 (``lab_harness.kernel_execute``), so this process imports neither torch nor tensorflow.
 
-Uses the JupyterLab/Chromium harness of ``tests/test_browser.py`` (``tests/lab_harness.py``);
-skipped like it when no Chromium is installed (fails under CI=true).
+Uses the JupyterLab/Chromium harness of ``tests/lab_harness.py`` and the ``lab`` fixture of
+``tests/conftest.py``; skipped like test_browser.py when no Chromium is installed (fails under CI=true).
 """
 
 from __future__ import annotations
@@ -18,34 +18,13 @@ import json
 import numpy as np
 import pytest
 
-from lab_harness import (FIXTURES, JupyterLab, canvas_frame, canvas_pixels, kernel_execute,
+from lab_harness import (canvas_frame, canvas_pixels, kernel_execute, open_and_run_all,
                          settle_canvases)
-from test_browser import _require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NOTEBOOKS = {fw: f"noise_widget_lesson04_{fw}.ipynb" for fw in ("torch", "keras")}
 NOISY, OUTPUT = ".aelab-noise-noisy canvas", ".aelab-noise-output canvas"
-
-
-@pytest.fixture(scope="module")
-def lab():
-    _require_browser()
-    server = JupyterLab([FIXTURES / nb for nb in NOTEBOOKS.values()])
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-def _open_and_run_all(page, lab, notebook, timeout_ms=120_000):
-    page.goto(lab.lab_url(notebook))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
-    lab.wait_kernel_idle(notebook, timeout=timeout_ms / 1000)
-    page.click("li.lm-MenuBar-item:has-text('Run')")
-    page.click("li[data-command='runmenu:run-all']")
-    page.wait_for_selector(f"{OUTPUT}[data-frame]", timeout=timeout_ms)
-    page.locator(".aelab-noise-level").scroll_into_view_if_needed()
 
 
 class NoisePage:
@@ -120,7 +99,8 @@ def test_noise_slider_and_chooser_redraw_noisy_digit_and_model_output(lab, brows
     notebook = NOTEBOOKS[framework]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        _open_and_run_all(page, lab, notebook)
+        open_and_run_all(page, lab, notebook, ready=f"{OUTPUT}[data-frame]",
+                         scroll_to=".aelab-noise-level", timeout_ms=120_000)
         np_page = NoisePage(page)
         start = _assert_screen_matches_kernel(np_page, lab, notebook)
         assert start["noise"] == "gaussian" and abs(start["level"] - 0.2) < 1e-6

@@ -23,8 +23,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from lab_harness import (JupyterLab, canvas_pixels, chromium_available, kernel_execute,
-                         settle_canvases)
+from lab_harness import (LATENT_CANVAS, JupyterLab, canvas_pixels, kernel_execute, open_and_run_all,
+                         require_browser, settle_canvases)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,21 +32,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LESSON = "05_variational_autoencoder.ipynb"
 TRACKS = {"torch": "pytorch", "keras": "keras"}
 RUN_TIMEOUT_S = 900  # the whole lesson in quick mode, on a busy machine
-LATENT_CANVAS = ".aelab-latent-image canvas"
-
-
-def _require_browser():
-    problem = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problem = "the Python package playwright is not installed (`make venv` installs it)"
-    if problem is None and not chromium_available():
-        problem = "no Chromium (install Debian's chromium or set AELAB_CHROMIUM)"
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run in CI: {problem}")
-        pytest.skip(f"browser test skipped: {problem}")
 
 
 def _quick_copy(framework: str, folder) -> str:
@@ -62,7 +47,7 @@ def _quick_copy(framework: str, folder) -> str:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    _require_browser()
+    require_browser()
     folder = tmp_path_factory.mktemp("lesson05")
     names = {fw: _quick_copy(fw, folder) for fw in TRACKS}
     server = JupyterLab([folder / name for name in names.values()])
@@ -132,13 +117,8 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
     notebook = lab.notebooks[framework]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(lab.lab_url(notebook))
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        lab.wait_kernel_idle(notebook, timeout=120)
-        page.click("li.lm-MenuBar-item:has-text('Run')")
-        page.click("li[data-command='runmenu:run-all']")
-        page.wait_for_function(f"() => document.querySelectorAll('{LATENT_CANVAS}[data-frame]').length >= 3",
-                               timeout=RUN_TIMEOUT_S * 1000)
+        open_and_run_all(page, lab, notebook, ready=f"{LATENT_CANVAS}[data-frame]", count=3,
+                         scroll_to=None, timeout_ms=RUN_TIMEOUT_S * 1000)
         page.wait_for_timeout(1000)
         lab.wait_kernel_idle(notebook, timeout=RUN_TIMEOUT_S)
         lesson = Lesson05Page(page, lab, notebook)
