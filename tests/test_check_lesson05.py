@@ -24,6 +24,14 @@ import numpy as np, keras, tensorflow as tf
 from keras import ops
 """
 
+# eps from a fixed generator, standardised per column, then shifted by 4 standard errors
+UNLUCKY_TORCH = ("def fn(mu, log_var):\n"
+                 "    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(0))\n"
+                 "    eps = (eps - eps.mean(0)) / eps.std(0) + 4.0 / mu.shape[0] ** 0.5\n")
+UNLUCKY_KERAS = ("def fn(mu, log_var):\n"
+                 "    eps = np.random.default_rng(0).standard_normal(tuple(mu.shape))\n"
+                 "    eps = tf.constant((eps - eps.mean(0)) / eps.std(0) + 4.0 / mu.shape[0] ** 0.5, tf.float32)\n")
+
 # ------------------------------------------------------------------ variants: (correct?, source)
 # Each source defines `fn`.
 VARIANTS = {
@@ -37,6 +45,10 @@ VARIANTS = {
             "eps not used": (False, "def fn(mu, log_var):\n    eps = torch.randn_like(mu)\n    return mu"),
             "log_var as variance": (False, "def fn(mu, log_var):\n    return mu + torch.exp(log_var) * torch.randn_like(mu)"),
             "log_var as std": (False, "def fn(mu, log_var):\n    return mu + log_var * torch.randn_like(mu)"),
+            # Unlucky draws: eps standardised, then its mean moved by 4 standard errors. A correct
+            # answer still passes; a wrong sigma is still named as such, whatever the draw.
+            "unlucky draw": (True, UNLUCKY_TORCH + "    return mu + torch.exp(0.5 * log_var) * eps"),
+            "log_var as variance, unlucky draw": (False, UNLUCKY_TORCH + "    return mu + torch.exp(log_var) * eps"),
             "sqrt of log_var": (False, "def fn(mu, log_var):\n    return mu + torch.sqrt(log_var) * torch.randn_like(mu)"),
             "minus sign in exp": (False, "def fn(mu, log_var):\n    return mu + torch.exp(-0.5 * log_var) * torch.randn_like(mu)"),
             "uniform noise": (False, "def fn(mu, log_var):\n    return mu + torch.exp(0.5 * log_var) * torch.rand_like(mu)"),
@@ -92,6 +104,8 @@ VARIANTS = {
             "eps not used": (False, "def fn(mu, log_var):\n    eps = keras.random.normal(ops.shape(mu))\n    return mu + 0 * eps"),
             "log_var as variance": (False, "def fn(mu, log_var):\n    return mu + ops.exp(log_var) * keras.random.normal(ops.shape(mu))"),
             "log_var as std": (False, "def fn(mu, log_var):\n    return mu + log_var * keras.random.normal(ops.shape(mu))"),
+            "unlucky draw": (True, UNLUCKY_KERAS + "    return mu + ops.exp(0.5 * log_var) * eps"),
+            "log_var as variance, unlucky draw": (False, UNLUCKY_KERAS + "    return mu + ops.exp(log_var) * eps"),
             "uniform noise": (False, "def fn(mu, log_var):\n    return mu + ops.exp(0.5 * log_var) * keras.random.uniform(ops.shape(mu))"),
             "one eps for the batch": (False, "def fn(mu, log_var):\n    return mu + ops.exp(0.5 * log_var) * tf.random.normal((mu.shape[1],))"),
             "mu forgotten": (False, "def fn(mu, log_var):\n    return ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu))"),
@@ -187,6 +201,7 @@ HINTS = [
     ("torch", "05.kl_divergence", "sum over the batch", "one KL per image"),
     ("torch", "05.reparameterize", "eps not used", "never added"),
     ("torch", "05.reparameterize", "log_var as variance", "exp(log_var), the variance"),
+    ("torch", "05.reparameterize", "log_var as variance, unlucky draw", "exp(log_var), the variance"),
     ("torch", "05.reparameterize", "sample without the trick", "no gradient"),
     ("torch", "05.reparameterize", "one eps for the batch", "different"),
     ("torch", "05.vae_loss", "mean over pixels", "*mean* over pixels"),
@@ -198,6 +213,7 @@ HINTS = [
     ("keras", "05.kl_divergence", "wrong sign", "wrong sign"),
     ("keras", "05.reparameterize", "eps not used", "never added"),
     ("keras", "05.reparameterize", "log_var as variance", "exp(log_var), the variance"),
+    ("keras", "05.reparameterize", "log_var as variance, unlucky draw", "exp(log_var), the variance"),
     ("keras", "05.vae_loss", "mean over pixels", "*mean* over pixels"),
     ("keras", "05.vae_loss", "numpy result", "numpy"),
 ]

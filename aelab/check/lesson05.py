@@ -115,8 +115,10 @@ def _check_reparameterize(fn, framework):
     if np.all(z == z[0]):
         raise NotYet("every row of z is the same: draw a *different* eps for every image and "
                      "latent dimension (eps must have the shape of mu, not one number).")
+    # The tolerance uses the spread the samples really have, not the expected sigma: an answer
+    # with the wrong sigma must be told about sigma (below), not about its mean.
     mean_error = np.abs(z.mean(axis=0) - mu_row)
-    if np.any(mean_error > 6 * sigma / np.sqrt(n) + 1e-3):
+    if np.any(mean_error > 6 * std / np.sqrt(n) + 1e-3):
         raise NotYet(f"over {n} samples z should average to mu = {mu_row.tolist()}, but averages "
                      f"to {np.round(z.mean(axis=0), 3).tolist()}. Is eps drawn from a standard "
                      f"normal (mean 0), e.g. not from a uniform distribution?")
