@@ -68,6 +68,19 @@ KERAS = textwrap.dedent('''
     path = os.path.join(tempfile.mkdtemp(), "m.keras")
     model.save(path)
     assert np.allclose(numpy_function(load_model(path))(x[:3]), out, atol=1e-6)
+    # wrapping the same model again reuses its traced graph; new weights are still read
+    from aelab.keras_support import _compiled_call
+    import gc, weakref
+    traced = _compiled_call(model).experimental_get_tracing_count()
+    numpy_function(model)(x[3:6])
+    assert _compiled_call(model).experimental_get_tracing_count() == traced
+    model.layers[-1].bias.assign(np.ones(784, np.float32))
+    assert np.allclose(numpy_function(model)(x[:3]), out + 1, atol=1e-5)
+    # the cache does not keep a model alive
+    model_ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert model_ref() is None
     print("keras ok")
 ''')
 
