@@ -78,6 +78,7 @@ def numpy_function(model, *, batch_size: int = 1024, compiled: bool = True):
                  for i in range(0, len(x), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
 
+    apply.model = model  # the wrapper keeps its model alive (the compiled-call cache does not)
     return apply
 
 

@@ -76,11 +76,14 @@ KERAS = textwrap.dedent('''
     assert _compiled_call(model).experimental_get_tracing_count() == traced
     model.layers[-1].bias.assign(np.ones(784, np.float32))
     assert np.allclose(numpy_function(model)(x[:3]), out + 1, atol=1e-5)
-    # the cache does not keep a model alive
+    # the cache does not keep a model alive, but a wrapper does
     model_ref = weakref.ref(model)
     del model
     gc.collect()
     assert model_ref() is None
+    wrapped = numpy_function(keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]))
+    gc.collect()
+    assert wrapped(np.ones((4, 2), np.float32)).shape == (4, 3)
     print("keras ok")
 ''')
 
