@@ -248,3 +248,63 @@ def test_stub_falls_back_to_reference_with_a_note():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "FALLBACK-OK" in proc.stdout and "reference implementation" in proc.stdout
+
+
+# A check draws its own seeded random numbers and leaves the notebook's generators as they were:
+# the student's notebook then trains the same models, on the same random numbers, as the solution.
+RANDOM_STATE_SCRIPTS = {
+    "torch": """
+import random
+import numpy as np, torch
+from aelab import check
+draws = []
+def fn(mu, log_var):
+    eps = torch.randn_like(mu)
+    draws.append(eps[:2].clone())
+    return mu + torch.exp(0.5 * log_var) * eps
+def state_after(run_checks):
+    torch.manual_seed(7); np.random.seed(7); random.seed(7)
+    if run_checks:
+        assert check.run("05.reparameterize", fn, framework="torch", show=False).passed
+        assert not check.run("05.reparameterize", lambda m, v: m + torch.exp(v) * torch.randn_like(m),
+                             framework="torch", show=False).passed
+    return torch.rand(3).tolist(), np.random.rand(3).tolist(), random.random()
+assert state_after(True) == state_after(False)
+torch.manual_seed(99)
+check.run("05.reparameterize", fn, framework="torch", show=False)
+assert torch.equal(draws[0], draws[2])   # the same eps on every run, whatever the notebook's seed
+print("OK")
+""",
+    "keras": """
+import os, random
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np, keras
+from keras import ops
+from aelab import check
+draws = []
+def fn(mu, log_var):
+    eps = keras.random.normal(ops.shape(mu))
+    draws.append(np.asarray(eps[:2]))
+    return mu + ops.exp(0.5 * log_var) * eps
+def state_after(run_checks, draw_first):
+    keras.utils.set_random_seed(7)
+    if draw_first:   # the global seed generator exists before the check
+        keras.random.normal((2,))
+    if run_checks:
+        assert check.run("05.reparameterize", fn, framework="keras", show=False).passed
+    return (np.asarray(keras.random.normal((3,))).tolist(), np.random.rand(3).tolist(),
+            random.random())
+for draw_first in (False, True):
+    assert state_after(True, draw_first) == state_after(False, draw_first), draw_first
+assert np.array_equal(draws[0], draws[2])   # the same eps on every run, whatever came before
+print("OK")
+""",
+}
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_check_leaves_the_notebooks_random_numbers_alone(framework):
+    proc = subprocess.run([sys.executable, "-c", RANDOM_STATE_SCRIPTS[framework]],
+                          capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stderr[-3000:]

@@ -15,13 +15,17 @@ input, wrong sign) and accept any correct one; ``tests/test_check_*.py`` hold bo
 
 from __future__ import annotations
 
+import contextlib
 import html
 import importlib
 import pkgutil
+import random
 import sys
 import traceback
 from dataclasses import dataclass, field
 from typing import Callable
+
+import numpy as np
 
 from ._compare import NotYet, answer_array, expect_array, expect_close, to_numpy  # noqa: F401  (re-exported)
 
@@ -162,12 +166,60 @@ def _show(result: CheckResult) -> None:
     print(result)
 
 
+CHECK_SEED = 0  # every check draws the same random numbers, whatever the notebook did before
+
+
+@contextlib.contextmanager
+def _own_random_state(framework: str):
+    """Run a check on its own seeded random numbers and leave the notebook's generators as they were.
+
+    A check that calls the student's function may draw random numbers (a sampling step, a
+    freshly built model). Without this, passing or failing an exercise would shift every later
+    random draw of the notebook, and a student's numbers would differ from the solution's.
+    Covers Python's ``random``, numpy's global generator, PyTorch's CPU generator and Keras'
+    global seed generator (``keras.random.*`` called without a seed); not TensorFlow's own
+    ``tf.random.*`` op seeds.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    random.seed(CHECK_SEED)
+    np.random.seed(CHECK_SEED)
+    try:
+        with contextlib.ExitStack() as stack:
+            if framework == "torch":
+                import torch
+
+                stack.enter_context(torch.random.fork_rng(devices=[]))
+                torch.manual_seed(CHECK_SEED)
+            elif framework == "keras":
+                stack.enter_context(_keras_global_seed_generator(CHECK_SEED))
+            yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
+@contextlib.contextmanager
+def _keras_global_seed_generator(seed: int):
+    """Swap Keras' global seed generator for a seeded one, then put the notebook's back."""
+    import keras
+    from keras.src.backend.common import global_state
+    from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+
+    saved = global_state.get_global_attribute(GLOBAL_SEED_GENERATOR)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, keras.random.SeedGenerator(seed))
+    try:
+        yield
+    finally:
+        global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, saved)
+
+
 def run(exercise_id: str, fn: Callable, *, framework: str | None = None,
         show: bool = True) -> CheckResult:
     """Check ``fn`` as the answer to ``exercise_id`` and return a :class:`CheckResult`.
 
     Never raises because of the student's code: an exception inside ``fn`` becomes a "not yet"
-    with the error named. ``show=True`` displays the verdict right away.
+    with the error named. The check draws its own seeded random numbers and leaves the
+    notebook's random generators as they were. ``show=True`` displays the verdict right away.
     """
     ex = _get(exercise_id)
     framework = _resolve_framework(ex, framework)
@@ -176,7 +228,8 @@ def run(exercise_id: str, fn: Callable, *, framework: str | None = None,
                              f"Pass the function itself (no parentheses).", framework, fn)
     else:
         try:
-            ex.checker(fn, framework)
+            with _own_random_state(framework):
+                ex.checker(fn, framework)
         except NotYet as why:
             result = CheckResult(ex.id, False, str(why), framework, fn)
         except NotImplementedError:
