@@ -163,6 +163,8 @@ plt.show()
 #
 # If you are stuck, you can still go on: `result.use()` gives you your function if it passed,
 # and otherwise the course's reference implementation, with a note saying so. Come back later!
+# Checking does not disturb the notebook's random numbers: whatever you answered, the models you
+# train afterwards start from the same random weights as in the solution notebook.
 #
 # ### Exercise 1: flatten images into vectors
 #
