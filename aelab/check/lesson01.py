@@ -269,9 +269,7 @@ def _check_torch_model(cls, d, k):
     import torch
     from torch import nn
 
-    with torch.random.fork_rng(devices=[]):   # the student's RNG stream is left as it was
-        torch.manual_seed(0)
-        model = cls(d, k)
+    model = cls(d, k)   # on the check's own random numbers (check.run), not the notebook's
     if not isinstance(model, nn.Module):
         raise NotYet(f"LinearAutoencoder({d}, {k}) should be an nn.Module (subclass nn.Module "
                      f"and call super().__init__()), got {type(model).__name__}.")
@@ -294,7 +292,7 @@ def _check_torch_model(cls, d, k):
 def _check_keras_model(cls, d, k):
     import keras
 
-    model = cls(d, k)   # no reseeding: that would reset the notebook's random generators
+    model = cls(d, k)   # on the check's own random numbers (check.run), not the notebook's
     if not isinstance(model, keras.Model):
         raise NotYet(f"LinearAutoencoder({d}, {k}) should be a keras.Model (subclass "
                      f"keras.Model and call super().__init__()), got {type(model).__name__}.")
