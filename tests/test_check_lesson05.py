@@ -5,6 +5,7 @@ the subprocess defines every variant below, runs ``check.run`` on it and reports
 """
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -156,15 +157,20 @@ print("VERDICTS" + json.dumps(verdicts))
 """
 
 
+def _python(code: str, *, stdin: str | None = None, timeout: int = 300) -> str:
+    """Run ``code`` in a fresh Python process (one framework per process); return its stdout."""
+    proc = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True,
+                          timeout=timeout, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
 def _run_variants(framework: str) -> dict:
     prelude = TORCH_PRELUDE if framework == "torch" else KERAS_PRELUDE
     script = RUNNER.format(prelude=prelude, framework=framework,
                            prelude_escaped=prelude.replace("\n", "\\n").replace('"', '\\"'))
-    proc = subprocess.run([sys.executable, "-c", script], input=json.dumps(VARIANTS[framework]),
-                          capture_output=True, text=True, timeout=600,
-                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
+    stdout = _python(script, stdin=json.dumps(VARIANTS[framework]), timeout=600)
+    line = [ln for ln in stdout.splitlines() if ln.startswith("VERDICTS")][-1]
     return json.loads(line[len("VERDICTS"):])
 
 
@@ -245,9 +251,8 @@ def test_stub_falls_back_to_reference_with_a_note():
         assert result.use() is vae_torch.kl_divergence
         print("FALLBACK-OK")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "FALLBACK-OK" in proc.stdout and "reference implementation" in proc.stdout
+    stdout = _python(code)
+    assert "FALLBACK-OK" in stdout and "reference implementation" in stdout
 
 
 # A check draws its own seeded random numbers and leaves the notebook's generators as they were:
@@ -304,7 +309,4 @@ print("OK")
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
 def test_check_leaves_the_notebooks_random_numbers_alone(framework):
-    proc = subprocess.run([sys.executable, "-c", RANDOM_STATE_SCRIPTS[framework]],
-                          capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stderr[-3000:]
+    assert _python(RANDOM_STATE_SCRIPTS[framework]).strip().endswith("OK")

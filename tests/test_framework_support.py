@@ -103,7 +103,6 @@ def test_keras_support():
     assert "keras ok" in _run(KERAS)
 
 
-
 KERAS_FIT_QUIET = textwrap.dedent('''
     import warnings
     import numpy as np
