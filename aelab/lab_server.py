@@ -50,7 +50,7 @@ class NoDelayKernelWebsocketConnection(ZMQChannelsWebsocketConnection):
 
 def untracked_message_types() -> list[str]:
     """jupyter_server's default untracked message types plus ``comm_msg`` (widget traffic)."""
-    default = list(MappingKernelManager().untracked_message_types)
+    default = list(MappingKernelManager.class_traits()["untracked_message_types"].default())
     return default + [t for t in ("comm_msg",) if t not in default]
 
 
