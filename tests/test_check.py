@@ -1,9 +1,12 @@
 """aelab.check: the uniform entry point, verdicts, hints and the reference fallback."""
 
+import re
+
 import numpy as np
 import pytest
 
 from aelab import check
+from aelab.check import NotYet
 
 
 def test_exercises_lists_every_registered_id_in_order():
@@ -90,3 +93,62 @@ def test_non_callable_answer_is_not_yet():
 
 def test_describe_names_the_exercise():
     assert check.describe("00.mean_image").startswith("00.mean_image: ")
+
+
+# ---------------------------------------------------------------- the checker kit
+
+def _add_one_in_place(images):
+    images += 1
+    return images
+
+
+@pytest.mark.parametrize("framework", ["numpy", "torch", "keras"])
+def test_call_unchanged_names_the_parameter_changed_in_place(framework):
+    from aelab.check import call_unchanged
+
+    values = np.zeros((2, 3), np.float32)
+    if framework == "torch":
+        import torch
+
+        values = torch.zeros(2, 3)
+
+        def bump(images, scale=1.0):
+            images.add_(scale)
+            return images
+    elif framework == "keras":
+        import tensorflow as tf
+
+        values = tf.Variable(np.zeros((2, 3), np.float32))
+
+        def bump(images, scale=1.0):
+            images.assign_add(tf.ones_like(images) * scale)
+            return images
+    else:
+        def bump(images, scale=1.0):
+            images += scale
+            return images
+    with pytest.raises(NotYet, match=r"changed `images` in place"):
+        call_unchanged(bump, values, scale=2.0)
+
+
+def test_call_unchanged_returns_the_result_of_a_clean_function():
+    from aelab.check import call_unchanged
+
+    values = np.arange(6.0)
+    out = call_unchanged(lambda x, k=2: x * k, values, k=3)
+    np.testing.assert_array_equal(out, values * 3)
+    np.testing.assert_array_equal(values, np.arange(6.0))
+
+
+@pytest.mark.parametrize("got, says", [
+    ((np.zeros(2), np.zeros(2)), "a tuple of 2 values"),
+    ([np.zeros(2)], "a list of 1 values"),
+    ((x for x in range(3)), "a generator"),
+    (np.ndarray, "the class ndarray itself"),
+    (len, "a function"),
+])
+def test_answer_array_says_what_was_returned_instead_of_an_array(got, says):
+    from aelab.check import answer_array
+
+    with pytest.raises(NotYet, match=re.escape(says)):
+        answer_array(got)

@@ -24,10 +24,14 @@ def answer_array(got, *, name: str = "the result", returns: str = "the answer") 
     if got is None:
         raise NotYet(f"{name} is None: the function does not return anything yet "
                      f"(fill in the TODO and `return` {returns}).")
+    if isinstance(got, (tuple, list)) or callable(got) or not (
+            isinstance(got, (np.ndarray, np.generic, int, float)) or hasattr(got, "shape")):
+        raise NotYet(f"{name} should be one array, but your function returned {kind_of(got)}; "
+                     f"`return` {returns}.")
     try:
         return to_numpy(got)
     except Exception:
-        raise NotYet(f"{name} should be an array, got {type(got).__name__}.") from None
+        raise NotYet(f"{name} should be an array, got {kind_of(got)}.") from None
 
 
 def expect_array(got, expected, *, name: str = "the result", rtol: float = 1e-5,
@@ -65,3 +69,75 @@ def expect_close(got, expected: float, *, name: str = "the result", rtol: float 
     if not np.isclose(value, expected, rtol=rtol, atol=atol):
         raise NotYet(f"{name} is {value:.6g}, expected {expected:.6g}.")
     return value
+
+
+# ---------------------------------------------------------------- calling the student's function
+
+def kind_of(value) -> str:
+    """A short, student-facing description of what a value is ("a tuple of 2 values", "a class")."""
+    import inspect
+    import types
+
+    if value is None:
+        return "None"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} values"
+    if isinstance(value, list):
+        return f"a list of {len(value)} values"
+    if isinstance(value, (types.GeneratorType, map, filter, zip)) or inspect.isgenerator(value):
+        return "a generator (a function with `yield`, or a generator expression)"
+    if inspect.isclass(value):
+        return f"the class {value.__name__} itself (not an instance of it)"
+    if _is_model(value):
+        return f"a model instance ({type(value).__name__})"
+    if callable(value):
+        return f"a function ({getattr(value, '__name__', type(value).__name__)})"
+    if hasattr(value, "shape"):
+        return f"{type(value).__name__} of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
+
+
+def _is_model(value) -> bool:
+    mro = [c.__module__ + "." + c.__name__ for c in type(value).__mro__]
+    return any(name in ("torch.nn.modules.module.Module", "keras.src.layers.layer.Layer",
+                        "keras.src.models.model.Model") for name in mro)
+
+
+def _snapshot(value):
+    """A copy of a mutable array argument to compare against after the call, or None."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if hasattr(value, "detach") and hasattr(value, "clone"):  # torch.Tensor
+        return value.detach().clone().cpu().numpy()
+    if hasattr(value, "assign") and hasattr(value, "numpy"):  # tf.Variable
+        return np.array(value.numpy(), copy=True)
+    return None
+
+
+def call_unchanged(fn, *args, what: str = "your function", **kwargs):
+    """Call ``fn(*args, **kwargs)`` and raise :class:`NotYet` if it changed an argument in place.
+
+    Arguments that can be changed in place (numpy arrays, PyTorch tensors, TensorFlow variables)
+    are copied before the call and compared after it; the message names the changed parameter
+    by the name the student's function gives it. Returns what ``fn`` returned.
+    """
+    import inspect
+
+    names = [f"argument {i + 1}" for i in range(len(args))] + list(kwargs)
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+        by_id = {id(v): k for k, v in bound.arguments.items()}
+        names = [by_id.get(id(v), n) for v, n in zip([*args, *kwargs.values()], names)]
+    except (TypeError, ValueError):
+        pass  # no signature, or arguments that do not bind: the call below reports it
+    values = [*args, *kwargs.values()]
+    before = [_snapshot(v) for v in values]
+    out = fn(*args, **kwargs)
+    for name, value, saved in zip(names, values, before):
+        if saved is None:
+            continue
+        now = _snapshot(value)
+        if now.shape != saved.shape or not np.array_equal(now, saved, equal_nan=True):
+            raise NotYet(f"{what} changed `{name}` in place (the caller's data). Compute a new "
+                         f"array or tensor instead, so that the data you were given stays as it was.")
+    return out
