@@ -1,10 +1,15 @@
-"""Checkers for lesson 00 (welcome): two warm-up exercises that show how exercises work."""
+"""Checkers for lesson 00 (welcome): two warm-up exercises that show how exercises work.
+
+The notebook calls both functions on float32 numpy arrays of shape (N, 28, 28) (N from 1 to
+60,000) and uses the result as a new numpy array; the checks call them the same way, on random
+images whose pixels all differ, so that any mix-up of pixels or axes shows.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import NotYet, exercise, expect_array
+from . import NotYet, answer_array, call_unchanged, exercise, expect_array
 
 
 def flatten_images_reference(images: np.ndarray) -> np.ndarray:
@@ -22,14 +27,6 @@ def _digits(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).random((n, 28, 28), dtype=np.float32)
 
 
-def _call(fn, images):
-    given = images.copy()
-    out = fn(given)
-    if not np.array_equal(given, images):
-        raise NotYet("your function changed its input array in place; compute a new array instead.")
-    return out
-
-
 @exercise("00.flatten_images", title="flatten (N, 28, 28) images into (N, 784) vectors",
           reference=lambda framework: flatten_images_reference,
           hint="`images.reshape(...)` with the number of images first; -1 lets numpy work out "
@@ -37,9 +34,10 @@ def _call(fn, images):
 def _check_flatten(fn, framework):
     for n, seed in ((1, 0), (5, 1), (32, 2)):
         images = _digits(n, seed)
-        out = _call(fn, images)
+        out = call_unchanged(fn, images, what="flatten_images")
         if out is images:
             raise NotYet("you returned the input unchanged; it still has shape (N, 28, 28).")
+        answer_array(out, name=f"flatten_images of {n} image(s)", returns="the (N, 784) array")
         expect_array(out, flatten_images_reference(images), name=f"flatten_images of {n} image(s)",
                      shape_hint="Each image should become one row of 784 numbers.")
 
@@ -49,8 +47,11 @@ def _check_flatten(fn, framework):
           hint="Average over the first axis (the image index), not over the pixels: "
                "`images.mean(axis=...)`.")
 def _check_mean(fn, framework):
-    for n, seed in ((3, 3), (50, 4)):
+    for n, seed in ((3, 3), (1, 5), (50, 4)):
         images = _digits(n, seed)
-        expect_array(_call(fn, images), mean_image_reference(images), name="the mean image",
+        out = call_unchanged(fn, images, what="mean_image")
+        answer_array(out, name="the mean image", returns="the (28, 28) average image")
+        expect_array(out, mean_image_reference(images),
+                     name=f"the mean image of {n} image{'s' if n > 1 else ''}",
                      rtol=1e-4, atol=1e-5,
                      shape_hint="The average of N images is one 28x28 image.")
