@@ -1,11 +1,27 @@
 """Checkers for lesson 02 (deep autoencoders and how they fail): dead code units, the L1
-sparsity penalty, and the contractive penalty."""
+sparsity penalty, and the contractive penalty.
+
+How the notebook calls them, and so how the checks call them:
+
+- ``dead_code_units(codes)``: a float32 numpy array (N, k) of ReLU codes; the result is used as
+  a numpy boolean array (``.sum()``).
+- ``l1_code_penalty(codes, weight)`` and ``contractive_penalty(encoder_weight, pre_activation,
+  weight)``: inside the training step, on framework tensors. PyTorch: ``codes`` and
+  ``pre_activation`` are float32 tensors computed from the model (not leaves: an in-place change
+  would alter the training), ``encoder_weight`` is the ``nn.Parameter`` ``code_layer.weight``,
+  shape (k, 784). Keras: ``encoder_weight`` is the Dense layer's kernel, a ``keras.Variable`` of
+  shape (784, k); ``codes`` and ``pre_activation`` are tensors inside ``train_step``, which
+  ``model.fit`` compiles with ``tf.function`` (graph mode, batch size unknown). ``weight`` is a
+  Python float. The checks compare value and gradient with numpy references, look for in-place
+  changes of every tensor argument (``call_unchanged``), and in Keras also run the function
+  inside a ``tf.function`` with an unknown batch size.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import NotYet, exercise, expect_array, expect_close, to_numpy
+from . import NotYet, answer_array, call_unchanged, exercise, expect_array, expect_close, kind_of
 
 
 # --- 02.dead_code_units (numpy) ----------------------------------------------------------------
@@ -23,12 +39,19 @@ def _code_batches():
     codes[7, 0] = 0.0                      # unit 0 is off for some inputs only
     codes[:, 5] = 0.0
     codes[12, 5] = 0.25                    # unit 5 wakes up for one input: alive
+    codes = codes.astype(np.float32)       # as the notebook's codes
     rows_all_zero = codes.copy()
     rows_all_zero[:3] = 0.0                # three inputs with an all-zero code
     yield codes
     yield rows_all_zero
-    yield np.zeros((5, 3))                 # everything dead
-    yield np.abs(rng.normal(size=(8, 2))) + 0.1   # nothing dead
+    yield np.zeros((5, 3), np.float32)     # everything dead
+    yield (np.abs(rng.normal(size=(8, 2))) + 0.1).astype(np.float32)   # nothing dead
+    faint = np.zeros((30, 4), np.float32)
+    faint[:, 0] = rng.random(30)
+    faint[11, 2] = 2e-3                    # unit 2 is active, faintly, for one input: alive
+    yield faint
+    yield np.maximum(rng.normal(0, 1, (1, 5)), 0).astype(np.float32)   # one input only
+    yield np.r_[np.zeros((6, 1)), [[0.5]]].astype(np.float32)          # a single unit, alive
     wide = np.maximum(rng.normal(-1.0, 1.0, (200, 30)), 0)   # mostly off, a few rare ones
     yield wide
 
@@ -39,20 +62,18 @@ def _code_batches():
                "`np.all(..., axis=0)` over the rows.")
 def _check_dead_code_units(fn, framework):
     for codes in _code_batches():
-        given = codes.copy()
-        got = fn(given)
-        if not np.array_equal(given, codes):
-            raise NotYet("your function changed `codes` in place; compute a new array instead.")
+        got = call_unchanged(fn, codes, what="dead_code_units")
         expected = dead_code_units_reference(codes)
         if got is None:
             raise NotYet("dead_code_units returned None: `return` a boolean array, one entry per unit.")
-        got_arr = to_numpy(got)
+        got_arr = answer_array(got, name="the result of dead_code_units",
+                               returns="the boolean array, one entry per unit")
         if got_arr.shape == (len(codes),) and len(codes) != codes.shape[1]:
             raise NotYet(f"you returned one value per input ({len(codes)}), expected one per code "
                          f"unit ({codes.shape[1]}): reduce over axis 0, the inputs.")
         if got_arr.shape != expected.shape:
-            raise NotYet(f"expected a boolean array of shape {expected.shape} (one per unit), got "
-                         f"shape {got_arr.shape}.")
+            raise NotYet(f"for codes of shape {codes.shape} expected a boolean array of shape "
+                         f"{expected.shape} (one per unit), got shape {got_arr.shape}.")
         if got_arr.dtype != bool:
             raise NotYet(f"expected a boolean array (True = dead), got dtype {got_arr.dtype}.")
         if not np.array_equal(got_arr, expected):
@@ -64,54 +85,135 @@ def _check_dead_code_units(fn, framework):
 
 # --- framework helpers -------------------------------------------------------------------------
 
-def _tensor(values: np.ndarray, framework: str, requires_grad: bool = False):
-    if framework == "torch":
-        import torch
-
-        return torch.tensor(values, dtype=torch.float32, requires_grad=requires_grad)
-    import tensorflow as tf
-
-    return tf.Variable(values.astype(np.float32)) if requires_grad else tf.constant(values, tf.float32)
+def _short(err: Exception) -> str:
+    """The error's type and its last non-empty line (TensorFlow puts the cause last)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    last = lines[-1][:200].rstrip(".") if lines else ""
+    return last if last.startswith(type(err).__name__) else f"{type(err).__name__}: {last}"
 
 
-def _value_and_grad(fn, args, grad_index: int, framework: str):
-    """Call fn(*args) with args[grad_index] as a tracked tensor; return (value, gradient)."""
-    if framework == "torch":
-        import torch
-
-        tensors = [_tensor(a, framework, requires_grad=(i == grad_index)) if isinstance(a, np.ndarray)
-                   else a for i, a in enumerate(args)]
-        out = fn(*tensors)
-        if out is None:
-            return None, None
-        if not isinstance(out, torch.Tensor):
-            raise NotYet(f"return a torch tensor (so training can backpropagate through it), got "
-                         f"{type(out).__name__}. Use torch operations, not numpy.")
-        if out.dim() != 0:
-            raise NotYet(f"expected a single number (a 0-d tensor), got shape {tuple(out.shape)}.")
-        if not out.requires_grad:
-            raise NotYet("the result is detached from the computation graph: use torch "
-                         "operations only (no .item(), .numpy() or .detach()).")
-        out.backward()
-        return float(out.detach()), tensors[grad_index].grad.numpy()
-    import tensorflow as tf
-
-    tensors = [_tensor(a, framework, requires_grad=(i == grad_index)) if isinstance(a, np.ndarray)
-               else a for i, a in enumerate(args)]
-    with tf.GradientTape() as tape:
-        out = fn(*tensors)
+def _check_output(out, framework: str, name: str):
+    """The penalty must be one number in a tensor of the framework, connected to its inputs."""
     if out is None:
-        return None, None
+        raise NotYet(f"{name} returned None: `return` the penalty.")
+    if framework == "torch":
+        import torch
+
+        if not isinstance(out, torch.Tensor):
+            raise NotYet(f"{name} should return a torch tensor (so training can backpropagate "
+                         f"through it), but it returned {kind_of(out)}. Use torch operations, "
+                         f"not numpy or Python numbers.")
+        if out.dim() != 0:
+            raise NotYet(f"{name} should return a single number (a 0-d tensor), got shape "
+                         f"{tuple(out.shape)}.")
+        if not out.requires_grad:
+            raise NotYet(f"the result of {name} is detached from the computation graph: use torch "
+                         f"operations only (no .item(), .numpy(), .detach() or torch.tensor(...)).")
+        return
+    import tensorflow as tf
+
     if not tf.is_tensor(out):
-        raise NotYet(f"return a TensorFlow tensor (so training can backpropagate through it), got "
-                     f"{type(out).__name__}. Use tf / keras.ops operations, not numpy.")
+        raise NotYet(f"{name} should return a TensorFlow tensor (so training can backpropagate "
+                     f"through it), but it returned {kind_of(out)}. Use tf / keras.ops "
+                     f"operations, not numpy or Python numbers.")
     if len(out.shape) != 0:
-        raise NotYet(f"expected a single number (a 0-d tensor), got shape {tuple(out.shape)}.")
-    grad = tape.gradient(out, tensors[grad_index])
+        raise NotYet(f"{name} should return a single number (a 0-d tensor), got shape "
+                     f"{tuple(out.shape)}.")
+
+
+def _torch_call(fn, name, args, grad_of):
+    """Call ``fn`` as the PyTorch training step does; (value, gradient w.r.t. args[grad_of]).
+
+    Array arguments become float32 tensors: ``nn.Parameter`` leaves for ``parameter`` entries,
+    otherwise tensors computed from a leaf (like the notebook's codes), so an in-place change
+    is possible and gets caught.
+    """
+    import torch
+    from torch import nn
+
+    leaves, tensors = [], []
+    for value, kind in args:
+        if kind == "number":
+            leaves.append(None)
+            tensors.append(value)
+        elif kind == "parameter":
+            leaf = nn.Parameter(torch.tensor(value, dtype=torch.float32))
+            leaves.append(leaf)
+            tensors.append(leaf)
+        else:
+            leaf = torch.tensor(value, dtype=torch.float32, requires_grad=True)
+            leaves.append(leaf)
+            tensors.append(leaf * 1.0)
+    out = call_unchanged(fn, *tensors, what=name)
+    _check_output(out, "torch", name)
+    out.backward()
+    grad = leaves[grad_of].grad
+    return float(out.detach()), (np.zeros(args[grad_of][0].shape) if grad is None
+                                 else grad.numpy().astype(np.float64))
+
+
+def _keras_call(fn, name, args, grad_of):
+    """Call ``fn`` as the Keras training step does; (value, gradient w.r.t. args[grad_of]).
+
+    ``parameter`` entries become ``keras.Variable`` (like a Dense kernel), the others float32
+    tensors. Then the function is also run inside a ``tf.function`` whose batch size is unknown,
+    as ``model.fit`` runs ``train_step``, and must give the same value.
+    """
+    import keras
+    import tensorflow as tf
+
+    values = []
+    for value, kind in args:
+        if kind == "number":
+            values.append(value)
+        elif kind == "parameter":
+            values.append(keras.Variable(value.astype(np.float32)))
+        else:
+            values.append(tf.constant(value, tf.float32))
+    with tf.GradientTape() as tape:
+        for v, (_, kind) in zip(values, args):
+            if kind == "tensor":
+                tape.watch(v)
+        out = call_unchanged(fn, *values, what=name)
+    _check_output(out, "keras", name)
+    target = values[grad_of]
+    grad = tape.gradient(out, target.value if hasattr(target, "value") else target)
     if grad is None:
-        raise NotYet("the result does not depend on its input through TensorFlow operations; "
-                     "use tf operations only (no .numpy()).")
-    return float(out), np.asarray(grad)
+        raise NotYet(f"the result of {name} does not depend on its input through TensorFlow "
+                     f"operations, so no gradient reaches it; use tf / keras.ops operations "
+                     f"only (no .numpy(), no numpy functions).")
+    value = float(out)
+
+    tensor_positions = [i for i, (_, kind) in enumerate(args) if kind == "tensor"]
+    specs = [tf.TensorSpec((None, *np.shape(args[i][0])[1:]), tf.float32) for i in tensor_positions]
+
+    def traced(*tensors):
+        call = list(values)
+        for i, t in zip(tensor_positions, tensors):
+            call[i] = t
+        return fn(*call)
+
+    try:
+        in_graph = tf.function(traced, input_signature=specs)(*[values[i] for i in tensor_positions])
+    except NotYet:
+        raise
+    except Exception as err:
+        raise NotYet(f"{name} works on eager tensors but fails inside Keras' compiled training "
+                     f"step (model.fit runs it in a tf.function, where the batch size is unknown) "
+                     f"with {_short(err)}. Use tf / keras.ops operations throughout: no .numpy() or "
+                     f"numpy functions on tensors, and `tf.shape(x)[0]` rather than "
+                     f"`x.shape[0]` for the batch size.") from None
+    if not np.isclose(float(in_graph), value, rtol=1e-4, atol=1e-8):
+        raise NotYet(f"{name} gives {value:.6g} when called directly but {float(in_graph):.6g} "
+                     f"inside a tf.function, as model.fit runs it: the result must not depend on "
+                     f"Python-side state or on the batch size being known.")
+    return value, np.asarray(grad, dtype=np.float64)
+
+
+def _value_and_grad(fn, name, args, grad_of, framework):
+    """``args``: (numpy value or number, "tensor" | "parameter" | "number") pairs."""
+    call = _torch_call if framework == "torch" else _keras_call
+    return call(fn, name, args, grad_of)
 
 
 def _numeric_grad(f, x: np.ndarray, eps: float = 1e-3) -> np.ndarray:
@@ -122,6 +224,17 @@ def _numeric_grad(f, x: np.ndarray, eps: float = 1e-3) -> np.ndarray:
         down[index] -= eps
         grad[index] = (f(up) - f(down)) / (2 * eps)
     return grad
+
+
+def _diagnose(value: float, expected: float, what: str, mistakes: dict) -> None:
+    """NotYet naming the first known mistake whose value matches ``value``; else a plain mismatch."""
+    if np.isclose(value, expected, rtol=1e-4, atol=1e-8):
+        return
+    for message, wrong in mistakes.items():
+        if not np.isclose(wrong, expected, rtol=1e-3) and np.isclose(value, wrong, rtol=1e-4,
+                                                                       atol=1e-8):
+            raise NotYet(f"{what} is {value:.6g}, expected {expected:.6g}: {message}")
+    expect_close(value, expected, name=what, rtol=1e-4)
 
 
 # --- 02.l1_code_penalty ------------------------------------------------------------------------
@@ -145,14 +258,25 @@ def _l1_reference(framework):
                "batch.")
 def _check_l1(fn, framework):
     rng = np.random.default_rng(5)
-    for n, k, weight in ((4, 3, 1.0), (16, 10, 1e-3), (7, 64, 0.05)):
+    for n, k, weight in ((4, 3, 0.5), (16, 10, 1e-3), (7, 64, 0.05)):
         codes = rng.normal(0, 1.5, (n, k))
-        value, grad = _value_and_grad(lambda z: fn(z, weight), (codes,), 0, framework)
-        if value is None:
-            raise NotYet("l1_code_penalty returned None: `return` the penalty.")
-        expected = l1_code_penalty_numpy(codes, weight)
-        expect_close(value, expected, name=f"the penalty of {n} codes with {k} units, weight {weight}",
-                     rtol=1e-4)
+        value, grad = _value_and_grad(fn, "l1_code_penalty", [(codes, "tensor"), (weight, "number")],
+                                      0, framework)
+        absolute = np.abs(codes)
+        _diagnose(value, l1_code_penalty_numpy(codes, weight),
+                  f"the penalty of {n} codes with {k} units, weight {weight}", {
+                      "you left out `weight`.": absolute.sum(axis=1).mean(),
+                      "you summed over the batch too; take the mean over the N codes.":
+                          weight * absolute.sum(),
+                      "you averaged over the code units too; sum over the units (axis 1), "
+                      "average over the batch only.": weight * absolute.mean(),
+                      "you left out the absolute value: negative codes cancel positive ones.":
+                          weight * codes.sum(axis=1).mean(),
+                      "you squared the codes (an L2 penalty); the L1 penalty takes absolute "
+                      "values.": weight * (codes ** 2).sum(axis=1).mean(),
+                      "you took each code's Euclidean length (L2 norm); the L1 penalty sums "
+                      "absolute values.": weight * np.sqrt((codes ** 2).sum(axis=1)).mean(),
+                  })
         expect_array(grad, weight * np.sign(codes) / n, name="its gradient", rtol=1e-3, atol=1e-6)
 
 
@@ -162,8 +286,11 @@ def contractive_penalty_numpy(encoder_weight: np.ndarray, pre_activation: np.nda
                               weight: float, layout: str = "torch") -> float:
     """Squared Frobenius norm of a one-layer ReLU encoder's Jacobian, batch mean, times ``weight``.
 
-    ``encoder_weight`` is (k, D) in PyTorch's layout, (D, k) in Keras'; ``pre_activation`` (N, k).
+    ``encoder_weight`` is (k, D) in PyTorch's layout (nn.Linear.weight), (D, k) in Keras' (the
+    Dense kernel); ``pre_activation`` (N, k).
     """
+    if layout not in ("torch", "keras"):
+        raise ValueError(f"layout must be 'torch' or 'keras', got {layout!r}")
     w = encoder_weight if layout == "torch" else encoder_weight.T
     row_norms = (w ** 2).sum(axis=1)
     return float(weight * ((pre_activation > 0) * row_norms).sum(axis=1).mean())
@@ -184,8 +311,11 @@ def _contractive_reference(framework):
                "over units, average over the batch, times weight.")
 def _check_contractive(fn, framework):
     rng = np.random.default_rng(11)
-    layout = framework
-    for n, k, d, weight in ((3, 4, 5, 1.0), (8, 6, 12, 0.1), (5, 16, 30, 2e-3)):
+    layout = framework   # the layout each framework's notebook passes: see the module docstring
+    unit_axis = 0 if layout == "torch" else 1       # the axis of the weights that indexes units
+    shape = "(units, pixels)" if layout == "torch" else "(pixels, units)"
+    # the first case is square, so that mixing up rows and columns gives a number, not an error
+    for n, k, d, weight in ((6, 5, 5, 0.5), (8, 6, 12, 0.1), (5, 16, 30, 2e-3)):
         w = rng.normal(0, 0.7, (k, d))
         # make the units' weight norms very different, so mixing up axes shows
         w *= np.linspace(0.2, 2.0, k)[:, None]
@@ -193,15 +323,39 @@ def _check_contractive(fn, framework):
         a[0] = np.abs(a[0]) + 0.1          # one input with every unit active
         a[-1, : k // 2] = -np.abs(a[-1, : k // 2]) - 0.1
         weights_arg = w if layout == "torch" else w.T.copy()
-        value, grad = _value_and_grad(lambda ww, aa: fn(ww, aa, weight), (weights_arg, a), 0,
-                                      framework)
-        if value is None:
-            raise NotYet("contractive_penalty returned None: `return` the penalty.")
+        value, grad = _value_and_grad(fn, "contractive_penalty",
+                                      [(weights_arg, "parameter"), (a, "tensor"), (weight, "number")],
+                                      0, framework)
+        active = (a > 0).astype(float)
+        norms = (w ** 2).sum(axis=1)                 # ||W_j||^2 per unit, (k,)
+        other_axis = (w ** 2).sum(axis=0)            # the other axis: (d,)
+        per_input = lambda unit_values, mask=active: (mask * unit_values).sum(axis=1)  # noqa: E731
+        mistakes = {
+            "you left out `weight`.": per_input(norms).mean(),
+            "you summed over the batch; take the mean over the N inputs.":
+                weight * per_input(norms).sum(),
+            "you averaged over the units; sum over the units, average over the batch only.":
+                weight * (active * norms).mean(),
+            "you counted every unit as active: multiply each unit's squared norm by "
+            "relu'(a) = (a > 0) for each input.": weight * norms.sum(),
+            "you multiplied by relu(a), the activation itself; the Jacobian has its "
+            "derivative, relu'(a) = 1 where a > 0 and 0 elsewhere.":
+                weight * (np.maximum(a, 0) * norms).sum(axis=1).mean(),
+            "you kept the inactive units (a < 0) instead of the active ones (a > 0).":
+                weight * per_input(norms, (a < 0).astype(float)).mean(),
+            "you summed |W|, not the squared weights W ** 2.":
+                weight * per_input(np.abs(w).sum(axis=1)).mean(),
+            "you took the norms ||W_j|| without squaring them.":
+                weight * per_input(np.sqrt(norms)).mean(),
+        }
+        if k == d:
+            mistakes[f"you summed the squared weights along the wrong axis: in "
+                     f"{'PyTorch' if layout == 'torch' else 'Keras'} the weight has shape {shape}, "
+                     f"so unit j's weights are {'row' if unit_axis == 0 else 'column'} j "
+                     f"(sum over axis {1 - unit_axis})."] = weight * per_input(other_axis).mean()
         expected = contractive_penalty_numpy(weights_arg, a, weight, layout)
-        shape = "(units, pixels)" if layout == "torch" else "(pixels, units)"
-        expect_close(value, expected, rtol=1e-4,
-                     name=f"the penalty for {n} inputs, {k} units, {d} pixels (weights {shape}), "
-                          f"weight {weight}")
+        _diagnose(value, expected, f"the penalty for {n} inputs, {k} units, {d} pixels "
+                                   f"(weights {shape}), weight {weight}", mistakes)
         numeric = _numeric_grad(lambda ww: contractive_penalty_numpy(ww, a, weight, layout),
                                 weights_arg)
         expect_array(grad, numeric, name="its gradient with respect to the weights", rtol=1e-2,
