@@ -27,6 +27,9 @@ def test_reconstruction_error_accepts_reference_and_rewrites():
                   lambda a, b: np.array([np.mean((x - y) ** 2) for x, y in zip(a, b)]))
     from aelab.metrics import reconstruction_mse
     assert passes("06.reconstruction_error", lambda a, b: reconstruction_mse(a, b, per_image=True))
+    assert passes("06.reconstruction_error",
+                  lambda a, b: np.mean((a - b.astype(np.float32)) ** 2, axis=1, dtype=np.float32))
+    assert passes("06.reconstruction_error", lambda a, b: np.linalg.norm(b - a, axis=1) ** 2 / 784)
 
 
 @pytest.mark.parametrize("wrong, fragment", [
@@ -37,7 +40,12 @@ def test_reconstruction_error_accepts_reference_and_rewrites():
     (lambda a, b: np.mean(np.abs(a - b), axis=1), "wrong values"),
     (lambda a, b: np.mean(a - b, axis=1), "wrong values"),
     (lambda a, b: np.mean(a ** 2 - b ** 2, axis=1), "wrong values"),
-    (lambda a, b: None, "returns None"),
+    (lambda a, b: np.mean((a - b) ** 2, axis=1, keepdims=True), "shape (1, 1), expected (1,)"),
+    (lambda a, b: (np.mean((a - b) ** 2, axis=1), np.mean((a - b) ** 2)), "a tuple of 2 values"),
+    (lambda a, b: [float(np.mean((x - y) ** 2)) for x, y in zip(a, b)], "a list of 1 values"),
+    (lambda a, b: (lambda e: e / e.max())(np.mean((a - b) ** 2, axis=1)), "wrong values"),
+    (lambda a, b: np.mean((np.subtract(a, b, out=a)) ** 2, axis=1), "changed `a` in place"),
+    (lambda a, b: None, "is None"),
 ])
 def test_reconstruction_error_rejects(wrong, fragment):
     assert_rejected("06.reconstruction_error", wrong, fragment)
@@ -48,7 +56,7 @@ def test_reconstruction_error_rejects_in_place_change():
         a -= b
         a **= 2
         return a.mean(axis=1)
-    assert_rejected("06.reconstruction_error", squares_in_place, "in place")
+    assert_rejected("06.reconstruction_error", squares_in_place, "changed `a` in place")
 
 
 # --- 06.roc_auc ---------------------------------------------------------------------------
@@ -64,15 +72,28 @@ def test_roc_auc_accepts_reference_and_rewrites():
     assert passes("06.roc_auc", lesson06.roc_auc_reference)
     assert passes("06.roc_auc", pairwise_auc)
     assert passes("06.roc_auc", lambda s, y: roc_auc_score(y, s))
+    assert passes("06.roc_auc", lambda s, y: pairwise_auc(s.astype(np.float64), list(y)))
+    assert passes("06.roc_auc", lambda s, y: np.asarray(pairwise_auc(s, y)))
+
+
+def sorts_scores(s, y):
+    auc = pairwise_auc(s.copy(), y)
+    s.sort()
+    return auc
 
 
 @pytest.mark.parametrize("wrong, fragment", [
     (lambda s, y: 1 - pairwise_auc(s, y), "flipped"),
     (lambda s, y: pairwise_auc(-s, y), "flipped"),
     (lambda s, y: np.mean(s[np.asarray(y, bool)][:, None] > s[~np.asarray(y, bool)][None, :]),
-     "Ties count one half"),
+     "you count a tie as 0"),
     (lambda s, y: np.mean(s[np.asarray(y, bool)][:, None] >= s[~np.asarray(y, bool)][None, :]),
-     "Ties count one half"),
+     "you count a tie as 1"),
+    (lambda s, y: np.mean((s[y][:, None] > s[~y][None, :]) + 0.5 * (s[y][:, None] == s[~y][None, :])),
+     "0/1 integers"),
+    (lambda s, y: (pairwise_auc(s, y), len(s)), "a tuple of 2 values"),
+    (sorts_scores, "changed `s` in place"),
+    (lambda s, y: np.argsort(s)[np.asarray(y, bool)].mean() / len(s), "expected"),
     (lambda s, y: np.mean((s > np.median(s)) == np.asarray(y, bool)), "expected"),
     (lambda s, y: np.mean(s[np.asarray(y, bool)]) - np.mean(s[~np.asarray(y, bool)]), "expected"),
     (lambda s, y: None, "None"),
@@ -92,6 +113,11 @@ def test_threshold_accepts_reference_and_rewrites():
                   lambda s, r: np.quantile(s, 1 - r, method="higher"))
 
 
+def sorts_training_scores(s, r):
+    s.sort()
+    return s[int(len(s) * (1 - r))]
+
+
 @pytest.mark.parametrize("wrong, fragment", [
     (lambda s, r: np.quantile(s, r), "instead of the `1 - rate`"),
     (lambda s, r: np.percentile(s, 1 - r), "should be"),
@@ -99,6 +125,10 @@ def test_threshold_accepts_reference_and_rewrites():
     (lambda s, r: s.mean() + 2 * s.std(), "should be"),
     (lambda s, r: s.max(), "should be"),
     (lambda s, r: np.sort(s)[-int(len(s) * r) - 5], "should be"),
+    (sorts_training_scores, "changed `s` in place"),
+    (lambda s, r: (np.quantile(s, 1 - r), r), "a tuple of 2 values"),
+    (lambda s, r: [np.quantile(s, 1 - r)], "a list of 1 values"),
+    (lambda s, r: s[int(len(s) * (1 - r))], "should be"),   # assumes sorted scores
     (lambda s, r: None, "None"),
 ])
 def test_threshold_rejects(wrong, fragment):
@@ -117,11 +147,28 @@ def sample_with_permutation(labels, n, seed):
     return np.concatenate([order[labels[order] == c][:n] for c in np.unique(labels)])
 
 
-def test_sample_per_class_accepts_reference_and_rewrites():
-    assert passes("06.sample_per_class", lesson06.sample_per_class_reference)
-    assert passes("06.sample_per_class", sample_with_permutation)
-    assert passes("06.sample_per_class",
-                  lambda y, n, s: np.sort(lesson06.sample_per_class_reference(y, n, s)))
+def stream_per_class(labels, n, seed):
+    """Correct too: an independent stream for every class, from the seed and the class."""
+    return np.concatenate([np.random.default_rng([seed, int(c)]).permutation(
+        np.flatnonzero(labels == c))[:n] for c in np.unique(labels)])
+
+
+def local_random_state(labels, n, seed):
+    """Correct behaviour with the legacy generator: its own, seeded, not the global one."""
+    rs = np.random.RandomState(seed)
+    return np.hstack([rs.choice(np.where(labels == c)[0], n, replace=False)
+                      for c in sorted(set(labels.tolist()))])
+
+
+@pytest.mark.parametrize("fn", [
+    lesson06.sample_per_class_reference, sample_with_permutation, stream_per_class,
+    local_random_state,
+    lambda y, n, s: np.sort(lesson06.sample_per_class_reference(y, n, s)),
+    lambda y, n, s: lesson06.sample_per_class_reference(y, n, s)[::-1].astype(np.int32),
+])
+def test_sample_per_class_accepts_correct_answers(fn):
+    result = passes("06.sample_per_class", fn)
+    assert result.passed, result.message
 
 
 def first_n(labels, n, seed):
@@ -131,6 +178,18 @@ def first_n(labels, n, seed):
 def global_state(labels, n, seed):
     return np.concatenate([np.random.choice(np.flatnonzero(labels == c), n, replace=False)
                            for c in np.unique(labels)])
+
+
+def global_seeded(labels, n, seed):
+    np.random.seed(seed)
+    return global_state(labels, n, seed)
+
+
+def python_random(labels, n, seed):
+    import random
+    random.seed(seed)
+    return np.array([i for c in sorted(set(labels.tolist()))
+                     for i in random.sample(list(np.flatnonzero(labels == c)), n)])
 
 
 def with_replacement(labels, n, seed):
@@ -159,22 +218,113 @@ def returns_mask(labels, n, seed):
     return mask
 
 
+def within_class_positions(labels, n, seed):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.choice(np.sum(labels == c), n, replace=False)
+                           for c in np.unique(labels)])
+
+
+def seed_mod_two(labels, n, seed):
+    return lesson06.sample_per_class_reference(labels, n, seed % 2)
+
+
+def new_generator_per_class(labels, n, seed):
+    return np.concatenate([np.random.default_rng(seed).choice(np.flatnonzero(labels == c), n,
+                                                              replace=False)
+                           for c in np.unique(labels)])
+
+
+def seed_plus_class(labels, n, seed):
+    return np.concatenate([np.random.default_rng(seed + i).choice(np.flatnonzero(labels == c), n,
+                                                                  replace=False)
+                           for i, c in enumerate(np.unique(labels))])
+
+
+def cyclic_block(labels, n, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        start = rng.integers(len(members))
+        out.append(members[(start + np.arange(n)) % len(members)])
+    return np.concatenate(out)
+
+
+def lowest_of_twice_as_many(labels, n, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        out.append(members[np.sort(rng.choice(len(members), min(2 * n, len(members)),
+                                              replace=False))[:n]])
+    return np.concatenate(out)
+
+
+def weighted_towards_later_images(labels, n, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        weights = np.arange(1.0, len(members) + 1)
+        out.append(rng.choice(members, n, replace=False, p=weights / weights.sum()))
+    return np.concatenate(out)
+
+
+def shuffles_labels(labels, n, seed):
+    rng = np.random.default_rng(seed)
+    order = np.arange(len(labels))
+    rng.shuffle(labels)
+    return np.concatenate([order[labels == c][:n] for c in np.unique(labels)])
+
+
+def unseeded(labels, n, seed):
+    return lesson06.sample_per_class_reference(labels, n, None)
+
+
 @pytest.mark.parametrize("wrong, fragment", [
     (first_n, "same sample"),
-    (global_state, "same seed gave different samples"),
+    (global_state, "numpy's global generator"),
+    (global_seeded, "numpy's global generator"),
+    (python_random, "Python's `random` module"),
+    (unseeded, "same seed gave different samples"),
     (with_replacement, "chosen twice"),
     (n_in_total, "exactly n_per_class"),
     (capped_at_five, "exactly n_per_class"),
     (returns_mask, "boolean mask"),
+    (returns_labels, "labels of the chosen images"),
+    (within_class_positions, "positions within each class's own list"),
+    (seed_mod_two, "different seeds often give a class the same images"),
+    (new_generator_per_class, "different classes get the same positions"),
+    (seed_plus_class, "repeats the draw of another class with another seed"),
+    (cyclic_block, "the same images come up again and again"),
+    (lowest_of_twice_as_many, "the same images come up again and again"),
+    (weighted_towards_later_images, "drawn far more often than others"),
+    (shuffles_labels, "changed `labels` in place"),
+    (lambda y, n, s: [np.flatnonzero(y == c)[:n] for c in np.unique(y)], "a list of 10 values"),
+    (lambda y, n, s: (i for i in lesson06.sample_per_class_reference(y, n, s)), "a generator"),
+    (lambda y, n, s: (lesson06.sample_per_class_reference(y, n, s), y), "a tuple of 2 values"),
     (lambda y, n, s: None, "None"),
 ])
 def test_sample_per_class_rejects(wrong, fragment):
     assert_rejected("06.sample_per_class", wrong, fragment)
 
 
-def test_sample_per_class_rejects_labels_instead_of_indices():
-    # labels are valid integers, so they look like indices; the class counts give them away
-    assert not passes("06.sample_per_class", returns_labels).passed
+def test_sample_per_class_rejects_torch_global_generator():
+    torch = pytest.importorskip("torch")
+
+    def torch_seeded(labels, n, seed):
+        torch.manual_seed(seed)
+        return np.concatenate([np.flatnonzero(labels == c)[torch.randperm(int(np.sum(labels == c)))[:n].numpy()]
+                               for c in np.unique(labels)])
+
+    assert_rejected("06.sample_per_class", torch_seeded, "PyTorch's generator")
+
+
+def test_sampling_statistics_of_the_reference_are_unremarkable():
+    stats = lesson06.sampling_statistics(lesson06.sample_per_class_reference)
+    assert sum(stats["repeats"].values()) < lesson06.COLLISION_LIMIT
+    assert stats["chi2_p"] > lesson06.CHI2_P_LIMIT
+    assert stats["counts"].sum() == lesson06.SAMPLING_SEEDS * lesson06.SAMPLING_CLASSES * lesson06.SAMPLING_N
 
 
 def test_every_lesson06_exercise_is_registered():

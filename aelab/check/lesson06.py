@@ -1,14 +1,28 @@
 """Checkers for lesson 06 (applications): anomaly scores, ROC AUC by hand, a threshold chosen from
 training errors, and sampling a few labelled images per class.
 
-All four exercises are numpy-only, so both tracks share them.
+All four exercises are numpy-only, so both tracks share them. The notebook calls them on numpy
+arrays: float32 scores and images, boolean (or 0/1) anomaly labels, int64 digit labels; the
+checks use the same types, and every call goes through ``call_unchanged`` so that a function
+that changes its inputs in place (``scores.sort()``, ``rng.shuffle(labels)``) is caught.
+
+``06.sample_per_class`` draws at random. Besides the counts, it is checked as a random sampler
+(:func:`sampling_statistics`): over ``SAMPLING_SEEDS`` seeds, no two draws of a class may pick
+the same images more often than independent uniform draws would (a collision test), and every
+image of a class must be picked about equally often (a chi-square test). Both tests have a
+designed false-alarm rate below one in a million for a correct answer;
+``benchmarks/check_lesson06_sampling.py`` measures it, and the power against wrong samplers.
 """
 
 from __future__ import annotations
 
+import random
+import sys
+from math import comb
+
 import numpy as np
 
-from . import NotYet, exercise, expect_array, to_numpy
+from . import NotYet, answer_array, call_unchanged, exercise, expect_array, kind_of, to_numpy
 
 
 # --------------------------------------------------------------------------------------------
@@ -51,22 +65,27 @@ def sample_per_class_reference(labels: np.ndarray, n_per_class: int, seed: int) 
 # Helpers
 
 
-def _call(fn, *args):
-    """Call ``fn`` on copies and complain if it changed its inputs in place."""
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-    out = fn(*copies)
-    for before, after in zip(args, copies):
-        if isinstance(before, np.ndarray) and not np.array_equal(before, after):
-            raise NotYet("your function changed its input array in place; compute a new array instead.")
-    return out
+def _result_array(value, name: str, returns: str) -> np.ndarray:
+    """The student's result as a numpy array; NotYet naming a None, tuple, list or generator."""
+    if value is None:
+        raise NotYet(f"{name} is None: the function does not return anything yet "
+                     f"(fill in the TODO and `return` {returns}).")
+    return answer_array(value, name=name, returns=returns)
 
 
-def _scalar(value, name: str) -> float:
+def _scalar(value, name: str, returns: str = "one number") -> float:
+    """The student's result as one finite float; NotYet naming what it is otherwise."""
     if value is None:
         raise NotYet(f"{name} is None: the function does not return anything yet.")
+    number_like = hasattr(value, "shape") or hasattr(value, "__float__")
+    if isinstance(value, (tuple, list, dict, str)) or callable(value) or not number_like:
+        raise NotYet(f"{name} should be a single number, but your function returned "
+                     f"{kind_of(value)}; `return` {returns}.")
     arr = to_numpy(value)
     if arr.size != 1:
         raise NotYet(f"{name} should be a single number, got an array of shape {arr.shape}.")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise NotYet(f"{name} should be a number, got dtype {arr.dtype}.")
     result = float(arr.reshape(()))
     if not np.isfinite(result):
         raise NotYet(f"{name} is {result}, expected a finite number.")
@@ -83,15 +102,13 @@ def _scalar(value, name: str) -> float:
                "gets one number: `np.mean((a - b) ** 2, axis=1)`.")
 def _check_reconstruction_error(fn, framework):
     rng = np.random.default_rng(6)
-    for n in (1, 4, 50):
+    for n, recon_dtype in ((1, np.float32), (4, np.float32), (50, np.float32), (9, np.float64)):
         images = rng.random((n, 784), dtype=np.float32)
         recon = np.clip(images + rng.normal(0, 0.1 + 0.2 * rng.random((n, 1)), (n, 784)),
-                        0, 1).astype(np.float32)
+                        0, 1).astype(recon_dtype)   # sklearn's inverse_transform may give float64
         expected = reconstruction_error_reference(images, recon)
-        out = _call(fn, images, recon)
-        if out is None:
-            raise NotYet("the function returns None: fill in the TODO and `return` the scores.")
-        arr = to_numpy(out)
+        out = call_unchanged(fn, images, recon, what="reconstruction_error")
+        arr = _result_array(out, f"the scores of {n} image(s)", "the (N,) array of scores")
         if arr.shape == ():
             raise NotYet("you returned one number for the whole batch; an anomaly score needs one "
                          "number per image, shape (N,). Average over the pixels only (axis=1).")
@@ -104,11 +121,11 @@ def _check_reconstruction_error(fn, framework):
         if arr.shape == (n,) and np.allclose(arr, np.sqrt(expected), rtol=1e-4):
             raise NotYet("your scores are the square root of the mean squared error (RMSE). "
                          "Keep the mean of the squares.")
-        expect_array(out, expected, name=f"the scores of {n} image(s)", rtol=1e-4, atol=1e-7,
+        expect_array(arr, expected, name=f"the scores of {n} image(s)", rtol=1e-4, atol=1e-7,
                      shape_hint="One score per image: shape (N,).")
     same = rng.random((3, 784), dtype=np.float32)
-    expect_array(_call(fn, same, same.copy()), np.zeros(3), name="the score of a perfect "
-                 "reconstruction", atol=1e-9)
+    expect_array(call_unchanged(fn, same, same.copy(), what="reconstruction_error"), np.zeros(3),
+                 name="the score of a perfect reconstruction", atol=1e-9)
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,6 +136,9 @@ def _auc_cases():
     rng = np.random.default_rng(60)
     labels = rng.random(300) < 0.2
     yield "continuous scores", rng.normal(0, 1, 300) + 0.8 * labels, labels
+    yield "float32 scores (as the notebook's errors)", \
+        rng.gamma(2.0, 0.01, 400).astype(np.float32) * (1 + (rng.random(400) < 0.1)), \
+        rng.random(400) < 0.1
     ties = rng.integers(0, 4, 200).astype(float)
     tie_labels = rng.random(200) < (0.1 + 0.2 * ties)
     yield "scores with many ties", ties + 0.0, tie_labels
@@ -126,7 +146,11 @@ def _auc_cases():
         np.r_[np.zeros(8, bool), np.ones(4, bool)]
     yield "anomalies scored lower than normal images", np.r_[np.linspace(2, 3, 5), np.linspace(0, 1, 7)], \
         np.r_[np.zeros(5, bool), np.ones(7, bool)]
-    yield "labels given as 0/1 integers", rng.random(40), (rng.random(40) < 0.5).astype(int)
+
+
+def _pairs(scores, positive):
+    pos, neg = scores[positive][:, None], scores[~positive][None, :]
+    return float(np.mean(pos > neg)), float(np.mean(pos == neg))
 
 
 @exercise("06.roc_auc", title="ROC AUC by hand: the chance that an anomaly outscores a normal image",
@@ -139,15 +163,35 @@ def _check_roc_auc(fn, framework):
 
     for what, scores, labels in _auc_cases():
         expected = roc_auc_score(labels, scores)
-        got = _scalar(_call(fn, scores, labels), f"the AUC for {what}")
-        if not np.isclose(got, expected, atol=1e-9) and np.isclose(got, 1 - expected, atol=1e-9):
+        got = _scalar(call_unchanged(fn, scores, labels, what="roc_auc"), f"the AUC for {what}",
+                      returns="the AUC, one number")
+        if np.isclose(got, expected, atol=1e-9):
+            continue
+        if np.isclose(got, 1 - expected, atol=1e-9):
             raise NotYet(f"for {what} you get {got:.4f}, expected {expected:.4f}: your AUC is "
                          f"flipped. Count the pairs where the *anomaly* has the higher score.")
-        if not np.isclose(got, expected, atol=1e-9):
-            tie_hint = (" Ties count one half each (neither higher nor lower)."
-                        if what == "scores with many ties" else "")
-            raise NotYet(f"for {what} you get {got:.4f}, expected {expected:.4f} "
-                         f"(scikit-learn's roc_auc_score).{tie_hint}")
+        higher, tied = _pairs(np.asarray(scores, np.float64), labels)
+        if tied > 0 and np.isclose(got, higher, atol=1e-9):
+            raise NotYet(f"for {what} you get {got:.4f}, expected {expected:.4f}: you count a tie "
+                         f"as 0 ({tied:.1%} of the pairs are ties). Ties count one half each.")
+        if tied > 0 and np.isclose(got, higher + tied, atol=1e-9):
+            raise NotYet(f"for {what} you get {got:.4f}, expected {expected:.4f}: you count a tie "
+                         f"as 1 ({tied:.1%} of the pairs are ties). Ties count one half each.")
+        raise NotYet(f"for {what} you get {got:.4f}, expected {expected:.4f} "
+                     f"(scikit-learn's roc_auc_score)."
+                     + (" Ties count one half each (neither higher nor lower)." if tied > 0 else ""))
+    # the exercise allows 0/1 labels: the same labels as integers must give the same AUC
+    rng = np.random.default_rng(61)
+    scores = rng.random(40)
+    as_bool = rng.random(40) < 0.5
+    expected = roc_auc_score(as_bool, scores)
+    got = _scalar(call_unchanged(fn, scores, as_bool.astype(int), what="roc_auc"),
+                  "the AUC for labels given as 0/1 integers", returns="the AUC, one number")
+    if not np.isclose(got, expected, atol=1e-9):
+        raise NotYet(f"with the same labels given as 0/1 integers instead of booleans you get "
+                     f"{got:.4f}, expected {expected:.4f}. Indexing with an integer array picks "
+                     f"positions, and `~` on integers is not `not`: convert first with "
+                     f"`np.asarray(is_anomaly, dtype=bool)`.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,10 +207,11 @@ def _check_threshold(fn, framework):
     rng = np.random.default_rng(66)
     samples = {"1000 exponential scores": rng.exponential(0.02, 1000),
                "400 uniform scores": rng.uniform(0.01, 0.05, 400),
-               "2000 log-normal scores": rng.lognormal(-4, 0.6, 2000)}
+               "2000 log-normal float32 scores": rng.lognormal(-4, 0.6, 2000).astype(np.float32)}
     for what, scores in samples.items():
         for rate in (0.01, 0.05, 0.2):
-            t = _scalar(_call(fn, scores, rate), f"the threshold for {what} at rate {rate}")
+            t = _scalar(call_unchanged(fn, scores, rate, what="threshold_from_training"),
+                        f"the threshold for {what} at rate {rate}", returns="the threshold")
             above = float(np.mean(scores > t))
             at_or_above = float(np.mean(scores >= t))
             slack = 1.0 / len(scores) + 1e-12
@@ -190,6 +235,136 @@ def _fake_labels(seed: int, classes=tuple(range(10)), sizes=None) -> np.ndarray:
     return rng.permutation(labels)
 
 
+def _global_random_states():
+    """What a function changes when it draws from (or seeds) a global random generator."""
+    states = {"numpy's global generator (np.random.seed, np.random.choice, ...)":
+              np.random.get_state()[1].copy(),
+              "Python's `random` module": random.getstate()}
+    if "torch" in sys.modules:
+        import torch
+
+        states["PyTorch's generator (torch.manual_seed, torch.randperm, ...)"] = \
+            torch.random.get_rng_state().numpy().copy()
+    return states
+
+
+def _call_sampler(fn, labels, n, seed):
+    """Call the student's sampler; NotYet if it touched a global random generator or the labels."""
+    before = _global_random_states()
+    out = call_unchanged(fn, labels, n, seed, what="sample_per_class")
+    after = _global_random_states()
+    for name, state in before.items():
+        changed = (not np.array_equal(state, after[name]) if isinstance(state, np.ndarray)
+                   else state != after[name])
+        if changed:
+            raise NotYet(f"your function draws from (or reseeds) {name}. That changes the random "
+                         f"numbers of the rest of the notebook; draw from your own generator, "
+                         f"`rng = np.random.default_rng(seed)`, as the exercise says.")
+    return out
+
+
+def _sample_indices(out, labels: np.ndarray, n: int) -> np.ndarray:
+    """Validate one sample: integer positions in ``labels``, no repeats, n of every class."""
+    classes = np.unique(labels)
+    idx = _result_array(out, "the sample", "the 1-D array of indices")
+    if idx.dtype == bool:
+        raise NotYet("you returned a boolean mask; return the integer indices of the chosen "
+                     "images (e.g. with np.flatnonzero or rng.choice on index arrays).")
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+        raise NotYet(f"expected a 1-D array of integer indices, got shape {idx.shape} and "
+                     f"dtype {idx.dtype}.")
+    if len(idx) and (idx.min() < 0 or idx.max() >= len(labels)):
+        raise NotYet("some indices are outside the label array; return positions in "
+                     "`labels`, not the labels themselves.")
+    counts = {int(c): int(np.sum(labels[idx] == c)) for c in classes}
+    if len(np.unique(idx)) == len(idx) and all(counts[int(c)] == n for c in classes):
+        return idx
+    if len(idx) == n * len(classes) and set(np.unique(idx).tolist()) <= set(classes.tolist()) \
+            and all(np.sum(idx == c) == n for c in classes):
+        raise NotYet(f"you returned the labels of the chosen images ({n} of each class), not "
+                     f"their indices: return the positions in `labels`.")
+    blocks = [idx[i * n:(i + 1) * n] for i in range(len(classes))]
+    if len(idx) == n * len(classes) and all(
+            len(np.unique(block)) == n and block.max() < np.sum(labels == c)
+            for block, c in zip(blocks, classes)):
+        raise NotYet("your indices look like positions within each class's own list of images "
+                     "(0 = the first image *of that class*); return positions in the whole "
+                     "`labels` array, e.g. `np.flatnonzero(labels == c)[...]`.")
+    if len(np.unique(idx)) != len(idx):
+        raise NotYet("some images were chosen twice: draw without replacement "
+                     "(`replace=False`).")
+    raise NotYet(f"asked for {n} per class, you returned {counts} "
+                 f"(class: count). Every class needs exactly n_per_class images.")
+
+
+# The statistical check: SAMPLING_SEEDS calls on SAMPLING_CLASSES classes of SAMPLING_SIZE
+# images, SAMPLING_N per class. A correct sampler repeats a class's draw (the same set of
+# positions) with probability 1 / C(30, 5) = 1 / 142,506 per pair of draws, so among the
+# C(400, 2) pairs of draws we expect 0.56 repeats; COLLISION_LIMIT repeats or more happen with
+# probability 1.5e-7 (Poisson tail). The chi-square test of how often each image is picked
+# rejects at p < CHI2_P_LIMIT.
+SAMPLING_SEEDS, SAMPLING_CLASSES, SAMPLING_SIZE, SAMPLING_N = 100, 4, 30, 5
+COLLISION_LIMIT = 8
+CHI2_P_LIMIT = 1e-6
+
+
+def sampling_statistics(fn, seeds=range(SAMPLING_SEEDS)) -> dict:
+    """Call ``fn(labels, SAMPLING_N, seed)`` for every seed and measure how random its draws are.
+
+    Returns ``positions`` (seeds, classes, SAMPLING_N) sorted positions of the chosen images in
+    their class's list, ``repeats`` {"same seed, different classes", "same class, different
+    seeds", "different seeds and classes"}: how many pairs of draws picked the same positions,
+    ``pairs``: how many pairs of draws of each kind there are,
+    ``expected_repeats`` for independent uniform draws, ``chi2`` and ``chi2_p``: a chi-square
+    test that every image of a class is picked equally often. Raises NotYet when a single call
+    gives an invalid sample.
+    """
+    from scipy.stats import chi2
+
+    labels = np.random.default_rng(606).permutation(np.repeat(
+        np.arange(SAMPLING_CLASSES) * 2 + 1, SAMPLING_SIZE))   # classes 1, 3, 5, 7
+    classes = np.unique(labels)
+    members = [np.flatnonzero(labels == c) for c in classes]
+    position = np.empty(len(labels), int)
+    for m in members:
+        position[m] = np.arange(len(m))
+    seeds = list(seeds)
+    chosen = np.zeros((len(seeds), len(classes), SAMPLING_N), int)
+    for s, seed in enumerate(seeds):
+        idx = _sample_indices(_call_sampler(fn, labels, SAMPLING_N, seed), labels, SAMPLING_N)
+        for c, cls in enumerate(classes):
+            chosen[s, c] = np.sort(position[idx[labels[idx] == cls]])
+    keys = {}
+    for s in range(len(seeds)):
+        for c in range(len(classes)):
+            keys.setdefault(chosen[s, c].tobytes(), []).append((s, c))
+    repeats = {"same seed, different classes": 0, "same class, different seeds": 0,
+               "different seeds and classes": 0}
+    for group in keys.values():
+        for i in range(len(group)):
+            for j in range(i + 1, len(group)):
+                (s1, c1), (s2, c2) = group[i], group[j]
+                kind = ("same seed, different classes" if s1 == s2 else
+                        "same class, different seeds" if c1 == c2 else "different seeds and classes")
+                repeats[kind] += 1
+    pairs = {"same seed, different classes": len(seeds) * comb(len(classes), 2),
+             "same class, different seeds": len(classes) * comb(len(seeds), 2),
+             "different seeds and classes": comb(len(seeds), 2) * len(classes) * (len(classes) - 1)}
+    draws = len(seeds) * len(classes)
+    expected_repeats = comb(draws, 2) / comb(SAMPLING_SIZE, SAMPLING_N)
+    # picks per image: a sum over seeds of the indicator of a uniform SAMPLING_N-subset, whose
+    # covariance is p(1-p) m/(m-1) (I - J/m); so the scaled squared deviation is chi2(m - 1)
+    counts = np.stack([np.bincount(chosen[:, c].ravel(), minlength=SAMPLING_SIZE)
+                       for c in range(len(classes))])
+    p = SAMPLING_N / SAMPLING_SIZE
+    variance = len(seeds) * p * (1 - p) * SAMPLING_SIZE / (SAMPLING_SIZE - 1)
+    statistic = float(np.sum((counts - len(seeds) * p) ** 2) / variance)
+    dof = len(classes) * (SAMPLING_SIZE - 1)
+    return {"positions": chosen, "repeats": repeats, "pairs": pairs,
+            "expected_repeats": expected_repeats,
+            "counts": counts, "chi2": statistic, "chi2_p": float(chi2.sf(statistic, dof))}
+
+
 @exercise("06.sample_per_class", title="a labelled subset with the same number of images per class",
           reference=lambda framework: sample_per_class_reference,
           hint="For each class c in `np.unique(labels)`: find its indices with "
@@ -200,34 +375,48 @@ def _check_sample_per_class(fn, framework):
     cases = [(_fake_labels(1), 5), (_fake_labels(2), 1),
              (_fake_labels(3, classes=(1, 4, 7), sizes=[6, 9, 6]), 6)]
     for labels, n in cases:
-        classes = np.unique(labels)
-        out = _call(fn, labels, n, 0)
-        if out is None:
-            raise NotYet("the function returns None: `return` the array of indices.")
-        idx = to_numpy(out)
-        if idx.dtype == bool:
-            raise NotYet("you returned a boolean mask; return the integer indices of the chosen "
-                         "images (e.g. with np.flatnonzero or rng.choice on index arrays).")
-        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-            raise NotYet(f"expected a 1-D array of integer indices, got shape {idx.shape} and "
-                         f"dtype {idx.dtype}.")
-        if len(idx) and (idx.min() < 0 or idx.max() >= len(labels)):
-            raise NotYet("some indices are outside the label array; return positions in "
-                         "`labels`, not the labels themselves.")
-        if len(np.unique(idx)) != len(idx):
-            raise NotYet("some images were chosen twice: draw without replacement "
-                         "(`replace=False`).")
-        counts = {int(c): int(np.sum(labels[idx] == c)) for c in classes}
-        if set(np.unique(labels[idx])) != set(classes) or any(v != n for v in counts.values()):
-            raise NotYet(f"asked for {n} per class, you returned {counts} "
-                         f"(class: count). Every class needs exactly n_per_class images.")
+        _sample_indices(_call_sampler(fn, labels, n, 0), labels, n)
     labels = _fake_labels(4)
-    first = np.sort(to_numpy(_call(fn, labels, 3, 0)))
-    again = np.sort(to_numpy(_call(fn, labels, 3, 0)))
+    first = np.sort(to_numpy(_call_sampler(fn, labels, 3, 0)))
+    again = np.sort(to_numpy(_call_sampler(fn, labels, 3, 0)))
     if not np.array_equal(first, again):
         raise NotYet("two calls with the same seed gave different samples: draw from "
                      "`np.random.default_rng(seed)`, not the global random state.")
-    others = [np.sort(to_numpy(_call(fn, labels, 3, seed))) for seed in (1, 2, 3)]
+    others = [np.sort(to_numpy(_call_sampler(fn, labels, 3, seed))) for seed in (1, 2, 3)]
     if all(np.array_equal(first, other) for other in others):
         raise NotYet("seeds 0, 1, 2 and 3 all give the same sample; the seed must change which "
                      "images are drawn (otherwise the spread over seeds is always zero).")
+    stats = sampling_statistics(fn)
+    total = sum(stats["repeats"].values())
+    if total >= COLLISION_LIMIT:
+        rates = {kind: count / stats["pairs"][kind] for kind, count in stats["repeats"].items()}
+        kind = max(rates, key=rates.get)
+        others = [rate for other, rate in rates.items() if other != kind]
+        why = {"same seed, different classes": "within one call, different classes get the "
+                                               "same positions in their lists: the classes are "
+                                               "not drawn independently (one generator for all "
+                                               "classes, not a new one per class)",
+               "same class, different seeds": "different seeds often give a class the same "
+                                              "images: the seed changes too little",
+               "different seeds and classes": "the draw of one class with one seed repeats the "
+                                              "draw of another class with another seed (a seed "
+                                              "per class such as `seed + c` does that)"}[kind]
+        if stats["repeats"][kind] < 3 or rates[kind] < 10 * max(others):
+            why = ("the same images come up again and again, whatever the seed and the class: "
+                   "your draws are not spread over all possible samples (every set of "
+                   f"{SAMPLING_N} of the {SAMPLING_SIZE} images should be equally likely)")
+        counts = "; ".join(f"{count} of {stats['pairs'][kind]} pairs with the {kind}"
+                           for kind, count in stats["repeats"].items())
+        raise NotYet(f"over {SAMPLING_SEEDS} seeds with {SAMPLING_CLASSES} classes of "
+                     f"{SAMPLING_SIZE} images, {total} pairs of draws picked exactly the same "
+                     f"{SAMPLING_N} images of a class ({counts}), where independent random draws "
+                     f"repeat about {stats['expected_repeats']:.1f} times in all. So {why}. "
+                     f"Draw every class from one `rng = np.random.default_rng(seed)`.")
+    if stats["chi2_p"] < CHI2_P_LIMIT:
+        counts = stats["counts"]
+        raise NotYet(f"some images are drawn far more often than others: over {SAMPLING_SEEDS} "
+                     f"seeds, each image of a {SAMPLING_SIZE}-image class should be picked about "
+                     f"{SAMPLING_SEEDS * SAMPLING_N / SAMPLING_SIZE:.0f} times, yours are picked "
+                     f"from {counts.min()} to {counts.max()} times (chi-square p = "
+                     f"{stats['chi2_p']:.1g}). Every image of a class must be equally likely: "
+                     f"`rng.choice(indices, n_per_class, replace=False)`.")
