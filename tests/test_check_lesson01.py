@@ -95,7 +95,26 @@ def test_pca_components_rejects_in_place_centring():
         data -= mean
         return mean, np.linalg.svd(data, full_matrices=False)[2][:k]
 
-    assert_rejected("01.pca_components", centre_in_place, "in place")
+    assert_rejected("01.pca_components", centre_in_place, "changed `data` in place")
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda data, k: (*pca_svd(data, k), None), "it returned a tuple of 3 values"),
+    (lambda data, k: (x for x in pca_svd(data, k)), "it returned a generator"),
+    (lambda data, k: (pca_svd(data, k)[0], list(pca_svd(data, k)[1])), "a list of 3 values"),
+    (lambda data, k: {"mean": pca_svd(data, k)[0], "components": pca_svd(data, k)[1]}, "a dict"),
+])
+def test_pca_components_names_what_was_returned(fn, words):
+    assert_rejected("01.pca_components", fn, words)
+
+
+def test_pca_components_all_directions_of_float32_data():
+    """The notebook asks for all 784 directions of float32 images: k = D must work."""
+    def drops_last_direction(data, k):
+        mean, components = pca_svd(data, k)
+        return mean, components[: min(k, data.shape[1] - 1)]
+
+    assert_rejected("01.pca_components", drops_last_direction, "expected (10, 10)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,6 +148,19 @@ def test_pca_reconstruct_accepts_correct_answers(fn):
 ])
 def test_pca_reconstruct_rejects_wrong_answers(fn, words):
     assert_rejected("01.pca_reconstruct", fn, *words)
+
+
+def centre_images_in_place(images, mean, components):
+    images -= mean
+    return mean + images @ components.T @ components
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda x, m, c: (reconstruct(x, m, c), (x - m) @ c.T), "a tuple of 2 values"),
+    (centre_images_in_place, "changed `images` in place"),
+])
+def test_pca_reconstruct_names_tuples_and_in_place_changes(fn, words):
+    assert_rejected("01.pca_reconstruct", fn, words)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +227,20 @@ def test_principal_angles_rejects_wrong_answers(fn, words):
     assert_rejected("01.principal_angles", fn, *words)
 
 
+def normalise_in_place(a, b):
+    a /= np.linalg.norm(a, axis=0)
+    return angles_qr_svd(a, b)
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda a, b: list(angles_qr_svd(a, b)), "a list of 3 values"),
+    (lambda a, b: (angles_qr_svd(a, b), "degrees"), "a tuple of 2 values"),
+    (normalise_in_place, "changed `a` in place"),
+])
+def test_principal_angles_names_lists_tuples_and_in_place_changes(fn, words):
+    assert_rejected("01.principal_angles", fn, words)
+
+
 def test_principal_angles_nan_hint():
     def unclipped_nan(a, b):
         angles = angles_qr_svd(a, b)
@@ -216,6 +262,7 @@ def torch_nn():
 
 def torch_variants(nn):
     import torch
+    import torch.nn.functional as F
 
     class Reference(nn.Module):
         def __init__(self, input_dim, latent_dim):
@@ -226,6 +273,19 @@ def torch_variants(nn):
         def forward(self, x):
             return self.decoder(self.encoder(x))
 
+    class Rewritten(nn.Module):
+        """Correct, written differently: keyword sizes, an extra defaulted argument, F.linear."""
+
+        def __init__(self, input_dim, latent_dim, name="ae"):
+            super().__init__()
+            self.name = name
+            self.encoder = nn.Linear(in_features=input_dim, out_features=latent_dim)
+            self.decoder = nn.Linear(in_features=latent_dim, out_features=input_dim, bias=True)
+
+        def forward(self, inputs):
+            code = self.encoder.forward(inputs)
+            return F.linear(code, self.decoder.weight, self.decoder.bias)
+
     class NoBias(nn.Module):
         def __init__(self, input_dim, latent_dim):
             super().__init__()
@@ -233,9 +293,12 @@ def torch_variants(nn):
             self.decoder = nn.Linear(latent_dim, input_dim, bias=False)
 
         def forward(self, x):
-            code = self.encoder(x)
-            reconstruction = self.decoder(code)
-            return reconstruction
+            return self.decoder(self.encoder(x))
+
+    class NoDecoderBias(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.decoder = nn.Linear(latent_dim, input_dim, bias=False)
 
     class Relu(Reference):
         def forward(self, x):
@@ -250,6 +313,14 @@ def torch_variants(nn):
         def forward(self, x):
             return torch.sigmoid(self.decoder(self.encoder(x)))
 
+    class TanhOut(Reference):
+        def forward(self, x):
+            return torch.tanh(self.decoder(self.encoder(x)))
+
+    class LeakyOut(Reference):
+        def forward(self, x):
+            return F.leaky_relu(self.decoder(self.encoder(x)), 0.1)
+
     class CodeOnly(Reference):
         def forward(self, x):
             return self.encoder(x)
@@ -258,11 +329,61 @@ def torch_variants(nn):
         def forward(self, x):
             return x
 
+    class Skip(Reference):
+        def forward(self, x):
+            return self.decoder(self.encoder(x)) + x
+
     class Swapped(Reference):
         def __init__(self, input_dim, latent_dim):
             super().__init__(input_dim, latent_dim)
             self.encoder = nn.Linear(input_dim, input_dim)
             self.decoder = nn.Linear(input_dim, input_dim)
+
+    class ArgumentsSwapped(Reference):
+        def __init__(self, latent_dim, input_dim):
+            super().__init__(input_dim, latent_dim)
+
+        def forward(self, x):
+            return self.encoder(self.decoder(x))
+
+    class DecoderFirst(Reference):
+        def forward(self, x):
+            return self.encoder(self.decoder(x))
+
+    class TiedInForward(Reference):
+        def forward(self, x):
+            return F.linear(self.encoder(x), self.encoder.weight.t(), self.decoder.bias)
+
+    class TiedNoBias(Reference):
+        def forward(self, x):
+            return self.encoder(x) @ self.encoder.weight
+
+    class SharedWeights(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.decoder.weight = nn.Parameter(self.encoder.weight.t())
+
+    class DecoderBiasLeftOut(Reference):
+        def forward(self, x):
+            return self.encoder(x) @ self.decoder.weight.T
+
+    class ReturnsCodeToo(Reference):
+        def forward(self, x):
+            code = self.encoder(x)
+            return self.decoder(code), code
+
+    class NoGrad(Reference):
+        def forward(self, x):
+            with torch.no_grad():
+                return self.decoder(self.encoder(x))
+
+    class ExtraScale(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.scale = nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            return self.scale * self.decoder(self.encoder(x))
 
     class NoDecoder(nn.Module):
         def __init__(self, input_dim, latent_dim):
@@ -281,25 +402,54 @@ def torch_variants(nn):
         def forward(self, x):
             return None
 
-    return dict(Reference=Reference, NoBias=NoBias, Relu=Relu, ReluLayer=ReluLayer,
-                SigmoidOut=SigmoidOut, CodeOnly=CodeOnly, Identity=Identity, Swapped=Swapped,
-                NoDecoder=NoDecoder, Stub=Stub)
+    return {name: value for name, value in locals().items() if isinstance(value, type)}
+
+
+TORCH_WRONG = [
+    ("NoBias", "`self.encoder` has no bias"),
+    ("NoDecoderBias", "`self.decoder` has no bias"),
+    ("Relu", "a ReLU between the encoder and the decoder"),
+    ("ReluLayer", "it is a Sequential"),
+    ("SigmoidOut", "through a sigmoid"),
+    ("TanhOut", "through a tanh"),
+    ("LeakyOut", "the model is not linear"),
+    ("CodeOnly", "that is the code"),
+    ("Identity", "returns its input unchanged"),
+    ("Skip", "skip connection"),
+    ("Swapped", "it maps 12 numbers to 12"),
+    ("ArgumentsSwapped", "the roles are swapped"),
+    ("DecoderFirst", "applies the decoder first"),
+    ("TiedInForward", "the encoder's weight matrix (transposed), not the decoder's"),
+    ("TiedNoBias", "the encoder's weight matrix (transposed) and no bias"),
+    ("SharedWeights", "share their weights"),
+    ("DecoderBiasLeftOut", "the decoder's bias is left out"),
+    ("ReturnsCodeToo", "returned a tuple of 2 values"),
+    ("NoGrad", "no gradient reaches `self.encoder`"),
+    ("ExtraScale", "has 88 trainable numbers; the linear autoencoder has 87"),
+    ("NoDecoder", "`self.decoder` should be one nn.Linear layer from the 3-number code back to 12 outputs"),
+    ("Stub", "it is None"),
+]
 
 
 def test_torch_model_accepts_correct_answers(torch_nn):
     v = torch_variants(torch_nn)
-    for cls in (v["Reference"], v["NoBias"], check.reference("01.linear_autoencoder", "torch")):
+    for cls in (v["Reference"], v["Rewritten"], lambda d, k: v["Reference"](d, k),
+                check.reference("01.linear_autoencoder", "torch")):
         assert_passes("01.linear_autoencoder", cls, framework="torch")
 
 
-@pytest.mark.parametrize("name, words", [
-    ("Relu", ["not linear"]), ("ReluLayer", ["nn.Linear"]), ("SigmoidOut", ["not linear"]),
-    ("CodeOnly", ["code"]), ("Identity", ["decoder(encoder(x))"]), ("Swapped", ["encoder"]),
-    ("NoDecoder", ["decoder"]), ("Stub", ["encoder"]),
-])
+@pytest.mark.parametrize("name, words", TORCH_WRONG)
 def test_torch_model_rejects_wrong_answers(torch_nn, name, words):
-    assert_rejected("01.linear_autoencoder", torch_variants(torch_nn)[name], *words,
+    assert_rejected("01.linear_autoencoder", torch_variants(torch_nn)[name], words,
                     framework="torch")
+
+
+def test_torch_model_instance_or_class_confusion(torch_nn):
+    reference = torch_variants(torch_nn)["Reference"]
+    assert_rejected("01.linear_autoencoder", reference(784, 10),
+                    "you passed a model instance (Reference), a model already built", framework="torch")
+    assert_rejected("01.linear_autoencoder", lambda d, k: reference,
+                    "but it gave the class Reference itself", framework="torch")
 
 
 def test_torch_model_check_leaves_the_random_generators_alone(torch_nn):
@@ -334,6 +484,8 @@ def keras_mod():
 
 
 def keras_variants(keras):
+    import tensorflow as tf
+
     layers = keras.layers
 
     class Reference(keras.Model):
@@ -345,25 +497,50 @@ def keras_variants(keras):
         def call(self, x):
             return self.decoder(self.encoder(x))
 
+    class Rewritten(keras.Model):
+        """Correct, written differently: explicit linear activation, keyword arguments."""
+
+        def __init__(self, input_dim, latent_dim):
+            super().__init__()
+            self.encoder = layers.Dense(units=latent_dim, activation="linear", use_bias=True)
+            self.decoder = layers.Dense(units=input_dim, activation=None)
+
+        def call(self, inputs, training=False):
+            code = self.encoder(inputs)
+            return self.decoder(code)
+
     class NoBias(keras.Model):
         def __init__(self, input_dim, latent_dim):
             super().__init__()
-            self.encoder = layers.Dense(latent_dim, use_bias=False, activation=None)
-            self.decoder = layers.Dense(input_dim, use_bias=False, activation="linear")
+            self.encoder = layers.Dense(latent_dim, use_bias=False)
+            self.decoder = layers.Dense(input_dim, use_bias=False)
 
         def call(self, inputs):
-            code = self.encoder(inputs)
-            return self.decoder(code)
+            return self.decoder(self.encoder(inputs))
+
+    class NoDecoderBias(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.decoder = layers.Dense(input_dim, use_bias=False)
 
     class ReluActivation(Reference):
         def __init__(self, input_dim, latent_dim):
             super().__init__(input_dim, latent_dim)
             self.encoder = layers.Dense(latent_dim, activation="relu")
 
+    class ReluBetween(Reference):
+        def call(self, x):
+            return self.decoder(keras.ops.relu(self.encoder(x)))
+
     class SigmoidOut(Reference):
         def __init__(self, input_dim, latent_dim):
             super().__init__(input_dim, latent_dim)
             self.decoder = layers.Dense(input_dim, activation="sigmoid")
+
+    class EluOut(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.decoder = layers.Dense(input_dim, activation="elu")
 
     class CodeOnly(Reference):
         def call(self, x):
@@ -378,6 +555,27 @@ def keras_variants(keras):
             super().__init__(input_dim, latent_dim)
             self.encoder = layers.Dense(input_dim)
 
+    class DecoderFirst(Reference):
+        def call(self, x):
+            return self.encoder(self.decoder(x))
+
+    class ReturnsCodeToo(Reference):
+        def call(self, x):
+            code = self.encoder(x)
+            return self.decoder(code), code
+
+    class StopGradient(Reference):
+        def call(self, x):
+            return tf.stop_gradient(self.decoder(self.encoder(x)))
+
+    class ExtraScale(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.scale = self.add_weight(shape=(), initializer="ones")
+
+        def call(self, x):
+            return self.scale * self.decoder(self.encoder(x))
+
     class NoDecoder(keras.Model):
         def __init__(self, input_dim, latent_dim):
             super().__init__()
@@ -386,25 +584,44 @@ def keras_variants(keras):
         def call(self, x):
             return self.encoder(x)
 
-    return dict(Reference=Reference, NoBias=NoBias, ReluActivation=ReluActivation,
-                SigmoidOut=SigmoidOut, CodeOnly=CodeOnly, Identity=Identity, Swapped=Swapped,
-                NoDecoder=NoDecoder)
+    return {name: value for name, value in locals().items()
+            if isinstance(value, type) and issubclass(value, keras.Model)}
+
+
+KERAS_WRONG = [
+    ("NoBias", "`self.encoder` has no bias"),
+    ("NoDecoderBias", "`self.decoder` has no bias"),
+    ("ReluActivation", "`self.encoder(x)` is not x W + b: the layer has the activation relu"),
+    ("ReluBetween", "a ReLU between the encoder and the decoder"),
+    ("SigmoidOut", "through a sigmoid"),
+    ("EluOut", "`self.decoder` has the activation elu"),
+    ("CodeOnly", "call() never uses"),
+    ("Identity", "call() never uses"),
+    ("Swapped", "it maps 12 numbers to 12"),
+    ("DecoderFirst", "`self.decoder` was first called on 12 numbers"),
+    ("ReturnsCodeToo", "returned a tuple of 2 values"),
+    ("StopGradient", "no gradient reaches `self.encoder`"),
+    ("ExtraScale", "has 88 trainable numbers; the linear autoencoder has 87"),
+    ("NoDecoder", "it is None"),
+]
 
 
 def test_keras_model_accepts_correct_answers(keras_mod):
     v = keras_variants(keras_mod)
-    for cls in (v["Reference"], v["NoBias"], check.reference("01.linear_autoencoder", "keras")):
+    for cls in (v["Reference"], v["Rewritten"], check.reference("01.linear_autoencoder", "keras")):
         assert_passes("01.linear_autoencoder", cls, framework="keras")
 
 
-@pytest.mark.parametrize("name, words", [
-    ("ReluActivation", ["encoder is not linear"]), ("SigmoidOut", ["model is not linear"]),
-    ("CodeOnly", ["code"]), ("Identity", ["decoder(encoder(x))"]), ("Swapped", ["encoder"]),
-    ("NoDecoder", ["decoder"]),
-])
+@pytest.mark.parametrize("name, words", KERAS_WRONG)
 def test_keras_model_rejects_wrong_answers(keras_mod, name, words):
-    assert_rejected("01.linear_autoencoder", keras_variants(keras_mod)[name], *words,
+    assert_rejected("01.linear_autoencoder", keras_variants(keras_mod)[name], words,
                     framework="keras")
+
+
+def test_keras_model_instance_passed(keras_mod):
+    reference = keras_variants(keras_mod)["Reference"]
+    assert_rejected("01.linear_autoencoder", reference(784, 10),
+                    "you passed a model instance (Reference), a model already built", framework="keras")
 
 
 def test_keras_model_check_does_not_reseed(keras_mod):
