@@ -393,6 +393,39 @@ def torch_variants(nn):
         def forward(self, x):
             return self.encoder(x)
 
+    class FlattensTo784(Reference):
+        def forward(self, x):
+            return self.decoder(self.encoder(x.view(-1, 784)))
+
+    class ForgetsReturn(Reference):
+        def forward(self, x):
+            self.decoder(self.encoder(x))
+
+    class DropsAPixel(Reference):
+        def forward(self, x):
+            return self.decoder(self.encoder(x))[:, :-1]
+
+    class ShiftedLinear(nn.Linear):
+        def forward(self, x):
+            return super().forward(x) + 1.0
+
+    class ShiftedEncoder(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.encoder = ShiftedLinear(input_dim, latent_dim)
+
+    class ReluOut(Reference):
+        def forward(self, x):
+            return torch.relu(self.decoder(self.encoder(x)))
+
+    class EncoderBiasLeftOut(Reference):
+        def forward(self, x):
+            return self.decoder(F.linear(x, self.encoder.weight))
+
+    class Doubled(Reference):
+        def forward(self, x):
+            return 2 * self.decoder(self.encoder(x))
+
     class Stub(nn.Module):
         def __init__(self, input_dim, latent_dim):
             super().__init__()
@@ -428,6 +461,13 @@ TORCH_WRONG = [
     ("ExtraScale", "has 88 trainable numbers; the linear autoencoder has 87"),
     ("NoDecoder", "`self.decoder` should be one nn.Linear layer from the 3-number code back to 12 outputs"),
     ("Stub", "it is None"),
+    ("FlattensTo784", "calling the model on a batch of shape (6, 12) raised RuntimeError"),
+    ("ForgetsReturn", "the model's forward pass returned None"),
+    ("DropsAPixel", "maps a batch of shape (6, 12) to shape (6, 11)"),
+    ("ShiftedEncoder", "`self.encoder(x)` is not x W + b."),
+    ("ReluOut", "the output goes through a ReLU"),
+    ("EncoderBiasLeftOut", "the encoder's bias is left out"),
+    ("Doubled", "your model computes something else than decoder(encoder(x))"),
 ]
 
 
@@ -584,6 +624,15 @@ def keras_variants(keras):
         def call(self, x):
             return self.encoder(x)
 
+    class CallRaises(Reference):
+        def call(self, x):
+            return self.decoder(self.encoder(keras.ops.reshape(x, (-1, 784))))
+
+    class EagerOnly(Reference):
+        def call(self, x):
+            out = self.decoder(self.encoder(x))
+            return out if tf.executing_eagerly() else 2 * out
+
     return {name: value for name, value in locals().items()
             if isinstance(value, type) and issubclass(value, keras.Model)}
 
@@ -603,6 +652,8 @@ KERAS_WRONG = [
     ("StopGradient", "no gradient reaches `self.encoder`"),
     ("ExtraScale", "has 88 trainable numbers; the linear autoencoder has 87"),
     ("NoDecoder", "it is None"),
+    ("CallRaises", "calling the model on a batch of shape (1, 12) raised"),
+    ("EagerOnly", "model.predict"),
 ]
 
 
@@ -640,3 +691,5 @@ def test_keras_model_check_does_not_reseed(keras_mod):
 
 def test_keras_model_rejects_non_model(keras_mod):
     assert_rejected("01.linear_autoencoder", lambda d, k: None, "keras.Model", framework="keras")
+    assert_rejected("01.linear_autoencoder", lambda d, k: keras_mod.layers.Dense(d),
+                    "should give a keras.Model", framework="keras")

@@ -76,6 +76,9 @@ def torch_l1_variants():
              (lambda z, w: w * z.abs().sum(dim=0), "a single number (a 0-d tensor)"),
              (lambda z, w: (w * z.abs().sum(dim=1).mean(), z.abs()), "a tuple of 2 values"),
              (abs_in_place, "changed `z` in place"),
+             (lambda z, w: 1.1 * w * z.abs().sum(dim=1).mean(), "expected"),
+             (lambda z, w: w * z.abs().sum(dim=1).mean().detach() + 0 * z.sum(),
+              "its gradient has the right shape but wrong values"),
              (lambda z, w: None, "returned None")]
     return correct, wrong
 
@@ -88,6 +91,13 @@ def keras_l1_variants():
         if tf.reduce_min(z) < 0:
             z = tf.abs(z)
         return w * tf.reduce_mean(tf.reduce_sum(z, axis=1))
+
+    calls = []
+
+    def python_side_state(z, w):   # tracing runs the Python code again: the count changes
+        calls.append(1)
+        return w * (1 if len(calls) == 1 else 2) * tf.reduce_mean(
+            tf.reduce_sum(tf.abs(z), axis=1))
 
     correct = [lambda z, w: w * keras.ops.mean(keras.ops.sum(keras.ops.abs(z), axis=1)),
                lambda z, w: w * tf.norm(z, ord=1) / tf.cast(tf.shape(z)[0], tf.float32),
@@ -103,6 +113,7 @@ def keras_l1_variants():
              (lambda z, w: w * tf.reduce_sum(tf.abs(z), axis=0), "a single number (a 0-d tensor)"),
              (lambda z, w: w * tf.reduce_sum(tf.abs(z)) / z.shape[0], "compiled training step"),
              (lambda z, w: (w * tf.reduce_mean(tf.reduce_sum(tf.abs(z), axis=1)), z), "a tuple of 2 values"),
+             (python_side_state, "inside a tf.function"),
              (lambda z, w: None, "returned None")]
     return correct, wrong
 
@@ -155,6 +166,8 @@ def torch_contractive_variants():
              (lambda w, a, lam: float(lam * ((a > 0).float() * (w ** 2).sum(1)).sum(1).mean()), "a float"),
              (clamps_pre_activation, "changed `a` in place"),
              (squares_weights_in_place, "changed `w` in place"),
+             (lambda w, a, lam: lam * ((a > 0).float() * (w.detach() ** 2).sum(1)).sum(1).mean() + 0 * w.sum(),
+              "its gradient with respect to the weights has the right shape but wrong values"),
              (lambda w, a, lam: None, "returned None")]
     return correct, wrong
 

@@ -135,6 +135,22 @@ def test_threshold_rejects(wrong, fragment):
     assert_rejected("06.threshold_from_training", wrong, fragment)
 
 
+@pytest.mark.parametrize("wrong, fragment", [
+    (lambda s, r: str(np.quantile(s, 1 - r)), "but your function returned a str"),
+    (lambda s, r: np.array(str(np.quantile(s, 1 - r))), "should be a number, got dtype <U"),
+    (lambda s, r: np.nan, "expected a finite number"),
+])
+def test_threshold_names_what_is_not_a_number(wrong, fragment):
+    assert_rejected("06.threshold_from_training", wrong, fragment)
+
+
+def test_reconstruction_error_perfect_reconstruction_message():
+    def never_zero(a, b):
+        return np.ones(len(a)) if np.array_equal(a, b) else np.mean((a - b) ** 2, axis=1)
+
+    assert_rejected("06.reconstruction_error", never_zero, "the score of a perfect reconstruction")
+
+
 def test_threshold_wrong_shape_message():
     assert_rejected("06.threshold_from_training", lambda s, r: np.quantile(s, [1 - r, 0.5]),
                     "single number")
@@ -303,6 +319,9 @@ def unseeded(labels, n, seed):
     (lambda y, n, s: [np.flatnonzero(y == c)[:n] for c in np.unique(y)], "a list of 10 values"),
     (lambda y, n, s: (i for i in lesson06.sample_per_class_reference(y, n, s)), "a generator"),
     (lambda y, n, s: (lesson06.sample_per_class_reference(y, n, s), y), "a tuple of 2 values"),
+    (lambda y, n, s: lesson06.sample_per_class_reference(y, n, s).astype(float),
+     "expected a 1-D array of integer indices"),
+    (lambda y, n, s: lesson06.sample_per_class_reference(y, n, s) + len(y), "outside the label array"),
     (lambda y, n, s: None, "None"),
 ])
 def test_sample_per_class_rejects(wrong, fragment):
