@@ -422,6 +422,11 @@ def torch_variants(nn):
         def forward(self, x):
             return self.decoder(F.linear(x, self.encoder.weight))
 
+    class CentresInPlace(Reference):
+        def forward(self, x):
+            x -= x.mean(dim=0)
+            return self.decoder(self.encoder(x))
+
     class Doubled(Reference):
         def forward(self, x):
             return 2 * self.decoder(self.encoder(x))
@@ -468,6 +473,7 @@ TORCH_WRONG = [
     ("ReluOut", "the output goes through a ReLU"),
     ("EncoderBiasLeftOut", "the encoder's bias is left out"),
     ("Doubled", "your model computes something else than decoder(encoder(x))"),
+    ("CentresInPlace", "the forward pass changed `x` in place"),
 ]
 
 
