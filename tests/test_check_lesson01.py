@@ -422,6 +422,11 @@ def torch_variants(nn):
         def forward(self, x):
             return self.decoder(F.linear(x, self.encoder.weight))
 
+    class SquareDecoder(Reference):
+        def __init__(self, input_dim, latent_dim):
+            super().__init__(input_dim, latent_dim)
+            self.decoder = nn.Linear(input_dim, input_dim)
+
     class CentresInPlace(Reference):
         def forward(self, x):
             x -= x.mean(dim=0)
@@ -474,6 +479,8 @@ TORCH_WRONG = [
     ("EncoderBiasLeftOut", "the encoder's bias is left out"),
     ("Doubled", "your model computes something else than decoder(encoder(x))"),
     ("CentresInPlace", "the forward pass changed `x` in place"),
+    ("SquareDecoder", "`self.decoder` should be one nn.Linear layer from the 3-number code back to 12 "
+                      "outputs (later cells read its weight matrix); it maps 12 numbers to 12"),
 ]
 
 

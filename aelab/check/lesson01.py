@@ -233,6 +233,7 @@ class _TorchModel:
     """The student's PyTorch model behind the interface the shared check uses."""
 
     layer_name = "nn.Linear"
+    sizes_from_first_call = False   # nn.Linear has its sizes from the constructor
 
     def __init__(self, model, d, k):
         from torch import nn
@@ -306,6 +307,7 @@ class _KerasModel:
     """The student's Keras model behind the interface the shared check uses."""
 
     layer_name = "keras.layers.Dense"
+    sizes_from_first_call = True    # Dense(units) gets its input size when first called
 
     def __init__(self, model, d, k):
         import keras
@@ -399,7 +401,7 @@ def _check_one_model(m, d: int, k: int, seed: int, compiled: bool) -> None:
                      f"`self.decoder` {d} to {k}: the roles are swapped (or input_dim and "
                      f"latent_dim are). The notebook calls LinearAutoencoder(784, k): the "
                      f"encoder goes from input_dim to latent_dim.")
-    if enc_ok and dec_sizes == (d, d):
+    if enc_ok and dec_sizes == (d, d) and m.sizes_from_first_call:
         raise NotYet(f"`self.decoder` was first called on {d} numbers (its weights are "
                      f"{d}x{d}), not on the {k}-number code: the forward pass must encode first "
                      f"and return self.decoder(self.encoder(x)).")
@@ -447,7 +449,7 @@ def _check_one_model(m, d: int, k: int, seed: int, compiled: bool) -> None:
         raise NotYet(f"calling the model on a batch of shape {x1.shape} raised "
                      f"{type(err).__name__}: {err}") from None
     out = _as_batch(raw, "the forward pass", (6, d))
-    if out.shape == (6, k) and k != d:
+    if out.shape == (6, k) and k != d and np.allclose(out, code, rtol=1e-4, atol=1e-4):
         raise NotYet(f"the model returns shape {out.shape}: that is the code. The forward pass "
                      f"should also decode it back to {d} numbers.")
     if out.shape != (6, d):
