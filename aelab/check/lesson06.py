@@ -136,9 +136,9 @@ def _auc_cases():
     rng = np.random.default_rng(60)
     labels = rng.random(300) < 0.2
     yield "continuous scores", rng.normal(0, 1, 300) + 0.8 * labels, labels
+    anomalous = rng.random(400) < 0.1
     yield "float32 scores (as the notebook's errors)", \
-        rng.gamma(2.0, 0.01, 400).astype(np.float32) * (1 + (rng.random(400) < 0.1)), \
-        rng.random(400) < 0.1
+        (rng.gamma(2.0, 0.01, 400) * (1 + anomalous)).astype(np.float32), anomalous
     ties = rng.integers(0, 4, 200).astype(float)
     tie_labels = rng.random(200) < (0.1 + 0.2 * ties)
     yield "scores with many ties", ties + 0.0, tie_labels
