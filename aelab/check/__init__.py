@@ -382,6 +382,9 @@ class CheckResult:
             lines.append(RERUN_NOTE)
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython in a terminal: the plain text
+        printer.text(str(self))
+
     def _repr_html_(self) -> str:
         colour = _COLOURS[self.status]
         parts = [f'<div class="aelab-verdict" data-status="{self.status}" style="border-left:4px '
