@@ -12,7 +12,8 @@ from aelab.check import NotYet
 def test_exercises_lists_every_registered_id_in_order():
     ids = check.exercises()
     assert "00.flatten_images" in ids and "00.mean_image" in ids
-    assert ids == sorted(ids)
+    assert [i[:2] for i in ids] == sorted(i[:2] for i in ids)  # lesson by lesson
+    assert sorted(ids) == sorted(check._REGISTRY) and len(set(ids)) == len(ids)
     assert all(len(i.split(".")) == 2 and i[:2].isdigit() for i in ids)
 
 
@@ -36,8 +37,8 @@ def test_run_returns_result_with_passed_and_message():
 
 def test_failed_result_has_hint_and_falls_back_to_reference(capsys):
     result = check.run("00.mean_image", lambda x: None, show=False)
-    assert not result.passed
-    assert "None" in result.message and "Hint:" in result.message
+    assert not result.passed and not result.attempted
+    assert "None" in result.message and result.hint and "check.hint(" in str(result)
     fn = result.use()
     assert fn is check.reference("00.mean_image")
     assert "reference implementation" in capsys.readouterr().out
@@ -64,6 +65,7 @@ def test_not_implemented_stub_is_a_friendly_not_yet():
 
     result = check.run("00.flatten_images", stub, show=False)
     assert not result.passed and "not implemented yet" in result.message
+    assert not result.attempted and result.status == "not attempted yet"
 
 
 def test_in_place_modification_is_rejected():
@@ -92,7 +94,10 @@ def test_non_callable_answer_is_not_yet():
 
 
 def test_describe_names_the_exercise():
-    assert check.describe("00.mean_image").startswith("00.mean_image: ")
+    text = check.describe("00.mean_image")
+    assert text.startswith("00.mean_image: ") and "(00_welcome)" in text
+    assert "Hint: " + check._get("00.mean_image").hint in text
+    assert check._get("00.mean_image").answer not in text
 
 
 # ---------------------------------------------------------------- the checker kit
@@ -152,3 +157,192 @@ def test_answer_array_says_what_was_returned_instead_of_an_array(got, says):
 
     with pytest.raises(NotYet, match=re.escape(says)):
         answer_array(got)
+
+
+# ---------------------------------------------------------------- tiers, rendering, re-run note, listing
+# (issue #13 items 3, 4, 5 and 11)
+
+import html  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FRAMEWORK_STUBS = [(i, fw) for i in check.exercises() for fw in check._get(i).frameworks]
+
+
+@pytest.fixture
+def fresh_kernel(monkeypatch):
+    """No exercise has fallen back to the reference yet (as in a new kernel)."""
+    monkeypatch.setattr(check, "_USED_REFERENCE", set())
+
+
+def _code_spans(text) -> list[str]:
+    texts = text.values() if isinstance(text, dict) else [text]
+    return [span for t in texts for span in re.findall(r"`([^`]+)`", t)]
+
+
+def test_every_exercise_has_a_hint_and_an_answer_and_the_hint_gives_no_code_away():
+    for exercise_id in check.exercises():
+        ex = check._get(exercise_id)
+        assert ex.hint and ex.answer, exercise_id
+        hints = ex.hint.values() if isinstance(ex.hint, dict) else [ex.hint]
+        for span in _code_spans(ex.answer):
+            if len(span) > 12:  # the answer's code lines are not in the hint
+                assert all(span not in h for h in hints), (exercise_id, span)
+
+
+@pytest.mark.parametrize("exercise_id, framework", FRAMEWORK_STUBS,
+                         ids=[f"{i}-{fw}" for i, fw in FRAMEWORK_STUBS])
+@pytest.mark.parametrize("stub", ["return None", "raise NotImplementedError"])
+def test_an_untouched_stub_is_not_attempted_and_gets_no_answer(exercise_id, framework, stub):
+    def returns_none(*args, **kwargs):
+        return None
+
+    def not_implemented(*args, **kwargs):
+        raise NotImplementedError
+
+    if isinstance(check.reference(exercise_id, framework), type):
+        pytest.skip("a model-class exercise: its stub is a class, not a function returning None")
+    fn = returns_none if stub == "return None" else not_implemented
+    result = check.run(exercise_id, fn, framework=framework, show=False)
+    assert not result.passed and not result.attempted, result.message
+    assert result.status == "not attempted yet"
+    answer = check._tier(check._get(exercise_id), "answer", framework)
+    assert result.answer == answer  # still there for check.answer(), but never shown
+    text, page = str(result), result._repr_html_()
+    assert text.startswith(f"[NOT ATTEMPTED YET] {exercise_id}: ")
+    assert "check.answer(" not in text and 'class="aelab-answer"' not in page
+    for span in _code_spans(answer):
+        assert span not in result.message and span not in text
+        assert html.escape(span) not in page
+    assert 'class="aelab-hint"' in page and "<details" in page  # a hint, folded
+    assert f'check.hint("{exercise_id}")' in text
+
+
+def test_a_function_that_returns_none_only_sometimes_is_attempted():
+    def half_done(images):
+        return None if len(images) == 5 else images.reshape(len(images), -1)
+
+    result = check.run("00.flatten_images", half_done, show=False)
+    assert not result.passed and result.attempted and result.status == "not yet"
+
+
+def test_a_wrong_answer_shows_the_diagnosis_then_folded_hint_then_folded_answer():
+    result = check.run("00.mean_image", lambda images: images.mean(axis=1), show=False)
+    ex = check._get("00.mean_image")
+    assert result.attempted and result.hint == ex.hint and result.answer == ex.answer
+    assert ex.hint not in result.message and "axis=0" not in result.message
+    page = result._repr_html_()
+    diagnosis = page.index('class="aelab-diagnosis"')
+    hint_at, answer_at = page.index('class="aelab-hint"'), page.index('class="aelab-answer"')
+    assert diagnosis < hint_at < answer_at
+    assert "<summary" in page[hint_at:answer_at] and "Show a hint" in page[hint_at:answer_at]
+    assert "Show the answer" in page[answer_at:]
+    assert "<details" in page[hint_at - 40:hint_at] and " open" not in page  # folded
+    assert "<code>return images.mean(axis=0)</code>" in page[answer_at:]
+    text = str(result)
+    assert text.splitlines()[0] == f"[NOT YET] 00.mean_image: {result.message.splitlines()[0]}"
+    assert 'check.hint("00.mean_image")' in text and 'check.answer("00.mean_image")' in text
+    assert ex.hint not in text and ex.answer not in text
+
+
+def test_html_escapes_everything_and_renders_code_spans_and_emphasis():
+    result = check.CheckResult("00.mean_image", False, "a < b & `x<y>` is *not* <script>\nline 2",
+                               "numpy", hint="use `a & b`", answer="`return <b>`")
+    page = result._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "a &lt; b &amp; <code>x&lt;y&gt;</code> is <em>not</em>" in page
+    assert "line 2" in page and "<br>line 2" in page
+    assert "<code>a &amp; b</code>" in page and "<code>return &lt;b&gt;</code>" in page
+    assert "`" not in page
+    # arithmetic is not emphasis, and code spans keep their asterisks
+    assert check.to_html("2 * 3 * 4 and `a * b`") == "2 * 3 * 4 and <code>a * b</code>"
+
+
+def test_plain_text_form_has_no_markup():
+    result = check.CheckResult("00.mean_image", False, "the mean image has shape (28,), "
+                               "expected (28, 28).", "numpy", hint="h", answer="a")
+    assert str(result) == ('[NOT YET] 00.mean_image: the mean image has shape (28,), expected '
+                           '(28, 28).\nStuck? check.hint("00.mean_image") gives a hint, '
+                           'check.answer("00.mean_image") the answer.')
+    passed = check.run("00.mean_image", check.reference("00.mean_image"), show=False)
+    assert str(passed) == "[PASSED] 00.mean_image: well done: the average image of a stack of images."
+
+
+def test_hint_and_answer_functions_give_plain_text_and_html():
+    ex = check._get("00.flatten_images")
+    assert str(check.hint("00.flatten_images")) == f"Hint: {ex.hint}"
+    assert str(check.answer("00.flatten_images")) == f"Answer: {ex.answer}"
+    assert repr(check.answer("00.flatten_images")) == f"Answer: {ex.answer}"
+    assert "<code>return images.reshape(len(images), -1)</code>" in \
+        check.answer("00.flatten_images")._repr_html_()
+    assert "torch.sum" in str(check.answer("05.kl_divergence", framework="torch"))
+    assert "ops.sum" in str(check.answer("05.kl_divergence", framework="keras"))
+    with pytest.raises(ValueError, match="unknown exercise"):
+        check.hint("00.nothing")
+
+
+def test_after_a_pass_the_verdict_says_to_rerun_the_cells_that_used_the_reference(
+        fresh_kernel, capsys):
+    wrong, right = (lambda images: images.sum(axis=0)), check.reference("00.mean_image")
+    # passing without an earlier fallback: no note
+    assert not check.run("00.mean_image", right, show=False).rerun
+    # failing without use(): nothing fell back, so no note either
+    check.run("00.mean_image", wrong, show=False)
+    passed = check.run("00.mean_image", right, show=False)
+    assert not passed.rerun and check.RERUN_NOTE not in str(passed)
+    assert "aelab-rerun" not in passed._repr_html_()
+    # failing, going on with the reference, then passing: the note
+    check.run("00.mean_image", wrong, show=False).use()
+    assert "reference implementation" in capsys.readouterr().out
+    passed = check.run("00.mean_image", right, show=False)
+    assert passed.rerun and check.RERUN_NOTE in str(passed)
+    assert "aelab-rerun" in passed._repr_html_() and "re-run the cells below" in passed._repr_html_().lower()
+    # it is said once; another exercise's fallback does not make this one's note appear
+    check.run("00.flatten_images", wrong, show=False).use()
+    assert not check.run("00.mean_image", right, show=False).rerun
+
+
+def test_fallback_note_is_plain_text_in_a_console_and_html_in_a_notebook(capsys):
+    check.run("00.mean_image", lambda images: None, show=False).use()
+    out = capsys.readouterr().out
+    assert out.startswith("Note: exercise `00.mean_image` is not solved yet") and "<" not in out
+    note = check.Text("exercise `00.mean_image` is not solved yet, so ...", title="Note")
+    page = note._repr_html_()
+    assert "<code>00.mean_image</code>" in page and "word-break:normal" in page
+
+
+def _notebook_exercise_order(name: str) -> tuple:
+    source = (ROOT / "notebooks" / "src" / f"{name}.py").read_text()
+    return tuple(dict.fromkeys(re.findall(r'check\.run\("([^"]+)"', source)))
+
+
+def test_syllabus_is_the_order_the_notebooks_ask_the_exercises():
+    sources = sorted(p.stem for p in (ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
+    assert list(check.SYLLABUS) == sources
+    for name, ids in check.SYLLABUS.items():
+        assert ids == _notebook_exercise_order(name), name
+        assert all(check._get(i).notebook == name for i in ids)
+    assert check.exercises() == [i for ids in check.SYLLABUS.values() for i in ids]
+
+
+def test_instructor_listing_runs_from_any_folder(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "aelab.check"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    lines = out.splitlines()
+    assert lines[0].split() == ["id", "notebook", "frameworks", "title"]
+    rows = lines[2:]
+    assert [row.split()[0] for row in rows] == check.exercises()
+    for row, exercise_id in zip(rows, check.exercises()):
+        ex = check._get(exercise_id)
+        assert row.split()[1] == ex.notebook and row.endswith(ex.title)
+    assert re.search(r"03\.conv_output_size +03_conv_autoencoder +both \(numpy\) +the output size", out)
+    assert re.search(r"05\.vae_loss +05_variational_autoencoder +torch, keras +the VAE loss", out)
+
+
+def test_ipython_shows_the_plain_text_verdict_in_a_terminal():
+    from IPython.lib.pretty import pretty
+
+    result = check.run("00.mean_image", lambda images: images.sum(axis=0), show=False)
+    assert pretty(result) == str(result)

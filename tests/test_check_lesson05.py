@@ -152,7 +152,7 @@ for exercise_id, cases in variants.items():
         namespace = {{}}
         exec(compile("{prelude_escaped}" + source, name, "exec"), namespace)
         result = check.run(exercise_id, namespace["fn"], framework="{framework}", show=False)
-        verdicts[exercise_id + "::" + name] = [result.passed, result.message]
+        verdicts[exercise_id + "::" + name] = [result.passed, str(result)]
 print("VERDICTS" + json.dumps(verdicts))
 """
 
@@ -195,7 +195,7 @@ def test_checker_verdict(verdicts, framework, exercise_id, name, correct):
     passed, message = _verdict(verdicts, framework, f"{exercise_id}::{name}")
     assert passed is correct, f"{name}: {message}"
     if not correct:
-        assert "Hint:" in message  # a failed attempt always comes with the hint
+        assert "check.hint(" in message  # a failed attempt always offers the hint
 
 
 # Specific hints for the mistakes the issue names: the student learns *what* is wrong.

@@ -9,6 +9,11 @@ class NotYet(Exception):
     """Raised by a checker: the answer is not right yet. The message is shown to the student."""
 
 
+class NotAttempted(NotYet):
+    """Raised by a checker: the answer is an untouched stub (it returns None). The verdict says
+    "not attempted yet", with no diagnosis of values and no answer."""
+
+
 def to_numpy(value) -> np.ndarray:
     """A numpy copy of a numpy array, a PyTorch tensor or a TensorFlow tensor."""
     if hasattr(value, "detach"):  # torch.Tensor
@@ -22,7 +27,7 @@ def answer_array(got, *, name: str = "the result", returns: str = "the answer") 
     """A student's answer as a numpy array; NotYet when it is None (an unfinished stub) or not
     array-like. ``returns`` names what the function should `return`, for the hint."""
     if got is None:
-        raise NotYet(f"{name} is None: the function does not return anything yet "
+        raise NotAttempted(f"{name} is None: the function does not return anything yet "
                      f"(fill in the TODO and `return` {returns}).")
     if isinstance(got, (tuple, list)) or callable(got) or not (
             isinstance(got, (np.ndarray, np.generic, int, float)) or hasattr(got, "shape")):
@@ -57,7 +62,7 @@ def expect_close(got, expected: float, *, name: str = "the result", rtol: float 
                  atol: float = 1e-8) -> float:
     """Check a scalar ``got`` against ``expected``; raise NotYet if it differs."""
     if got is None:
-        raise NotYet(f"{name} is None: the function does not return anything yet.")
+        raise NotAttempted(f"{name} is None: the function does not return anything yet.")
     try:
         value = float(to_numpy(got))
     except Exception:

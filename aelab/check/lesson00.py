@@ -29,8 +29,12 @@ def _digits(n: int, seed: int) -> np.ndarray:
 
 @exercise("00.flatten_images", title="flatten (N, 28, 28) images into (N, 784) vectors",
           reference=lambda framework: flatten_images_reference,
-          hint="`images.reshape(...)` with the number of images first; -1 lets numpy work out "
-               "the other size. Keep the pixel order: row 0 first, then row 1, ...")
+          hint="Each image should become one row: the first axis (which image) stays as it is, "
+               "and the two pixel axes (row, column) merge into one. numpy can give an array a "
+               "new shape without touching its values, and can work out one of the sizes for you.",
+          answer="`return images.reshape(len(images), -1)`: the number of images first, and -1 "
+                 "lets numpy work out 28 * 28 = 784. The pixels keep their order: row 0 of the "
+                 "image, then row 1, ...")
 def _check_flatten(fn, framework):
     for n, seed in ((1, 0), (5, 1), (32, 2)):
         images = _digits(n, seed)
@@ -44,8 +48,11 @@ def _check_flatten(fn, framework):
 
 @exercise("00.mean_image", title="the average image of a stack of images",
           reference=lambda framework: mean_image_reference,
-          hint="Average over the first axis (the image index), not over the pixels: "
-               "`images.mean(axis=...)`.")
+          hint="An array of shape (N, 28, 28) has three axes: which image, which row, which "
+               "column. You want one number per pixel position, averaged over all the images: "
+               "which axis is that?",
+          answer="`return images.mean(axis=0)`: axis 0 is the image index, so averaging over it "
+                 "leaves one (28, 28) image.")
 def _check_mean(fn, framework):
     for n, seed in ((3, 3), (1, 5), (50, 4)):
         images = _digits(n, seed)

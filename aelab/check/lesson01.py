@@ -57,9 +57,13 @@ def _data(n: int, d: int, seed: int) -> np.ndarray:
 
 @exercise("01.pca_components", title="PCA with an SVD: the mean and the top-k principal directions",
           reference=lambda framework: pca_components_reference,
-          hint="Centre first (`centred = data - mean`), then "
-               "`U, S, Vt = np.linalg.svd(centred, full_matrices=False)`: the rows of Vt are the "
-               "principal directions, largest singular value first. Return `mean, Vt[:k]`.")
+          hint="PCA describes how the data spreads around its mean, so remove the mean first. "
+               "The singular value decomposition of the centred data matrix then gives the "
+               "principal directions directly, ordered by how much variance each explains. Mind "
+               "whether they come out as rows or as columns.",
+          answer="`mean = data.mean(axis=0)`, then `U, S, Vt = np.linalg.svd(data - mean, "
+                 "full_matrices=False)`: the rows of `Vt` are the principal directions, largest "
+                 "singular value first. `return mean, Vt[:k]`.")
 def _check_pca_components(fn, framework):
     # the notebook asks for all the directions (k = D) once; float32 data like the images
     for n, d, k, seed in ((200, 12, 3, 0), (60, 30, 5, 1), (40, 8, 1, 2), (50, 10, 10, 7)):
@@ -118,9 +122,12 @@ def _check_pca_components(fn, framework):
 
 @exercise("01.pca_reconstruct", title="reconstruct images from their top-k principal components",
           reference=lambda framework: pca_reconstruct_reference,
-          hint="Three steps: centre (`images - mean`), project onto the directions to get the "
-               "codes (`centred @ components.T`, shape (N, k)), map back "
-               "(`codes @ components`) and add the mean again.")
+          hint="A reconstruction goes down to k numbers per image and back up: measure each "
+               "image from the mean, take its coordinate along each principal direction (one dot "
+               "product per direction), rebuild the image from those k coordinates, and undo the "
+               "first step.",
+          answer="`codes = (images - mean) @ components.T` (shape (N, k)), then `return mean + "
+                 "codes @ components` (shape (N, D)).")
 def _check_pca_reconstruct(fn, framework):
     for n, d, k, seed in ((20, 12, 3, 3), (7, 30, 5, 4), (5, 8, 8, 5)):
         data = _data(n + 50, d, seed)
@@ -157,9 +164,14 @@ def _check_pca_reconstruct(fn, framework):
 
 @exercise("01.principal_angles", title="principal angles between two subspaces (QR + SVD)",
           reference=lambda framework: principal_angles_reference,
-          hint="Orthonormalise each basis with `np.linalg.qr` (keep Q). The singular values of "
-               "`Qa.T @ Qb` are the cosines of the angles. Clip them to [-1, 1] before "
-               "`np.arccos` (round-off can give 1.0000001), convert to degrees, sort largest first.")
+          hint="The angles between two subspaces do not depend on the bases you were given, so "
+               "first replace each basis by an orthonormal one. The cosines of the principal "
+               "angles are then the singular values of the matrix of dot products between the "
+               "two orthonormal bases. Round-off can push a cosine just above 1.",
+          answer="`Qa, _ = np.linalg.qr(a)` and `Qb, _ = np.linalg.qr(b)`; `cosines = "
+                 "np.linalg.svd(Qa.T @ Qb, compute_uv=False)`; `angles = "
+                 "np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0)))`; `return "
+                 "np.sort(angles)[::-1]` (largest first).")
 def _check_principal_angles(fn, framework):
     rng = np.random.default_rng(6)
     d, k = 20, 3
@@ -517,9 +529,15 @@ def _check_one_model(m, d: int, k: int, seed: int, compiled: bool) -> None:
 
 @exercise("01.linear_autoencoder", title="the linear autoencoder: encoder, decoder, forward pass",
           reference=_model_reference, frameworks=("torch", "keras"),
-          hint="Two layers and nothing between them: an encoder from input_dim to latent_dim "
-               "and a decoder from latent_dim back to input_dim. The forward pass returns "
-               "decoder(encoder(x)). No activation functions anywhere.")
+          hint="A linear autoencoder is one layer that squeezes input_dim numbers into "
+               "latent_dim and one layer that expands them back, with nothing in between: no "
+               "activation function anywhere, so the whole model stays linear.",
+          answer={"torch": "In `__init__`: `self.encoder = nn.Linear(input_dim, latent_dim)` and "
+                           "`self.decoder = nn.Linear(latent_dim, input_dim)`. In `forward`: "
+                           "`return self.decoder(self.encoder(x))`.",
+                  "keras": "In `__init__`: `self.encoder = keras.layers.Dense(latent_dim)` and "
+                           "`self.decoder = keras.layers.Dense(input_dim)` (no activation). In "
+                           "`call`: `return self.decoder(self.encoder(x))`."})
 def _check_linear_autoencoder(fn, framework):
     import warnings
 

@@ -58,8 +58,11 @@ def _code_batches():
 
 @exercise("02.dead_code_units", title="find the dead units of a ReLU code",
           reference=lambda framework: dead_code_units_reference,
-          hint="A unit is one column of `codes`. It is dead when it is 0 for *every* input: "
-               "`np.all(..., axis=0)` over the rows.")
+          hint="A unit is one column of `codes` (its value for each input). A dead unit never "
+               "fires: it is 0 for every input. Test each entry, then ask, column by column, "
+               "whether the test holds for all the rows.",
+          answer="`return np.all(codes <= 0, axis=0)`: one boolean per column, True when the "
+                 "unit is 0 (a ReLU output is never negative) for every row.")
 def _check_dead_code_units(fn, framework):
     for codes in _code_batches():
         got = call_unchanged(fn, codes, what="dead_code_units")
@@ -254,8 +257,12 @@ def _l1_reference(framework):
 
 @exercise("02.l1_code_penalty", title="the L1 sparsity penalty on the codes",
           frameworks=("torch", "keras"), reference=_l1_reference,
-          hint="weight * (sum of |codes| over the code units, axis 1), then the mean over the "
-               "batch.")
+          hint="Measure the size of each image's code as the sum of the absolute values of its "
+               "units, average that over the batch, and scale by `weight`. Use the framework's "
+               "own operations so that gradients flow back to the codes.",
+          answer={"torch": "`return weight * codes.abs().sum(dim=1).mean()`.",
+                  "keras": "`return weight * tf.reduce_mean(tf.reduce_sum(tf.abs(codes), "
+                           "axis=1))`."})
 def _check_l1(fn, framework):
     rng = np.random.default_rng(5)
     for n, k, weight in ((4, 3, 0.5), (16, 10, 1e-3), (7, 64, 0.05)):
@@ -306,9 +313,17 @@ def _contractive_reference(framework):
 
 @exercise("02.contractive_penalty", title="the contractive penalty of a ReLU encoder",
           frameworks=("torch", "keras"), reference=_contractive_reference,
-          hint="Row j of the Jacobian is relu'(a_j) * W_j, with relu'(a) = 1 where a > 0, else 0. "
-               "Sum the squared weights of each unit, keep the active units of each input, sum "
-               "over units, average over the batch, times weight.")
+          hint="Row j of the encoder's Jacobian is relu'(a_j) times unit j's weights, and "
+               "relu'(a) is 1 where a > 0, else 0. So for each input, the penalty adds up the "
+               "squared weight norms of the units that are active for that input. Check which "
+               "axis of `encoder_weight` runs over the units in your framework.",
+          answer={"torch": "`active = (pre_activation > 0).float()` (N, k); `squared_norms = "
+                           "(encoder_weight ** 2).sum(dim=1)` (k,), one per row; `return weight "
+                           "* (active * squared_norms).sum(dim=1).mean()`.",
+                  "keras": "`active = tf.cast(pre_activation > 0, tf.float32)` (N, k); "
+                           "`squared_norms = tf.reduce_sum(tf.square(encoder_weight), axis=0)` "
+                           "(k,), one per column; `return weight * "
+                           "tf.reduce_mean(tf.reduce_sum(active * squared_norms, axis=1))`."})
 def _check_contractive(fn, framework):
     rng = np.random.default_rng(11)
     layout = framework   # the layout each framework's notebook passes: see the module docstring

@@ -38,8 +38,10 @@ def _expect_int(got, expected: int, what: str) -> None:
 
 @exercise("03.conv_parameter_count", title="count the parameters of a convolution",
           reference=lambda framework: conv_parameter_count_reference,
-          hint="in_channels x out_channels filters of kernel_size x kernel_size weights each, "
-               "plus one bias per output channel.")
+          hint="Count the weights and the biases separately. A convolution has one small square "
+               "filter for every pair of (input channel, output channel); how many numbers are "
+               "in one filter? And there is one bias per output channel.",
+          answer="`return in_channels * out_channels * kernel_size * kernel_size + out_channels`.")
 def _check_conv_parameter_count(fn, framework):
     for cin, cout, k in ((1, 16, 3), (16, 32, 3), (3, 8, 5), (32, 16, 4), (7, 1, 1), (2, 3, 7)):
         _expect_int(fn(cin, cout, k), conv_parameter_count_reference(cin, cout, k),
@@ -52,8 +54,11 @@ _CONV_CASES = ((28, 3, 2, 1), (14, 3, 2, 1), (28, 5, 1, 2), (28, 3, 1, 0), (27, 
 
 @exercise("03.conv_output_size", title="the output size of a convolution",
           reference=lambda framework: conv_output_size_reference,
-          hint="(size + 2 * padding - kernel_size) // stride + 1. Padding is added on both "
-               "sides; the division rounds down.")
+          hint="Padding adds pixels on both sides. Then count the positions where the whole "
+               "kernel fits: the first at 0, the next `stride` pixels further, and so on. A step "
+               "that does not fit does not count, so round down, and return a whole number.",
+          answer="`return (size + 2 * padding - kernel_size) // stride + 1` (`//` rounds down "
+                 "and keeps an int).")
 def _check_conv_output_size(fn, framework):
     for n, k, s, p in _CONV_CASES:
         _expect_int(fn(n, k, s, p), conv_output_size_reference(n, k, s, p),
@@ -63,8 +68,11 @@ def _check_conv_output_size(fn, framework):
 
 @exercise("03.conv_transpose_output_size", title="the output size of a transposed convolution",
           reference=lambda framework: conv_transpose_output_size_reference,
-          hint="(size - 1) * stride - 2 * padding + kernel_size + output_padding: each input "
-               "pixel moves the kernel's stamp `stride` pixels further.")
+          hint="A transposed convolution runs a convolution backwards: every input pixel stamps "
+               "a kernel_size-wide patch onto the output, each stamp `stride` pixels after the "
+               "previous one. Where does the last stamp end? Then `padding` trims that many "
+               "pixels from each side, and `output_padding` adds pixels at the end.",
+          answer="`return (size - 1) * stride - 2 * padding + kernel_size + output_padding`.")
 def _check_conv_transpose_output_size(fn, framework):
     for n, k, s, p in ((7, 4, 2, 1), (14, 4, 2, 1), (7, 3, 2, 1), (5, 3, 1, 0), (4, 5, 3, 2),
                        (9, 3, 3, 0), (6, 2, 2, 0)):
@@ -122,9 +130,21 @@ def _layer_kinds(decoder, framework: str) -> set:
 
 @exercise("03.build_decoder", title="build the mirror decoder", frameworks=("torch", "keras"),
           reference=_reference_decoder,
-          hint="linear layer to 32*7*7 + ReLU, reshape to 32 maps of 7x7, transposed conv 32->16 "
-               "(kernel 4, stride 2, padding 1) + ReLU, transposed conv 16->1 (same settings) + "
-               "sigmoid.")
+          hint="Mirror the encoder, from the code back to the image: a dense layer up to as many "
+               "numbers as the encoder's last feature maps hold (32 maps of 7 x 7), a reshape "
+               "into those maps, then two transposed convolutions that each double the size (7 "
+               "-> 14 -> 28). ReLU between layers, and a sigmoid at the end so that pixels are "
+               "in [0, 1].",
+          answer={"torch": "`nn.Sequential(nn.Linear(latent_dim, 32 * 7 * 7), nn.ReLU(), "
+                           "nn.Unflatten(1, (32, 7, 7)), nn.ConvTranspose2d(32, 16, "
+                           "kernel_size=4, stride=2, padding=1), nn.ReLU(), "
+                           "nn.ConvTranspose2d(16, 1, kernel_size=4, stride=2, padding=1), "
+                           "nn.Sigmoid())`.",
+                  "keras": "`keras.Sequential([keras.Input((latent_dim,)), layers.Dense(7 * 7 * "
+                           "32, activation=\"relu\"), layers.Reshape((7, 7, 32)), "
+                           "layers.Conv2DTranspose(16, 4, strides=2, padding=\"same\", "
+                           "activation=\"relu\"), layers.Conv2DTranspose(1, 4, strides=2, "
+                           "padding=\"same\", activation=\"sigmoid\")])`."})
 def _check_build_decoder(fn, framework):
     shape = (1, 28, 28) if framework == "torch" else (28, 28, 1)
     for latent_dim in (32, 2):

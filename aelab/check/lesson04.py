@@ -86,8 +86,11 @@ def _digits_like(n=16, seed=5) -> np.ndarray:
 @exercise("04.add_gaussian_noise",
           title="additive Gaussian noise of standard deviation sigma, clipped to [0, 1]",
           reference=lambda framework: gaussian_noise,
-          hint="`noisy = images + sigma * rng.standard_normal(images.shape)`, then "
-               "`np.clip(noisy, 0, 1)` so the result is still an image.")
+          hint="Draw one standard normal number per pixel from `rng` (not from the global random "
+               "state), scale them to standard deviation `sigma`, add them to the images, and "
+               "make sure the result is still an image: every value in [0, 1].",
+          answer="`noisy = images + sigma * rng.standard_normal(images.shape)`, then `return "
+                 "np.clip(noisy, 0.0, 1.0)`.")
 def _check_gaussian(fn, framework):
     what = "add_gaussian_noise"
     # 1. sigma = 0 changes nothing.
@@ -164,8 +167,11 @@ def _check_gaussian(fn, framework):
 @exercise("04.add_salt_and_pepper",
           title="salt-and-pepper noise: a fraction `amount` of pixels set to 0 or 1",
           reference=lambda framework: salt_and_pepper,
-          hint="Draw `hit = rng.random(images.shape) < amount` (which pixels change) and, for "
-               "those, black or white with equal chance; `np.where(hit, salt_or_pepper, images)`.")
+          hint="Two random decisions per pixel, both drawn from `rng`: whether the pixel is hit "
+               "(with probability `amount`), and, if it is, black or white (half each). Every "
+               "pixel that is not hit keeps its value exactly.",
+          answer="`hit = rng.random(images.shape) < amount`; `white = rng.random(images.shape) < "
+                 "0.5`; `return np.where(hit, white, images).astype(np.float32)`.")
 def _check_salt_and_pepper(fn, framework):
     what = "add_salt_and_pepper"
     images = _digits_like()
@@ -213,9 +219,12 @@ def _check_salt_and_pepper(fn, framework):
 @exercise("04.mask_blocks",
           title="block masking: erase whole block x block squares, each with probability `fraction`",
           reference=lambda framework: block_mask,
-          hint="Draw one decision per square: `erase = rng.random((n, 28 // block, 28 // block)) < "
-               "fraction`, blow it up to pixels with `np.repeat(..., block, axis=1)` (and axis=2), "
-               "then `np.where(erase_pixels, 0.0, images)`.")
+          hint="Make one random decision per square (and per image) on a small grid of shape (N, "
+               "28 // block, 28 // block), then blow that grid up so that each decision covers "
+               "its block x block pixels, and set the chosen pixels to 0.",
+          answer="`erase = rng.random((n, 28 // block, 28 // block)) < fraction`; `erase_pixels "
+                 "= np.repeat(np.repeat(erase, block, axis=1), block, axis=2)`; `return "
+                 "np.where(erase_pixels, 0.0, images)`.")
 def _check_mask_blocks(fn, framework):
     what = "mask_blocks"
     images = _digits_like()
@@ -260,8 +269,9 @@ def _check_mask_blocks(fn, framework):
 @exercise("04.make_denoising_pair",
           title="a denoising training pair: corrupted input, clean target",
           reference=lambda framework: make_denoising_pair_reference,
-          hint="The network sees the corrupted images and is scored against the clean ones: "
-               "`return corrupt(clean, level, rng), clean`.")
+          hint="The network learns to undo the corruption: what does it see as input, and what "
+               "is its output compared with? Only one of the two is corrupted.",
+          answer="`return corrupt(clean, level, rng), clean`: corrupted inputs, clean targets.")
 def _check_pair(fn, framework):
     what = "make_denoising_pair"
     clean = _digits_like(32)
@@ -315,8 +325,11 @@ def _check_pair(fn, framework):
 @exercise("04.compute_psnr",
           title="peak signal-to-noise ratio in dB, per image, averaged",
           reference=lambda framework: compute_psnr_reference,
-          hint="Per image: `mse = np.mean((clean - estimate) ** 2, axis=(1, 2))`, then "
-               "`10 * np.log10(data_range ** 2 / mse)`, then the mean over images.")
+          hint="Work image by image: the mean squared error of one image over all its pixels, "
+               "its PSNR in dB relative to the largest possible grey level (`data_range`, not "
+               "the image's own maximum), and only then the average of the PSNRs over the images.",
+          answer="`mse = np.mean((clean - estimate) ** 2, axis=(1, 2))` (one per image), then "
+                 "`return float(np.mean(10 * np.log10(data_range ** 2 / mse)))`.")
 def _check_psnr(fn, framework):
     rng = _rng(7)
     # Clean images whose brightest pixel is below 1, noise of very different strength per image:

@@ -93,9 +93,14 @@ def _finite(arr: np.ndarray, name: str) -> np.ndarray:
 
 @exercise("05.reparameterize", title="the reparameterization trick: z = mu + sigma * eps",
           reference=_reference("reparameterize"), frameworks=FRAMEWORKS,
-          hint="sigma = exp(0.5 * log_var) (log_var is the log of the variance); draw eps from a "
-               "standard normal with the same shape as mu (torch.randn_like(mu) / "
-               "keras.random.normal(ops.shape(mu))) and return mu + sigma * eps.")
+          hint="Sampling z directly from N(mu, sigma^2) lets no gradient through. Instead, draw "
+               "noise that does not depend on the parameters (a standard normal, one value per "
+               "entry of mu), then scale it and shift it. `log_var` is the log of the variance, "
+               "not the standard deviation.",
+          answer={"torch": "`std = torch.exp(0.5 * log_var)`; `eps = torch.randn_like(std)`; "
+                           "`return mu + std * eps`.",
+                  "keras": "`std = ops.exp(0.5 * log_var)`; `eps = "
+                           "keras.random.normal(ops.shape(mu))`; `return mu + std * eps`."})
 def _check_reparameterize(fn, framework):
     n, mu_row, log_var_row = 20_000, np.array([-1.0, 0.5, 2.0, 0.0]), np.array([-2.0, 0.0, 1.5, -0.7])
     mu = np.tile(mu_row, (n, 1)).astype(np.float32)
@@ -191,8 +196,14 @@ def _diagnose(got, expected, mistakes, name):
 
 @exercise("05.kl_divergence", title="the KL divergence from q(z|x) to the prior N(0, I)",
           reference=_reference("kl_divergence"), frameworks=FRAMEWORKS,
-          hint="KL = -0.5 * sum over latent dimensions of (1 + log_var - mu^2 - exp(log_var)); "
-               "sum over dim=1 (torch) / axis=1 (keras.ops), one number per image.")
+          hint="For a diagonal Gaussian q = N(mu, exp(log_var)) against N(0, I) the KL has a "
+               "closed form, one term per latent dimension (written in the lesson); it is 0 when "
+               "mu = 0 and log_var = 0. Add the terms over the latent dimensions: one number per "
+               "image.",
+          answer={"torch": "`return -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp(), "
+                           "dim=1)`.",
+                  "keras": "`return -0.5 * ops.sum(1 + log_var - ops.square(mu) - "
+                           "ops.exp(log_var), axis=1)`."})
 def _check_kl(fn, framework):
     rng = np.random.default_rng(5)
     zeros = np.zeros((3, 4), np.float32)
@@ -237,9 +248,19 @@ def _image_shape(framework):
 
 @exercise("05.vae_loss", title="the VAE loss: reconstruction (BCE summed over pixels) + beta * KL",
           reference=_reference("vae_loss"), frameworks=FRAMEWORKS,
-          hint="reconstruction: binary cross-entropy *with logits*, summed over the pixels of "
-               "each image, then averaged over the images; kl: kl_divergence(mu, log_var) "
-               "averaged over the images; return (reconstruction + beta * kl, reconstruction, kl).")
+          hint="Two terms, each one number per image, then averaged over the images: how badly "
+               "the decoder's logits explain the pixels (binary cross-entropy computed from "
+               "logits, added up over all pixels of the image), and how far q(z|x) is from the "
+               "prior (your `kl_divergence`). Return the loss reconstruction + beta * kl, and "
+               "the two terms.",
+          answer={"torch": "`reconstruction = F.binary_cross_entropy_with_logits(x_logits, x, "
+                           "reduction=\"none\").sum(dim=(1, 2, 3)).mean()`; `kl = "
+                           "kl_divergence(mu, log_var).mean()`; `return reconstruction + beta * "
+                           "kl, reconstruction, kl`.",
+                  "keras": "`reconstruction = ops.mean(ops.sum(ops.binary_crossentropy(x, "
+                           "x_logits, from_logits=True), axis=(1, 2, 3)))`; `kl = "
+                           "ops.mean(kl_divergence(mu, log_var))`; `return reconstruction + beta "
+                           "* kl, reconstruction, kl`."})
 def _check_vae_loss(fn, framework):
     rng = np.random.default_rng(7)
     for n, d, beta in ((4, 2, 1.0), (7, 5, 4.0), (3, 3, 0.25)):

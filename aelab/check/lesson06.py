@@ -98,8 +98,10 @@ def _scalar(value, name: str, returns: str = "one number") -> float:
 
 @exercise("06.reconstruction_error", title="per-image reconstruction error as an anomaly score",
           reference=lambda framework: reconstruction_error_reference,
-          hint="Subtract, square, then average over the pixel axis (axis=1) so that each image "
-               "gets one number: `np.mean((a - b) ** 2, axis=1)`.")
+          hint="An anomaly score is one number per image. Compare each image with its "
+               "reconstruction pixel by pixel, square the differences, and average over the "
+               "pixels of that image only, not over the images.",
+          answer="`return np.mean((images - reconstructions) ** 2, axis=1)`.")
 def _check_reconstruction_error(fn, framework):
     rng = np.random.default_rng(6)
     for n, recon_dtype in ((1, np.float32), (4, np.float32), (50, np.float32), (9, np.float64)):
@@ -155,9 +157,13 @@ def _pairs(scores, positive):
 
 @exercise("06.roc_auc", title="ROC AUC by hand: the chance that an anomaly outscores a normal image",
           reference=lambda framework: roc_auc_reference,
-          hint="Compare every anomaly's score with every normal score: count the pairs where the "
-               "anomaly is higher, add one half for each tie, divide by the number of pairs. "
-               "`scores[is_anomaly][:, None] > scores[~is_anomaly][None, :]` builds all pairs.")
+          hint="The AUC is a probability: pick one anomaly and one normal image at random; how "
+               "often does the anomaly get the higher score? Go through every (anomaly, normal) "
+               "pair, count a tie as one half, and divide by the number of pairs. Broadcasting "
+               "builds all pairs at once.",
+          answer="`is_anomaly = np.asarray(is_anomaly, dtype=bool)`; `anomalous, normal = "
+                 "scores[is_anomaly][:, None], scores[~is_anomaly][None, :]`; `return "
+                 "float(np.mean((anomalous > normal) + 0.5 * (anomalous == normal)))`.")
 def _check_roc_auc(fn, framework):
     from sklearn.metrics import roc_auc_score
 
@@ -200,9 +206,12 @@ def _check_roc_auc(fn, framework):
 
 @exercise("06.threshold_from_training", title="an alarm threshold from the training errors alone",
           reference=lambda framework: threshold_from_training_reference,
-          hint="With a 1% false-alarm rate, 99% of the normal training scores must lie below the "
-               "threshold: that is the 99th percentile, `np.quantile(train_scores, 1 - rate)` "
-               "(or `np.percentile(train_scores, 100 * (1 - rate))`).")
+          hint="The training images are all normal, so every training score above the threshold "
+               "is a false alarm. Put the threshold where exactly a fraction `false_alarm_rate` "
+               "of the training scores lies above it: which quantile of the training scores is "
+               "that?",
+          answer="`return float(np.quantile(train_scores, 1 - false_alarm_rate))` (the 99th "
+                 "percentile for a 1% rate).")
 def _check_threshold(fn, framework):
     rng = np.random.default_rng(66)
     samples = {"1000 exponential scores": rng.exponential(0.02, 1000),
@@ -367,10 +376,13 @@ def sampling_statistics(fn, seeds=range(SAMPLING_SEEDS)) -> dict:
 
 @exercise("06.sample_per_class", title="a labelled subset with the same number of images per class",
           reference=lambda framework: sample_per_class_reference,
-          hint="For each class c in `np.unique(labels)`: find its indices with "
-               "`np.flatnonzero(labels == c)`, draw `n_per_class` of them without replacement "
-               "with `rng = np.random.default_rng(seed)`, `rng.choice(..., replace=False)`, and "
-               "concatenate.")
+          hint="One class at a time: find the positions of that class's images in `labels`, draw "
+               "n_per_class of those positions at random without repeats, from a generator "
+               "seeded with `seed` (not the global random state), and put the picks of all "
+               "classes together.",
+          answer="`rng = np.random.default_rng(seed)`; `return "
+                 "np.concatenate([rng.choice(np.flatnonzero(labels == c), size=n_per_class, "
+                 "replace=False) for c in np.unique(labels)])`.")
 def _check_sample_per_class(fn, framework):
     cases = [(_fake_labels(1), 5), (_fake_labels(2), 1),
              (_fake_labels(3, classes=(1, 4, 7), sizes=[6, 9, 6]), 6)]

@@ -158,11 +158,19 @@ plt.show()
 # ## 5. How exercises work
 #
 # An exercise is a function with a `TODO` for you to fill in. The cell after it runs a
-# **checker**, which calls your function on test inputs and says *passed* or *not yet* with a
-# hint naming what is wrong (a wrong shape, a wrong axis, returning the input unchanged...).
+# **checker**, which calls your function on test inputs and gives a verdict:
+#
+# - *passed*;
+# - *not yet*, with what is wrong (a wrong shape, a wrong axis, returning the input unchanged...).
+#   Below it, **Show a hint** unfolds the idea of the solution, and **Show the answer** the
+#   solution itself: try the hint first. (Outside a notebook, `check.hint("00.flatten_images")`
+#   and `check.answer("00.flatten_images")` print them.)
+# - *not attempted yet*, while the function is still the untouched `TODO` (it returns `None`).
 #
 # If you are stuck, you can still go on: `result.use()` gives you your function if it passed,
 # and otherwise the course's reference implementation, with a note saying so. Come back later!
+# When your function passes after that, the verdict reminds you to re-run the cells below it,
+# which used the reference.
 # Checking does not disturb the notebook's random numbers: whatever you answered, the models you
 # train afterwards start from the same random weights as in the solution notebook.
 #
