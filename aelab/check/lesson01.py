@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NotYet, answer_array, call_unchanged, exercise, expect_array, kind_of, to_numpy
+from . import NotAttempted, NotYet, answer_array, call_unchanged, exercise, expect_array, kind_of, to_numpy
 
 # ---------------------------------------------------------------------------------------------
 # Reference implementations (numpy)
@@ -328,6 +328,9 @@ class _KerasModel:
             raise NotYet(f"LinearAutoencoder({d}, {k}) should give a keras.Model (subclass "
                          f"keras.Model and call super().__init__()), but it gave {kind_of(model)}.")
         self.model, self.d, self.k = model, d, k
+        if getattr(model, "encoder", None) is None and getattr(model, "decoder", None) is None:
+            raise NotAttempted("`self.encoder` and `self.decoder` are still None: replace them "
+                               "with the two layers.")
         try:
             model(np.zeros((1, d), np.float32))  # builds the layers
         except Exception as err:
@@ -408,6 +411,9 @@ def _check_one_model(m, d: int, k: int, seed: int, compiled: bool) -> None:
     enc_sizes = m.layer_sizes(m.enc) if m.enc is not None else None
     dec_sizes = m.layer_sizes(m.dec) if m.dec is not None else None
     enc_ok, dec_ok = enc_sizes == (d, k), dec_sizes == (k, d)
+    if m.enc is None and m.dec is None:   # the notebook's stub, untouched
+        raise NotAttempted("`self.encoder` and `self.decoder` are still None: replace them with "
+                           "the two layers.")
     if enc_sizes == (k, d) and dec_sizes == (d, k):
         raise NotYet(f"in LinearAutoencoder({d}, {k}) `self.encoder` maps {k} numbers to {d} and "
                      f"`self.decoder` {d} to {k}: the roles are swapped (or input_dim and "
