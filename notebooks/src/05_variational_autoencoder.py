@@ -196,13 +196,20 @@ assert np.isfinite(plain_codes).all()
 # %% [markdown]
 # ## 3. The probabilistic view
 #
-# A VAE treats the image x as generated from a hidden code z:
+# The variational autoencoder was introduced twice, independently, in 2013–14: by Kingma &
+# Welling (*Auto-Encoding Variational Bayes*) and by Rezende, Mohamed & Wierstra (*Stochastic
+# Backpropagation and Approximate Inference in Deep Generative Models*). A VAE treats the image
+# x as generated from a hidden code z:
 #
 # - **Prior** p(z) = N(0, I): a code is a vector of independent standard normal numbers. This is
 #   the shape we will sample from.
-# - **Decoder** p(x | z): a network maps z to 784 pixel probabilities. MNIST pixels are grey
-#   levels in [0, 1]; we treat each as a (continuous) Bernoulli target, so the decoder's loss is the
-#   **binary cross-entropy**, summed over the 784 pixels.
+# - **Decoder** p(x | z): a network maps z to 784 pixel probabilities, and its loss is the
+#   **binary cross-entropy** (BCE), summed over the 784 pixels. For a pixel that is exactly 0 or 1
+#   this is the negative log-likelihood of a Bernoulli distribution. MNIST pixels are grey levels
+#   in [0, 1], and for those BCE is the common shortcut, not an exact likelihood: a distribution
+#   over grey levels must integrate to one over [0, 1], and the Bernoulli formula does not (the
+#   *continuous* Bernoulli distribution adds the missing normalising term). The price of the
+#   shortcut is the *entropy floor* below: even a perfect decoder pays BCE on grey pixels.
 # - **Encoder** q(z | x): a network maps an image to a *distribution* over codes, a normal with
 #   mean μ(x) and variance σ²(x) per latent dimension. It outputs **μ and log σ²** (`log_var`):
 #   the log can be any real number, while a variance must be positive.
@@ -332,7 +339,9 @@ kl_divergence = result.use()
 
 # %% [markdown]
 # How does the KL of one latent dimension depend on μ and σ? It is zero only at μ = 0, σ = 1
-# (q equals the prior) and grows when the code moves away from 0 *or* becomes too certain.
+# (q equals the prior) and grows in every direction away from that point: when the code moves
+# away from 0, when it becomes too certain (σ < 1), and when it becomes less certain than the
+# prior (σ > 1), though more slowly on that side: per dimension it is ½(μ² + σ² − 1 − log σ²).
 
 # %% tags=["torch"]
 mu_grid, log_var_grid = np.meshgrid(np.linspace(-3, 3, 121), np.linspace(-4, 2, 121))
@@ -910,7 +919,7 @@ assert np.isclose(kl_dims_16d.sum(), result_16d["kl"], rtol=0.05)  # the parts a
 # %% [markdown]
 # ## 7. β: the knob between reconstruction and the prior
 #
-# Multiply the KL term by β. With **β > 1** (the "β-VAE") the model pays more for information
+# Multiply the KL term by β. With **β > 1** (the "β-VAE" of Higgins et al., 2017) the model pays more for information
 # in the code: it squeezes the KL of every dimension, reconstructions blur, but codes follow the
 # prior closely. With **β < 1** it keeps more detail, but the codes drift away from the prior and
 # random samples get worse. When a dimension's KL drops to zero the model has switched it off,
@@ -1008,7 +1017,7 @@ plt.show()
 # ## 8. A conditional VAE: choose the digit, slide the style
 #
 # In the 2-D map above, the label and the style (slant, thickness) share the same two numbers.
-# A **conditional VAE** gives the label to both networks as an extra input (a one-hot vector), so
+# A **conditional VAE** (Sohn, Lee & Yan, 2015) gives the label to both networks as an extra input (a one-hot vector), so
 # the code no longer needs to store *which* digit it is, only *how* it is written. Generating is
 # then: choose the digit, pick z.
 
