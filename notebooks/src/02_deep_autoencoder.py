@@ -390,7 +390,10 @@ assert np.mean((outputs["linear + MSE"] < 0) | (outputs["linear + MSE"] > 1)) > 
 #   between these two losses does not remove it; a code that pins the strokes down does (a
 #   larger code, or convolutions, lesson 03).
 #
-# For pixels in [0, 1], **sigmoid output** is the safe default; BCE or MSE are both fine.
+# For pixels in [0, 1], **sigmoid output** is the safe default. Behind it, BCE and MSE gave
+# nearly the same result here, but BCE is the more robust of the two: MSE's gradient fades on
+# exactly the pixels a saturated sigmoid gets wrong, and lesson 04 shows a network that collapses
+# to blank images that way.
 #
 # ## 6. How autoencoders fail
 #
@@ -1040,8 +1043,9 @@ if not QUICK:
 #
 # - A deep autoencoder beats PCA by a wide margin at small code sizes; with large codes and a
 #   short training budget, PCA holds its own (section 4).
-# - A sigmoid output keeps pixels valid; BCE sharpens ink a little; blur is what any pixel loss
-#   gives where the code is uncertain.
+# - A sigmoid output keeps pixels valid. BCE and MSE behind it reconstruct nearly alike here;
+#   BCE's gradient does not fade when the sigmoid saturates (lesson 04). Blur is what any
+#   pixel-wise loss gives where the code is uncertain.
 #
 # Next: **03 · convolutional autoencoders**, which use the fact that images are images.
 #
