@@ -8,8 +8,11 @@ level  : how strong the corruption is (a standard deviation or a fraction, see e
 rng    : a ``numpy.random.Generator``; the same generator state gives the same corruption.
 
 The result is a new float32 array of the same shape, pixels in [0, 1]; the input is never
-modified. These are the reference solutions of the lesson 04 exercises, and the noises of the
-aelab noise widget (``NOISES``).
+modified. These are the reference solutions of the lesson 04 exercises (the checkers compare
+the student's functions with them), and ``NOISES`` is what ``widgets.noise_widget`` offers
+when it is given no noise functions of its own.
+
+"Masking" here always means :func:`block_mask`: whole squares set to 0.
 """
 
 from __future__ import annotations
@@ -90,4 +93,4 @@ NOISES = {
     "salt & pepper": salt_and_pepper,
     "block mask": block_mask,
 }
-"""The lesson's corruptions by name, each ``noise(images, level, rng)`` (for the noise widget)."""
+"""The lesson's corruptions by name, each ``noise(images, level, rng)``: the noise widget's default."""

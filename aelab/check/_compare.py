@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._arrays import to_numpy  # noqa: F401  (the package's one tensor-to-numpy; re-exported)
+
 
 class NotYet(Exception):
     """Raised by a checker: the answer is not right yet. The message is shown to the student."""
-
-
-def to_numpy(value) -> np.ndarray:
-    """A numpy copy of a numpy array, a PyTorch tensor or a TensorFlow tensor."""
-    if hasattr(value, "detach"):  # torch.Tensor
-        return value.detach().cpu().numpy()
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf.Tensor / Variable
-        return np.asarray(value.numpy())
-    return np.asarray(value)
 
 
 def answer_array(got, *, name: str = "the result", returns: str = "the answer") -> np.ndarray:
