@@ -1,11 +1,13 @@
 """Shared pytest fixtures for the aelab tests."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))  # the tiny decoders: `import tiny_decoder_torch`
 
 
 @pytest.fixture

@@ -10,13 +10,14 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from aelab import noise, widgets
 from aelab.data import load_mnist
-from aelab.models.tiny_decoder_pca import fit_pca_codec
+from tiny_decoder_pca import fit_pca_codec  # tests/fixtures
 
 ONE_GREY_LEVEL = 1 / 255 + 1e-6
 
@@ -393,11 +394,12 @@ def test_noise_widget_rejects_bad_input_and_reports_bad_noise(mnist):
 # ---------------------------------------------------------------- framework adapters
 
 _FRAMEWORK_SCRIPT = """
-import json, numpy as np, aelab
+import json, sys, numpy as np, aelab
 aelab.setup({fw!r}, seed=0, verbose=False)
 from aelab import widgets, {support} as support
 from aelab.data import load_mnist
-from aelab.models import tiny_decoder_{fw} as tiny
+sys.path.insert(0, {fixtures!r})
+import tiny_decoder_{fw} as tiny
 images, labels = load_mnist("test", size=300)
 encoder, decoder = tiny.pca_codec(images, 4)
 decode, encode = support.numpy_function(decoder), support.numpy_function(encoder)
@@ -434,7 +436,8 @@ print(json.dumps(out))
 @pytest.mark.parametrize("fw, support", [("torch", "torch_support"), ("keras", "keras_support")])
 def test_widgets_work_with_framework_decoders(fw, support, mnist, codec):
     """The same PCA codec as a PyTorch / Keras model behaves like the numpy one, in a subprocess."""
-    code = textwrap.dedent(_FRAMEWORK_SCRIPT.format(fw=fw, support=support))
+    code = textwrap.dedent(_FRAMEWORK_SCRIPT.format(fw=fw, support=support,
+                                                    fixtures=str(Path(__file__).parent / "fixtures")))
     env = {"AELAB_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     import os
 
