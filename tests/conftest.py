@@ -11,10 +11,13 @@ sys.path.insert(0, str(ROOT / "tests" / "fixtures"))  # the tiny decoders: `impo
 
 
 @pytest.fixture
-def isolated_cache(tmp_path, monkeypatch):
-    """A fresh verification cache, so a test never depends on earlier runs."""
-    monkeypatch.setenv("AELAB_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+def isolated_cache():
+    """An empty cache of verified MNIST arrays, so a test never depends on earlier loads."""
+    from aelab import data
+
+    data._load_split.cache_clear()
+    yield
+    data._load_split.cache_clear()
 
 
 @pytest.fixture(autouse=True)
