@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import _finite_float, _to_numpy
+from ._arrays import _finite_float, _to_numpy, as_images
 
 __all__ = ["gaussian_noise", "salt_and_pepper", "block_mask", "NOISES"]
 
@@ -71,21 +71,13 @@ def block_mask(images, fraction: float, rng: np.random.Generator, *, block: int 
     arr = _check(images, fraction, rng, name="fraction", upper=1.0)
     if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
         raise ValueError(f"block: expected a positive int (side of the square in pixels), got {block!r}")
-    layout = arr.shape
-    if arr.ndim == 4 and arr.shape[-1] == 1:
-        grey = arr[..., 0]
-    elif arr.ndim == 4 and arr.shape[1] == 1:
-        grey = arr[:, 0]
-    elif arr.ndim == 3:
-        grey = arr
-    else:
-        raise ValueError(f"images: expected (N, H, W), (N, H, W, 1) or (N, 1, H, W), got shape {layout}")
+    grey = as_images(arr, allow_flat=False)  # (N, H, W), a view of arr
     n, h, w = grey.shape
     rows, cols = -(-h // block), -(-w // block)
     erased = rng.random((n, rows, cols)) < fraction
     pixel_mask = np.repeat(np.repeat(erased, block, axis=1), block, axis=2)[:, :h, :w]
     out = np.where(pixel_mask, np.float32(0.0), grey).astype(np.float32)
-    return out.reshape(layout)
+    return out.reshape(arr.shape)
 
 
 NOISES = {
