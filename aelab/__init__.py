@@ -11,10 +11,10 @@ check     exercise checkers: ``check.run("00.flatten_images", fn)``
 metrics   reconstruction errors and image-quality measures
 noise     corruptions for denoising (Gaussian, salt-and-pepper, block masking)
 plot      static (matplotlib) and interactive (plotly) figures
-widgets   ipywidgets latent-space sliders around any ``decode(z) -> images``
+widgets   live widgets around numpy callables: latent sliders, interpolation, noise explorer
 setup_check  the environment report of lesson 00
 torch_support / keras_support   thin adapters to each framework (imported only when used)
-models    small reference models for each framework
+models    the reference models the checkers compare with, for each framework
 """
 
 import importlib

@@ -1,4 +1,9 @@
-"""Input validation shared by the helpers: clear errors naming what was expected."""
+"""Array plumbing shared by the helpers: framework tensors to numpy, validation with clear errors
+naming what was expected, the images a user's callable returns, and interpolation between codes.
+
+One place for each of these jobs: ``plot``, ``widgets``, ``metrics``, ``noise`` and the checkers
+(``check.to_numpy``) all call the functions here.
+"""
 
 from __future__ import annotations
 
@@ -54,17 +59,65 @@ def as_labels(labels, n: int, *, name: str = "labels") -> np.ndarray:
     return arr
 
 
+def to_numpy(value) -> np.ndarray:
+    """A numpy array of a numpy array, a PyTorch tensor (detached, on the CPU), a TensorFlow
+    tensor or variable, or anything ``np.asarray`` takes. Imports no framework."""
+    if hasattr(value, "detach"):  # torch.Tensor
+        return value.detach().cpu().numpy()
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf.Tensor / Variable
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
 def _to_numpy(values, name: str) -> np.ndarray:
-    if hasattr(values, "detach"):  # torch.Tensor
-        values = values.detach().cpu().numpy()
-    elif hasattr(values, "numpy") and not isinstance(values, np.ndarray):  # tf.Tensor
-        values = values.numpy()
+    """:func:`to_numpy`, with a TypeError naming ``name`` for None, strings and non-arrays."""
     if isinstance(values, (str, bytes)) or values is None:
         raise TypeError(f"{name}: expected a numpy array, got {type(values).__name__}")
     try:
-        return np.asarray(values)
+        return to_numpy(values)
     except Exception as err:
         raise TypeError(f"{name}: expected a numpy array, got {type(values).__name__}") from err
+
+
+def check_callable(fn, name: str, signature: str) -> None:
+    """TypeError unless ``fn`` is callable; ``signature`` says what was expected."""
+    if not callable(fn):
+        raise TypeError(f"{name}: expected a callable {signature}, got {type(fn).__name__}")
+
+
+def images_from(fn, inputs: np.ndarray, *, name: str = "decode", per: str = "code") -> np.ndarray:
+    """Call ``fn(inputs)`` (e.g. a decoder on codes (n, latent_dim)) and return the n images it
+    gives back as float32 (n, H, W), in any layout :func:`as_images` accepts, tensors included.
+
+    Errors name ``fn`` as ``name`` and one input as a ``per``: a wrong count, shape or NaN is a
+    ValueError, a non-callable ``fn`` a TypeError.
+    """
+    check_callable(fn, name, f"{name}(inputs: (n, ...)) -> n images")
+    out = fn(inputs)
+    images = as_images(out, name=f"{name} output")
+    n = len(inputs)
+    if len(images) != n:
+        images_for = f"one image back for one {per}" if n == 1 else f"{n} images back for {n} {per}s"
+        raise ValueError(f"{name}: expected {images_for}, got {len(images)} "
+                         f"(output shape {tuple(np.shape(out))})")
+    return images
+
+
+def interpolate(z0: np.ndarray, z1: np.ndarray, t: float, method: str = "linear") -> np.ndarray:
+    """The code at fraction t in [0, 1] of the way from z0 to z1 (latent_dim,), float32.
+
+    "linear": the straight line. "slerp": the great circle through z0 and z1 (spherical, suits
+    N(0, I) codes, whose norms concentrate); linear when z0 and z1 are parallel.
+    """
+    if method not in ("linear", "slerp"):
+        raise ValueError(f"method: expected 'linear' or 'slerp', got {method!r}")
+    if method == "slerp":
+        n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+        cos = np.dot(z0, z1) / max(n0 * n1, 1e-12)
+        omega = np.arccos(np.clip(cos, -1.0, 1.0))
+        if omega > 1e-6:
+            return ((np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)).astype(np.float32)
+    return ((1.0 - t) * z0 + t * z1).astype(np.float32)
 
 
 def _finite_float(arr: np.ndarray, name: str) -> np.ndarray:

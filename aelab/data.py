@@ -1,9 +1,14 @@
-"""MNIST, bundled and verified: loaders, checksums, and a safe downloader.
+"""MNIST, bundled and verified: the loader, the checksum check, and a downloader.
 
 The course ships the original MNIST IDX files in ``data/`` (gzip-compressed). Every file is checked
-against the published checksums of its *uncompressed* bytes before use, so a truncated or corrupt
-copy raises :class:`DataFileError` instead of silently giving a wrong dataset. The result of a full
-check is cached (keyed by path, size and modification time), so repeated loads stay fast.
+against the published size and SHA-256 of its *uncompressed* bytes before use, so a truncated or
+corrupt copy raises :class:`DataFileError` (naming the file, what was expected and found, and how
+to restore it) instead of silently giving a wrong dataset.
+
+One cache: the verified arrays of a split stay in memory for the process, keyed by the files'
+path, size, modification time and inode, so loading again is cheap and a changed file is read
+and checked again. The checksum itself is cheap beside the decompression, so nothing is kept
+on disk between processes.
 
 Where the data lives: ``$AELAB_DATA`` if set, else the ``data/`` folder of the course checkout.
 
@@ -18,7 +23,6 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -29,19 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = [
-    "DataFileError",
-    "FileSpec",
-    "MNIST_FILES",
-    "MNIST_MIRRORS",
-    "data_dir",
-    "download",
-    "download_mnist",
-    "load_mnist",
-    "subset_indices",
-    "verify_file",
-    "verify_mnist",
-]
+__all__ = ["DataFileError", "MNIST_FILES", "data_dir", "download_mnist", "load_mnist", "verify_mnist"]
 
 
 @dataclass(frozen=True)
@@ -97,53 +89,6 @@ def data_dir() -> Path:
     return Path(env).expanduser() if env else _REPO_DATA
 
 
-def _cache_file() -> Path:
-    root = os.environ.get("AELAB_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "aelab")
-    return Path(root) / "verified.json"
-
-
-def _stat_key(path: Path) -> str:
-    st = path.stat()
-    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
-
-
-def _read_cache() -> dict:
-    try:
-        return json.loads(_cache_file().read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _remember_verified(path: Path, spec: FileSpec) -> None:
-    cache = _read_cache()
-    cache[_stat_key(path)] = spec.sha256
-    target = _cache_file()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_bytes(target, json.dumps(cache, indent=0).encode())
-    except OSError:
-        pass  # a read-only home only costs speed, never correctness
-
-
-def _atomic_write_bytes(target: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, target)
-    except BaseException:
-        _remove_quietly(Path(tmp))
-        raise
-
-
-def _remove_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass
-
-
 def _find(spec: FileSpec, folder: Path) -> Path:
     for candidate in (folder / f"{spec.name}.gz", folder / spec.name):
         if candidate.is_file():
@@ -154,41 +99,28 @@ def _find(spec: FileSpec, folder: Path) -> Path:
         f"Found: no such file in {folder}.\n{_RESTORE_HINT}")
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The uncompressed bytes of ``path`` (gzip or plain). Raises DataFileError if unreadable."""
+def _verified_bytes(path: Path, spec: FileSpec, *, downloaded: bool = False) -> bytes:
+    """The uncompressed bytes of ``path`` (gzip or plain), checked against ``spec``'s size and
+    SHA-256. Raises DataFileError saying what is wrong and, unless ``downloaded``, how to fix it."""
+    what = "downloaded file" if downloaded else f"MNIST file unreadable: {path}"
+    hint = "" if downloaded else f"\n{_RESTORE_HINT}"
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile, ValueError) as err:
-        raise DataFileError(
-            f"MNIST file unreadable: {path} could not be decompressed ({err}).\n"
-            f"It is probably truncated or corrupt.\n{_RESTORE_HINT}") from err
-
-
-def _check_bytes(raw: bytes, spec: FileSpec, path: Path, what: str = "MNIST file corrupt") -> None:
+        raise DataFileError(f"{what} could not be decompressed ({err}).\n"
+                            f"It is probably truncated or corrupt.{hint}") from err
     digest = hashlib.sha256(raw).hexdigest()
     if len(raw) != spec.size or digest != spec.sha256:
+        what = ("downloaded file does not match its checksum" if downloaded
+                else f"MNIST file corrupt: {path}")
         raise DataFileError(
-            f"{what}: {path}\n"
+            f"{what}\n"
             f"Expected: {spec.size:,} bytes uncompressed with sha256 {spec.sha256}.\n"
-            f"Found:    {len(raw):,} bytes with sha256 {digest}.\n{_RESTORE_HINT}")
-
-
-def verify_file(path: str | os.PathLike, spec: FileSpec, *, use_cache: bool = True) -> bytes:
-    """Read ``path`` and check its uncompressed bytes against ``spec``; return the bytes.
-
-    A full SHA-256 check runs the first time; afterwards, while the file's size and modification
-    time are unchanged, the cached verdict is used (gzip's own CRC still guards every read).
-    """
-    path = Path(path)
-    raw = _read_bytes(path)
-    if use_cache and len(raw) == spec.size and _read_cache().get(_stat_key(path)) == spec.sha256:
-        return raw
-    _check_bytes(raw, spec, path)
-    if use_cache:
-        _remember_verified(path, spec)
+            f"Found:    {len(raw):,} bytes with sha256 {digest}.{hint}")
     return raw
 
 
@@ -197,10 +129,8 @@ def verify_mnist(folder: str | os.PathLike | None = None) -> dict[str, Path]:
     folder = Path(folder) if folder is not None else data_dir()
     found = {}
     for key, spec in MNIST_FILES.items():
-        path = _find(spec, folder)
-        verify_file(path, spec, use_cache=False)
-        _remember_verified(path, spec)
-        found[key] = path
+        found[key] = _find(spec, folder)
+        _verified_bytes(found[key], spec)
     return found
 
 
@@ -215,21 +145,20 @@ def _parse_idx(raw: bytes, path: Path, ndim: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_split(split: str, folder: str, stamp: tuple) -> tuple[np.ndarray, np.ndarray]:
-    del stamp  # part of the cache key only: a changed file is re-read and re-verified
+def _load_split(split: str, paths: tuple[Path, Path], stamp: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Read-only (images, labels) of ``split`` from the verified files ``paths``. ``stamp``, the
+    files' size, mtime and inode, is only part of the cache key: a changed file is read again."""
+    del stamp
     arrays = []
-    for kind, ndim in (("images", 3), ("labels", 1)):
-        spec = MNIST_FILES[f"{split}-{kind}"]
-        path = _find(spec, Path(folder))
-        arrays.append(_parse_idx(verify_file(path, spec), path, ndim))
-    images, labels = arrays
-    images.flags.writeable = False
-    labels.flags.writeable = False
-    return images, labels
+    for kind, ndim, path in (("images", 3, paths[0]), ("labels", 1, paths[1])):
+        arr = _parse_idx(_verified_bytes(path, MNIST_FILES[f"{split}-{kind}"]), path, ndim)
+        arr.flags.writeable = False
+        arrays.append(arr)
+    return arrays[0], arrays[1]
 
 
-def subset_indices(labels: np.ndarray, size: int, *, seed: int = 0,
-                   stratified: bool = True) -> np.ndarray:
+def _subset_indices(labels: np.ndarray, size: int, *, seed: int = 0,
+                    stratified: bool = True) -> np.ndarray:
     """Indices of a deterministic random subset of ``size`` items, sorted ascending.
 
     With ``stratified=True`` every label gets its share in proportion to its frequency (largest
@@ -279,10 +208,11 @@ def load_mnist(split: str = "train", *, size: int | None = None, seed: int = 0,
     if split not in ("train", "test"):
         raise ValueError(f'split must be "train" or "test", got {split!r}')
     folder = Path(data_home) if data_home is not None else data_dir()
-    stamp = tuple(_file_stamp(folder / MNIST_FILES[f"{split}-{kind}"].name)
+    paths = tuple(_find(MNIST_FILES[f"{split}-{kind}"], folder).resolve()
                   for kind in ("images", "labels"))
-    images_u8, labels_u8 = _load_split(split, str(folder.resolve()), stamp)
-    index = slice(None) if size is None else subset_indices(labels_u8, size, seed=seed,
+    stamp = tuple((st.st_size, st.st_mtime_ns, st.st_ino) for st in map(os.stat, paths))
+    images_u8, labels_u8 = _load_split(split, paths, stamp)
+    index = slice(None) if size is None else _subset_indices(labels_u8, size, seed=seed,
                                                              stratified=stratified)
     images = images_u8[index]
     labels = labels_u8[index].astype(np.int64)
@@ -296,16 +226,6 @@ def load_mnist(split: str = "train", *, size: int | None = None, seed: int = 0,
     return images, labels
 
 
-def _file_stamp(base: Path) -> tuple:
-    for candidate in (base.with_name(base.name + ".gz"), base):
-        try:
-            st = candidate.stat()
-            return (candidate.name, st.st_size, st.st_mtime_ns, st.st_ino)
-        except OSError:
-            continue
-    return (base.name, None)
-
-
 # --------------------------------------------------------------------------------------------
 # Downloading
 
@@ -314,7 +234,8 @@ def _fetch(url: str, target: Path, spec: FileSpec, timeout: float, progress: boo
     """Download ``url`` into ``target`` atomically, verifying the uncompressed checksum."""
     from tqdm.auto import tqdm
 
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=f".part{target.suffix}")  # .gz: read as gzip
     tmp = Path(tmp_name)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
@@ -329,33 +250,26 @@ def _fetch(url: str, target: Path, spec: FileSpec, timeout: float, progress: boo
                     bar.update(len(chunk))
             if total is not None and received != total:
                 raise DataFileError(f"transfer truncated: got {received:,} of {total:,} bytes")
-        raw = _read_bytes(tmp) if target.suffix != ".gz" else _gunzip_checked(tmp)
-        _check_bytes(raw, spec, Path(url), what="downloaded file does not match its checksum")
+        _verified_bytes(tmp, spec, downloaded=True)
         os.replace(tmp, target)
     finally:
-        _remove_quietly(tmp)
+        tmp.unlink(missing_ok=True)
 
 
-def _gunzip_checked(path: Path) -> bytes:
-    try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise DataFileError(f"downloaded file is not a complete gzip file ({err})") from err
-
-
-def download(specs, folder: str | os.PathLike, mirrors, *, timeout: float = 30.0,
-             progress: bool = True, force: bool = False) -> dict[str, Path]:
-    """Fetch ``<mirror><name>.gz`` for each :class:`FileSpec` into ``folder``; return the paths.
+def download_mnist(folder: str | os.PathLike | None = None, *, files=MNIST_FILES,
+                   mirrors=MNIST_MIRRORS, timeout: float = 30.0, progress: bool = True,
+                   force: bool = False) -> dict[str, Path]:
+    """Fetch ``<mirror><name>.gz`` of each :class:`FileSpec` in ``files`` (default: the four
+    MNIST files) into ``folder`` (default :func:`data_dir`); return ``{name: path}``.
 
     Files already present and valid are kept (unless ``force``). Each file is written to a
     temporary name, checked against its checksum, then renamed into place, so an interrupted or
     corrupt transfer never leaves a partial file. On any failure the next mirror is tried; if all
     fail, :class:`DataFileError` lists what each mirror did.
     """
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else data_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    specs = list(specs.values()) if isinstance(specs, dict) else list(specs)
+    specs = list(files.values()) if isinstance(files, dict) else list(files)
     if not mirrors:
         raise ValueError("mirrors must list at least one base URL")
     paths = {}
@@ -364,7 +278,7 @@ def download(specs, folder: str | os.PathLike, mirrors, *, timeout: float = 30.0
         if not force:
             try:
                 existing = _find(spec, folder)
-                verify_file(existing, spec)
+                _verified_bytes(existing, spec)
                 paths[spec.name] = existing
                 continue
             except DataFileError:
@@ -377,19 +291,12 @@ def download(specs, folder: str | os.PathLike, mirrors, *, timeout: float = 30.0
             except (urllib.error.URLError, OSError, DataFileError, ValueError) as err:
                 failures.append(f"  {url}: {err}".replace("\n", " "))
                 continue
-            _remember_verified(target, spec)
             paths[spec.name] = target
             break
         else:
             raise DataFileError(f"could not download {target.name}; every mirror failed:\n"
                                 + "\n".join(failures))
     return paths
-
-
-def download_mnist(folder: str | os.PathLike | None = None, *, mirrors=MNIST_MIRRORS,
-                   **kwargs) -> dict[str, Path]:
-    """Download any missing or corrupt MNIST file into ``folder`` (default :func:`data_dir`)."""
-    return download(MNIST_FILES, folder if folder is not None else data_dir(), mirrors, **kwargs)
 
 
 def _main(argv: list[str]) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import weakref
-from pathlib import Path
 
 import numpy as np
 
@@ -19,7 +18,7 @@ with _native_stderr_silenced():
     import keras
     import tensorflow as tf
 
-__all__ = ["make_dataset", "numpy_function", "count_parameters", "load_model"]
+__all__ = ["make_dataset", "numpy_function", "count_parameters"]
 
 
 def _array(values, name: str) -> np.ndarray:
@@ -106,8 +105,3 @@ def _compiled_call(layer):
 def count_parameters(model: keras.Model) -> int:
     """Number of trainable parameters."""
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-
-def load_model(path: str | Path) -> keras.Model:
-    """Load a ``.keras`` file with safe mode on (no arbitrary Python code is deserialised)."""
-    return keras.models.load_model(path, safe_mode=True)

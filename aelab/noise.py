@@ -8,15 +8,18 @@ level  : how strong the corruption is (a standard deviation or a fraction, see e
 rng    : a ``numpy.random.Generator``; the same generator state gives the same corruption.
 
 The result is a new float32 array of the same shape, pixels in [0, 1]; the input is never
-modified. These are the reference solutions of the lesson 04 exercises, and the noises of the
-aelab noise widget (``NOISES``).
+modified. These are the reference solutions of the lesson 04 exercises (the checkers compare
+the student's functions with them), and ``NOISES`` is what ``widgets.noise_widget`` offers
+when it is given no noise functions of its own.
+
+"Masking" here always means :func:`block_mask`: whole squares set to 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import _finite_float, _to_numpy
+from ._arrays import _finite_float, _to_numpy, as_images
 
 __all__ = ["gaussian_noise", "salt_and_pepper", "block_mask", "NOISES"]
 
@@ -68,21 +71,13 @@ def block_mask(images, fraction: float, rng: np.random.Generator, *, block: int 
     arr = _check(images, fraction, rng, name="fraction", upper=1.0)
     if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
         raise ValueError(f"block: expected a positive int (side of the square in pixels), got {block!r}")
-    layout = arr.shape
-    if arr.ndim == 4 and arr.shape[-1] == 1:
-        grey = arr[..., 0]
-    elif arr.ndim == 4 and arr.shape[1] == 1:
-        grey = arr[:, 0]
-    elif arr.ndim == 3:
-        grey = arr
-    else:
-        raise ValueError(f"images: expected (N, H, W), (N, H, W, 1) or (N, 1, H, W), got shape {layout}")
+    grey = as_images(arr, allow_flat=False)  # (N, H, W), a view of arr
     n, h, w = grey.shape
     rows, cols = -(-h // block), -(-w // block)
     erased = rng.random((n, rows, cols)) < fraction
     pixel_mask = np.repeat(np.repeat(erased, block, axis=1), block, axis=2)[:, :h, :w]
     out = np.where(pixel_mask, np.float32(0.0), grey).astype(np.float32)
-    return out.reshape(layout)
+    return out.reshape(arr.shape)
 
 
 NOISES = {
@@ -90,4 +85,4 @@ NOISES = {
     "salt & pepper": salt_and_pepper,
     "block mask": block_mask,
 }
-"""The lesson's corruptions by name, each ``noise(images, level, rng)`` (for the noise widget)."""
+"""The lesson's corruptions by name, each ``noise(images, level, rng)``: the noise widget's default."""

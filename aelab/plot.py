@@ -20,7 +20,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._arrays import as_images, as_labels, as_matrix
+from ._arrays import as_images, as_labels, as_matrix, images_from, interpolate
 
 __all__ = ["image_grid", "reconstructions", "latent_scatter", "latent_scatter_interactive",
            "latent_manifold", "training_curves", "interpolation_strip"]
@@ -220,21 +220,6 @@ def latent_scatter_interactive(codes, labels, *, dims=None, max_points: int = 20
 
 # --------------------------------------------------------------------------- latent manifold
 
-def _decode_images(decode, z: np.ndarray, name: str = "decode") -> np.ndarray:
-    if not callable(decode):
-        raise TypeError(f"{name}: expected a callable decode(z: (n, latent_dim)) -> images, "
-                        f"got {type(decode).__name__}")
-    out = decode(z.astype(np.float32))
-    if hasattr(out, "detach"):
-        out = out.detach().cpu().numpy()
-    elif hasattr(out, "numpy") and not isinstance(out, np.ndarray):
-        out = out.numpy()
-    images = as_images(out, name=f"{name} output")
-    if len(images) != len(z):
-        raise ValueError(f"{name}: expected {len(z)} images for {len(z)} codes, got {len(images)}")
-    return images
-
-
 def latent_manifold(decode, *, latent_dim: int = 2, n: int = 15, codes=None, ranges=None,
                     dims=(0, 1), base=None, title: str | None = None, cmap: str = "gray",
                     vmin: float = 0.0, vmax: float = 1.0, size: float = 7.0):
@@ -281,7 +266,7 @@ def latent_manifold(decode, *, latent_dim: int = 2, n: int = 15, codes=None, ran
     cols = np.tile(np.arange(n), n)
     z[:, dims[0]] = gx[cols]
     z[:, dims[1]] = gy[::-1][rows]
-    images = _decode_images(decode, z)
+    images = images_from(decode, z.astype(np.float32))
     h, w = images.shape[1:]
     picture = images.reshape(n, n, h, w).transpose(0, 2, 1, 3).reshape(n * h, n * w)
     fig, ax = plt.subplots(figsize=(size, size))
@@ -365,8 +350,6 @@ def interpolation_strip(decode, z_start, z_end, *, steps: int = 10, method: str 
     N(0, I) codes). start_image / end_image : optional originals (H, W) shown at the ends.
     Captions give t (0 at z_start, 1 at z_end). Returns the Figure.
     """
-    from .widgets import _interpolate
-
     d = int(np.shape(z_start)[-1]) if np.ndim(z_start) >= 1 else None
     z0 = as_matrix(z_start, name="z_start", columns=d)
     z1 = as_matrix(z_end, name="z_end", columns=z0.shape[1])
@@ -377,8 +360,8 @@ def interpolation_strip(decode, z_start, z_end, *, steps: int = 10, method: str 
     if method not in ("linear", "slerp"):
         raise ValueError(f"method: expected 'linear' or 'slerp', got {method!r}")
     ts = np.linspace(0.0, 1.0, int(steps))
-    z = np.stack([_interpolate(z0[0], z1[0], t, method) for t in ts])
-    images = list(_decode_images(decode, z))
+    z = np.stack([interpolate(z0[0], z1[0], t, method) for t in ts])
+    images = list(images_from(decode, z))
     captions = [f"t={t:.2f}" for t in ts]
     if start_image is not None:
         images.insert(0, as_images(np.asarray(start_image)[None], name="start_image")[0])

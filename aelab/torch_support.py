@@ -5,13 +5,11 @@ Imports torch when this module is imported; ``import aelab`` alone never does.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-__all__ = ["make_dataloader", "numpy_function", "count_parameters", "save_weights", "load_weights"]
+__all__ = ["make_dataloader", "numpy_function", "count_parameters"]
 
 
 def _tensor(values, name: str) -> torch.Tensor:
@@ -74,14 +72,3 @@ def numpy_function(model, *, batch_size: int = 1024):
 def count_parameters(model: torch.nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def save_weights(model: torch.nn.Module, path: str | Path) -> None:
-    """Save a model's state dict (tensors only)."""
-    torch.save(model.state_dict(), path)
-
-
-def load_weights(model: torch.nn.Module, path: str | Path) -> torch.nn.Module:
-    """Load weights saved by :func:`save_weights` safely (``weights_only=True``: no pickled code)."""
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return model

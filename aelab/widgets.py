@@ -10,7 +10,11 @@ plug in the same way (through ``aelab.torch_support.numpy_function(model)`` or
 ``interpolation_widget(decode, encode, images, ...)``
     one slider walks the code from one chosen digit to another.
 ``noise_widget(denoise, images, ...)``
-    a noise level slider and noise type chooser; noisy input and the model's output side by side.
+    a noise level slider and noise type chooser (the corruptions of ``aelab.noise`` unless given
+    others); noisy input and the model's output side by side.
+
+Each factory returns an object of the class of the same name in CamelCase (``LatentSliders``,
+``InterpolationWidget``, ``NoiseWidget``).
 
 Why it feels instant: a slider event does the smallest possible kernel work, decoding ONE
 vector and sending its grey levels (784 bytes for a 28x28 digit, a binary buffer, no image
@@ -25,7 +29,8 @@ touch several sliders at once (prior sample, reset, encode a digit) are drawn on
 slider. (``aelab.lab_server`` has the JupyterLab settings that keep the round trip short.)
 
 Each widget object shows itself when it is the last expression of a cell, and exposes what a
-test or an exercise needs: ``set_code`` / ``code`` / ``image`` (the array currently shown) etc.
+test or an exercise needs: ``set_code`` / ``code`` / ``image`` (the array currently shown) etc.;
+``image_widget.grey`` holds the grey levels the browser draws.
 
 Callables and shapes
 --------------------
@@ -43,35 +48,26 @@ noise(x, level, rng)  x: clean images (n, ...) in [0, 1], level: float, rng: num
 from __future__ import annotations
 
 import functools
-import io
 from typing import Callable
 
 import numpy as np
-from PIL import Image
 
-from ._arrays import as_images, as_matrix
+from ._arrays import as_images, as_matrix, check_callable, images_from, interpolate, to_numpy
 
 __all__ = [
     "latent_sliders",
     "interpolation_widget",
     "noise_widget",
     "LatentSliders",
-    "Interpolation",
-    "NoiseExplorer",
-    "gaussian_noise",
-    "salt_and_pepper_noise",
-    "masking_noise",
-    "DEFAULT_NOISES",
+    "InterpolationWidget",
+    "NoiseWidget",
     "PixelImage",
-    "grey_levels",
-    "image_to_png",
-    "png_to_image",
 ]
 
 
-# --------------------------------------------------------------------------- images and PNGs
+# --------------------------------------------------------------------------- the canvas widget
 
-def grey_levels(image, *, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
+def _grey_levels(image, *, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
     """One grey image (H, W) on [vmin, vmax] -> uint8 grey levels 0..255 (H, W), clipped, rounded.
 
     This is what the widgets show: accurate to one grey level, (vmax - vmin) / 255.
@@ -84,39 +80,6 @@ def grey_levels(image, *, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
     grey = np.clip((image.astype(np.float32) - vmin) * (255.0 / (vmax - vmin)) + 0.5, 0, 255)
     return np.ascontiguousarray(grey.astype(np.uint8))
 
-
-def image_to_png(image, *, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
-    """Encode one grey image (H, W) as PNG bytes, each pixel a ``scale`` x ``scale`` block.
-
-    Values are mapped linearly from [vmin, vmax] to grey levels 0..255 (clipped), as
-    :func:`grey_levels`. Upscaling with nearest neighbour keeps digits crisp in any viewer; the
-    PNG stays small (a 28x28 digit at scale 8 is 224x224 pixels, about 1-3 kB). The widgets draw
-    into a canvas instead; this is for saving what they show (their ``png`` property).
-    """
-    if not isinstance(scale, (int, np.integer)) or isinstance(scale, bool) or scale < 1:
-        raise ValueError(f"scale must be a positive int, got {scale!r}")
-    grey = grey_levels(image, vmin=vmin, vmax=vmax)
-    pil = Image.fromarray(grey, mode="L")
-    if scale > 1:
-        pil = pil.resize((grey.shape[1] * scale, grey.shape[0] * scale), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    pil.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
-
-
-def png_to_image(png: bytes, *, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
-    """Inverse of :func:`image_to_png`: PNG bytes -> float32 image (H, W) on [vmin, vmax].
-
-    Takes every ``scale``-th pixel, so it recovers the original resolution. Accurate to one grey
-    level, (vmax - vmin) / 255.
-    """
-    with Image.open(io.BytesIO(png)) as pil:
-        grey = np.asarray(pil.convert("L"), dtype=np.float32)
-    grey = grey[scale // 2::scale, scale // 2::scale]
-    return vmin + grey * ((vmax - vmin) / 255.0)
-
-
-# --------------------------------------------------------------------------- the canvas widget
 
 # Front end of PixelImage: an ES module that anywidget's front end loads as it is, no build step
 # (tested here in JupyterLab). The kernel sends H*W grey levels as one binary buffer; the view
@@ -171,8 +134,7 @@ def _pixel_image_class():
 
         ``show(image, vmin=0, vmax=1)`` sends an image (H, W) as H*W grey levels (uint8, one
         binary buffer); the browser draws them as they arrive, ``scale`` CSS pixels per image
-        pixel, crisp (no smoothing). ``grey`` is what is shown (uint8, (H, W)), ``png()`` the same
-        as an upscaled PNG (for saving).
+        pixel, crisp (no smoothing). ``grey`` is what is shown (uint8, (H, W)).
         """
 
         _esm = _PIXEL_IMAGE_ESM
@@ -183,7 +145,7 @@ def _pixel_image_class():
 
         def show(self, image, *, vmin: float = 0.0, vmax: float = 1.0) -> None:
             """Show a grey image (H, W) with values on [vmin, vmax] (clipped)."""
-            grey = grey_levels(image, vmin=vmin, vmax=vmax)
+            grey = _grey_levels(image, vmin=vmin, vmax=vmax)
             h, w = grey.shape
             if (h, w) == (self.height, self.width):
                 self.pixels = grey.tobytes()  # the common case: one small message
@@ -195,10 +157,6 @@ def _pixel_image_class():
         def grey(self) -> np.ndarray:
             """The grey levels shown, uint8 (H, W)."""
             return np.frombuffer(self.pixels, np.uint8).reshape(self.height, self.width).copy()
-
-        def png(self) -> bytes:
-            """What is shown, as PNG bytes upscaled by ``scale`` (see :func:`image_to_png`)."""
-            return image_to_png(self.grey, scale=self.scale, vmin=0, vmax=255)
 
     PixelImage.__module__ = __name__
     PixelImage.__qualname__ = "PixelImage"
@@ -219,68 +177,12 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# --------------------------------------------------------------------------- noise functions
-
-def gaussian_noise(images, level: float, rng: np.random.Generator) -> np.ndarray:
-    """Add Gaussian noise with standard deviation ``level`` (grey levels in [0, 1]); clip to [0, 1]."""
-    images = np.asarray(images, dtype=np.float32)
-    noise = rng.standard_normal(images.shape).astype(np.float32)
-    return np.clip(images + np.float32(level) * noise, 0.0, 1.0)
-
-
-def salt_and_pepper_noise(images, level: float, rng: np.random.Generator) -> np.ndarray:
-    """Set a fraction ``level`` of the pixels to 0 or 1 (half each, at random)."""
-    images = np.asarray(images, dtype=np.float32)
-    u = rng.random(images.shape)
-    salt = rng.random(images.shape) < 0.5
-    noisy = images.copy()
-    hit = u < level
-    noisy[hit] = salt[hit].astype(np.float32)
-    return noisy
-
-
-def masking_noise(images, level: float, rng: np.random.Generator) -> np.ndarray:
-    """Set a fraction ``level`` of the pixels to 0 (randomly dropped pixels)."""
-    images = np.asarray(images, dtype=np.float32)
-    return np.where(rng.random(images.shape) < level, np.float32(0.0), images)
-
-
-DEFAULT_NOISES = {
-    "gaussian": gaussian_noise,
-    "salt & pepper": salt_and_pepper_noise,
-    "masking": masking_noise,
-}
-
-
 # --------------------------------------------------------------------------- helpers
 
 def _widgets():
     import ipywidgets  # imported lazily: `import aelab` stays light
 
     return ipywidgets
-
-
-def _check_callable(fn, name: str, signature: str):
-    if not callable(fn):
-        raise TypeError(f"{name}: expected a callable {signature}, got {type(fn).__name__}")
-
-
-def _as_numpy_output(values, name: str):
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    elif hasattr(values, "numpy") and not isinstance(values, np.ndarray):
-        values = values.numpy()
-    return values
-
-
-def _one_image(values, name: str, what: str) -> np.ndarray:
-    """The single image (H, W) returned by a decode/denoise call on one input."""
-    values = _as_numpy_output(values, name)
-    imgs = as_images(values, name=f"{name} output")
-    if len(imgs) != 1:
-        raise ValueError(f"{name}: expected one image back for one {what}, got {len(imgs)} "
-                         f"(output shape {np.shape(values)})")
-    return imgs[0]
 
 
 class _Base:
@@ -304,7 +206,7 @@ class _Base:
     def _show_decoded(self, code: np.ndarray, raise_errors: bool = False):
         """Decode one code (d,) and show it in ``image_widget``; an error goes to the status line."""
         try:
-            image = _one_image(self.decode(code[None, :]), "decode", "code")
+            image = images_from(self.decode, code[None, :])[0]
         except Exception as err:  # shown in the widget; a callback error would go unseen
             if raise_errors:
                 raise
@@ -323,7 +225,6 @@ class LatentSliders(_Base):
     Attributes and methods for notebooks and tests:
       ``code``          copy of the current code, float32 (latent_dim,)
       ``image``         the image currently shown, float32 (H, W), as decoded (before clipping)
-      ``png``           the image shown as PNG bytes (upscaled by ``scale``)
       ``sliders``       the visible FloatSliders; ``slider_dims`` the latent dim each one controls
       ``set_code(z)``   set the whole code (one redraw); ``set_dim(i, v)`` one dimension
       ``sample_prior()``, ``reset()``, ``start_from_digit(index)``, ``show_dims(dims)``
@@ -337,13 +238,13 @@ class LatentSliders(_Base):
                  max_sliders: int = 8, ranges=None, prior="normal", scale: int = 8,
                  vmin: float = 0.0, vmax: float = 1.0, step: float | None = None, seed: int = 0,
                  title: str | None = None):
-        _check_callable(decode, "decode", "decode(z: (n, latent_dim)) -> images")
+        check_callable(decode, "decode", "decode(z: (n, latent_dim)) -> images")
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
         if isinstance(max_sliders, bool) or not isinstance(max_sliders, (int, np.integer)) or max_sliders < 1:
             raise ValueError(f"max_sliders must be a positive int, got {max_sliders!r}")
         if encode is not None:
-            _check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
+            check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
             if images is None:
                 raise ValueError("encode was given without images: pass images=... to start "
                                  "from a real digit")
@@ -359,8 +260,7 @@ class LatentSliders(_Base):
         # Codes of the given images, when an encoder is given: slider ranges, "data" prior.
         self._codes = None
         if encode is not None:
-            self._codes = as_matrix(_as_numpy_output(encode(images), "encode"),
-                                    name="encode output", columns=d)
+            self._codes = as_matrix(encode(images), name="encode output", columns=d)
         if step is not None and not (isinstance(step, (int, float)) and step > 0):
             raise ValueError(f"step must be a positive number or None (continuous), got {step!r}")
         self.step = None if step is None else float(step)
@@ -431,11 +331,6 @@ class LatentSliders(_Base):
     @property
     def code(self) -> np.ndarray:
         return self._code.copy()
-
-    @property
-    def png(self) -> bytes:
-        """The image shown, as PNG bytes (upscaled by ``scale``), e.g. to save it."""
-        return self.image_widget.png()
 
     def set_code(self, z) -> None:
         """Set the whole code (latent_dim,) at once; the sliders follow, the digit is redrawn once."""
@@ -609,7 +504,7 @@ def latent_sliders(decode: Callable, latent_dim: int, *, encode: Callable | None
 
 # --------------------------------------------------------------------------- interpolation
 
-class Interpolation(_Base):
+class InterpolationWidget(_Base):
     """A slider t in [0, 1] walking from the code of digit ``a`` to the code of digit ``b``.
 
     ``code`` is the current code (latent_dim,), ``image`` the decoded image shown (H, W),
@@ -619,10 +514,8 @@ class Interpolation(_Base):
     def __init__(self, decode, encode, images, *, labels=None, a: int = 0, b: int = 1,
                  method: str = "linear", scale: int = 8, vmin: float = 0.0, vmax: float = 1.0,
                  steps: int = 100):
-        _check_callable(decode, "decode", "decode(z: (n, latent_dim)) -> images")
-        _check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
-        if method not in ("linear", "slerp"):
-            raise ValueError(f"method: expected 'linear' or 'slerp', got {method!r}")
+        check_callable(decode, "decode", "decode(z: (n, latent_dim)) -> images")
+        check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
         if images is None:
             raise ValueError("images: expected the images to pick the two end digits from")
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
@@ -664,12 +557,7 @@ class Interpolation(_Base):
 
     @property
     def code(self) -> np.ndarray:
-        return _interpolate(self.codes[0], self.codes[1], self.t, self.method)
-
-    @property
-    def png(self) -> bytes:
-        """The image shown, as PNG bytes (upscaled by ``scale``), e.g. to save it."""
-        return self.image_widget.png()
+        return interpolate(self.codes[0], self.codes[1], self.t, self.method)
 
     def set_t(self, t: float) -> None:
         """Move the slider to t in [0, 1]."""
@@ -684,7 +572,7 @@ class Interpolation(_Base):
             raise ValueError(f"a and b must be image indices in 0..{n - 1}, got {a}, {b}")
         idx = [int(a), int(b)]
         pair = self.images[idx] if hasattr(self.images, "__getitem__") else np.asarray(self.images)[idx]
-        self.codes = as_matrix(_as_numpy_output(self.encode(pair), "encode"), name="encode output")
+        self.codes = as_matrix(self.encode(pair), name="encode output")
         if len(self.codes) != 2:
             raise ValueError(f"encode: expected 2 codes for 2 images, got shape {self.codes.shape}")
         for widget, caption, i in ((self.a_widget, self.a_caption, idx[0]),
@@ -699,34 +587,23 @@ class Interpolation(_Base):
         self._show_decoded(self.code, raise_errors)
 
 
-def _interpolate(z0: np.ndarray, z1: np.ndarray, t: float, method: str) -> np.ndarray:
-    """Code at fraction t from z0 to z1: straight line, or spherical (slerp) for Gaussian codes."""
-    if method == "slerp":
-        n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
-        cos = np.dot(z0, z1) / max(n0 * n1, 1e-12)
-        omega = np.arccos(np.clip(cos, -1.0, 1.0))
-        if omega > 1e-6:
-            return ((np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)).astype(np.float32)
-    return ((1.0 - t) * z0 + t * z1).astype(np.float32)
-
-
 def interpolation_widget(decode: Callable, encode: Callable, images, *, labels=None, a: int = 0,
                          b: int = 1, method: str = "linear", scale: int = 8, vmin: float = 0.0,
-                         vmax: float = 1.0, steps: int = 100) -> Interpolation:
+                         vmax: float = 1.0, steps: int = 100) -> InterpolationWidget:
     """One slider t in [0, 1] walks between the codes of two chosen digits; shows the decoding.
 
     decode, encode : as in :func:`latent_sliders`; ``images`` (N, ...) are passed to ``encode``
     two at a time in the layout given. a, b : indices of the start and end digits (changeable in
     the widget). method : "linear" or "slerp" (spherical, better for N(0, I) codes).
-    steps : slider positions between the two digits. Returns an :class:`Interpolation`.
+    steps : slider positions between the two digits. Returns an :class:`InterpolationWidget`.
     """
-    return Interpolation(decode, encode, images, labels=labels, a=a, b=b, method=method,
+    return InterpolationWidget(decode, encode, images, labels=labels, a=a, b=b, method=method,
                          scale=scale, vmin=vmin, vmax=vmax, steps=steps)
 
 
 # --------------------------------------------------------------------------- noise
 
-class NoiseExplorer(_Base):
+class NoiseWidget(_Base):
     """Noise level and type controls; clean, noisy and denoised digit side by side.
 
     ``clean``, ``noisy``, ``output`` are the images shown (H, W); ``set_level(x)``,
@@ -736,12 +613,14 @@ class NoiseExplorer(_Base):
     def __init__(self, denoise, images, *, noises=None, level: float = 0.3,
                  level_range=(0.0, 1.0), index: int = 0, scale: int = 6, vmin: float = 0.0,
                  vmax: float = 1.0, seed: int = 0):
-        _check_callable(denoise, "denoise", "denoise(noisy images) -> images")
-        noises = dict(DEFAULT_NOISES if noises is None else noises)
+        check_callable(denoise, "denoise", "denoise(noisy images) -> images")
+        if noises is None:
+            from .noise import NOISES as noises
         if not noises:
             raise ValueError("noises: expected a dict {name: noise(images, level, rng)}, got an empty one")
+        noises = dict(noises)
         for name, fn in noises.items():
-            _check_callable(fn, f"noises[{name!r}]", "noise(images, level, rng) -> noisy images")
+            check_callable(fn, f"noises[{name!r}]", "noise(images, level, rng) -> noisy images")
         lo, hi = (float(v) for v in level_range)
         if not hi > lo or not lo <= level <= hi:
             raise ValueError(f"level_range: expected (low, high) with low < high containing level="
@@ -803,11 +682,11 @@ class NoiseExplorer(_Base):
             x = self.images[i:i + 1]
             rng = np.random.default_rng([self.seed, i])  # same pattern while the level moves
             noisy = self.noises[self.noise_chooser.value](x, float(self.level_slider.value), rng)
-            noisy = np.asarray(_as_numpy_output(noisy, "noise"), dtype=np.float32)
+            noisy = np.asarray(to_numpy(noisy), dtype=np.float32)
             if noisy.shape != np.shape(x):
                 raise ValueError(f"noise function: expected output shape {np.shape(x)} (same as "
                                  f"its input), got {noisy.shape}")
-            output = _one_image(self.denoise(noisy), "denoise", "image")
+            output = images_from(self.denoise, noisy, name="denoise", per="image")[0]
             noisy_image = as_images(noisy, name="noisy image")[0]
         except Exception as err:
             if raise_errors:
@@ -825,15 +704,16 @@ class NoiseExplorer(_Base):
 
 def noise_widget(denoise: Callable, images, *, noises: dict | None = None, level: float = 0.3,
                  level_range=(0.0, 1.0), index: int = 0, scale: int = 6, vmin: float = 0.0,
-                 vmax: float = 1.0, seed: int = 0) -> NoiseExplorer:
+                 vmax: float = 1.0, seed: int = 0) -> NoiseWidget:
     """Noise explorer for a denoising autoencoder: level slider, noise type, before/after.
 
     denoise : ``denoise(noisy)`` with noisy images (1, ...) in the layout of ``images`` ->
         one image (see module docstring). images : clean images (N, ...) in [0, 1].
-    noises : {name: noise(images, level, rng)}; default :data:`DEFAULT_NOISES` (gaussian with
-        std=level clipped to [0, 1], salt & pepper with fraction=level, masking with fraction=level).
+    noises : {name: noise(images, level, rng)}; default ``aelab.noise.NOISES`` (gaussian with
+        std=level clipped to [0, 1], salt & pepper with fraction=level, block mask erasing 7x7
+        squares with probability level).
     level, level_range : initial noise level and the slider's range.
-    index : which image to start with. Returns a :class:`NoiseExplorer`.
+    index : which image to start with. Returns a :class:`NoiseWidget`.
     """
-    return NoiseExplorer(denoise, images, noises=noises, level=level, level_range=level_range,
+    return NoiseWidget(denoise, images, noises=noises, level=level, level_range=level_range,
                          index=index, scale=scale, vmin=vmin, vmax=vmax, seed=seed)

@@ -130,7 +130,7 @@ import aelab
 aelab.setup("torch", seed=0, verbose=False)
 from aelab import widgets, torch_support
 from aelab.data import load_mnist
-from aelab.models import tiny_decoder_torch
+import tiny_decoder_torch  # tests/fixtures, on the kernel's path (lab_harness)
 images, _ = load_mnist("test", size=1000)
 _, decoder = tiny_decoder_torch.pca_codec(images, 4)
 w = widgets.latent_sliders(torch_support.numpy_function(decoder), 4, ranges=(-3, 3), step=0.05)

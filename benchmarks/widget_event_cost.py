@@ -13,7 +13,7 @@ Printed per decoder (median and p95 over --events events, after --warmup):
   roundtrip message sent -> kernel idle, seen from this client (adds ZMQ and kernel dispatch)
 
 Decoders: "pca" (the 4-dim linear PCA decoder of the browser test), "mlp" (2 -> 512 -> 784),
-"conv" (2 -> 7x7x32 -> two transposed convs -> 28x28), from aelab.models.tiny_decoder_*.
+"conv" (2 -> 7x7x32 -> two transposed convs -> 28x28), from tests/fixtures/tiny_decoder_*.
 
 Usage (timing runs go under the shared lock):
     flock /tmp/aelab-heavy.lock .venv/bin/python benchmarks/widget_event_cost.py [--events 300]
@@ -29,12 +29,14 @@ import time
 
 import numpy as np
 
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
+
 SETUP = r"""
 import json, time, numpy as np, aelab
 aelab.setup({fw!r}, seed=0, verbose=False)
 from aelab import widgets, {support} as support
 from aelab.data import load_mnist
-from aelab.models import tiny_decoder_{fw} as tiny
+import tiny_decoder_{fw} as tiny
 
 images, _ = load_mnist("test", size=1000)
 _, pca = tiny.pca_codec(images, 4)
@@ -96,6 +98,7 @@ def measure(fw: str, events: int, warmup: int, threads: int) -> dict:
     support = {"torch": "torch_support", "keras": "keras_support"}[fw]
     env = dict(os.environ, AELAB_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                TF_CPP_MIN_LOG_LEVEL="2")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [FIXTURES, env.get("PYTHONPATH")]))
     env.pop("AELAB_QUICK", None)
     km, kc = start_new_kernel(kernel_name="python3", env=env)
     try:

@@ -1,18 +1,23 @@
 """Shared pytest fixtures for the aelab tests."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))  # the tiny decoders: `import tiny_decoder_torch`
 
 
 @pytest.fixture
-def isolated_cache(tmp_path, monkeypatch):
-    """A fresh verification cache, so a test never depends on earlier runs."""
-    monkeypatch.setenv("AELAB_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+def isolated_cache():
+    """An empty cache of verified MNIST arrays, so a test never depends on earlier loads."""
+    from aelab import data
+
+    data._load_split.cache_clear()
+    yield
+    data._load_split.cache_clear()
 
 
 @pytest.fixture(autouse=True)

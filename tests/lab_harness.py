@@ -101,6 +101,8 @@ class JupyterLab:
                    AELAB_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                    TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
         env.pop("AELAB_QUICK", None)
+        # the notebooks' kernels import the tiny decoders of tests/fixtures
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FIXTURES), env.get("PYTHONPATH")]))
         env.update(extra_env or {})
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",

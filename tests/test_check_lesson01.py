@@ -470,7 +470,7 @@ TORCH_WRONG = [
     ("NoGrad", "no gradient reaches `self.encoder`"),
     ("ExtraScale", "has 88 trainable numbers; the linear autoencoder has 87"),
     ("NoDecoder", "`self.decoder` should be one nn.Linear layer from the 3-number code back to 12 outputs"),
-    ("Stub", "it is None"),
+    ("Stub", "`self.encoder` and `self.decoder` are still None"),
     ("FlattensTo784", "calling the model on a batch of shape (6, 12) raised RuntimeError"),
     ("ForgetsReturn", "the model's forward pass returned None"),
     ("DropsAPixel", "maps a batch of shape (6, 12) to shape (6, 11)"),

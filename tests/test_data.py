@@ -17,9 +17,7 @@ def data_copy(tmp_path, monkeypatch, isolated_cache):
     folder = tmp_path / "mnist"
     shutil.copytree(data.data_dir(), folder, ignore=shutil.ignore_patterns("*.md"))
     monkeypatch.setenv("AELAB_DATA", str(folder))
-    data._load_split.cache_clear()
-    yield folder
-    data._load_split.cache_clear()
+    return folder
 
 
 def test_bundled_files_match_published_checksums():
@@ -73,7 +71,7 @@ def test_stratified_subset_keeps_label_proportions():
 
 
 def test_unstratified_subset_is_a_plain_sample():
-    index = data.subset_indices(np.arange(100) % 10, 30, seed=1, stratified=False)
+    index = data._subset_indices(np.arange(100) % 10, 30, seed=1, stratified=False)
     assert len(index) == 30 and len(set(index.tolist())) == 30 and np.all(np.diff(index) > 0)
 
 
@@ -149,14 +147,16 @@ def test_uncompressed_files_are_accepted(data_copy):
     assert images.shape == (10_000, 28, 28) and labels[0] == 7
 
 
-def test_verification_is_cached_and_invalidated_on_change(data_copy, monkeypatch):
-    load_mnist("test")  # first load: full checksum, remembered
+def test_verified_arrays_are_cached_and_a_changed_file_is_checked_again(data_copy, monkeypatch):
     calls = []
-    real_check = data._check_bytes
-    monkeypatch.setattr(data, "_check_bytes", lambda *a, **k: calls.append(a[2]) or real_check(*a, **k))
-    data._load_split.cache_clear()
-    load_mnist("test")
-    assert calls == [], "an unchanged, verified file should not be checksummed again"
+    real_check = data._verified_bytes
+    monkeypatch.setattr(data, "_verified_bytes", lambda path, spec, **k: calls.append(path.name)
+                        or real_check(path, spec, **k))
+    load_mnist("test")  # first load: both files read and checksummed
+    assert sorted(calls) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    calls.clear()
+    load_mnist("test", size=100)
+    assert calls == [], "an unchanged, verified file should not be read again in the same process"
     # Rewriting a file (new mtime) forces a fresh check, which catches the corruption.
     path = data_copy / "t10k-labels-idx1-ubyte.gz"
     with gzip.open(path, "rb") as f:
@@ -166,7 +166,7 @@ def test_verification_is_cached_and_invalidated_on_change(data_copy, monkeypatch
         f.write(bytes(raw))
     with pytest.raises(DataFileError):
         load_mnist("test")
-    assert calls, "a changed file must be checksummed again"
+    assert "t10k-labels-idx1-ubyte.gz" in calls, "a changed file must be checksummed again"
 
 
 def test_verify_mnist_cli(data_copy, capsys):

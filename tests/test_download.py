@@ -74,10 +74,10 @@ def _leftovers(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part") or p.name.startswith("."))
 
 
-def test_good_mirror(server, tmp_path, isolated_cache, capsys):
+def test_good_mirror(server, tmp_path, capsys):
     base, routes, _ = server
     routes["/a/toy-data-idx1-ubyte.gz"] = ("ok", GOOD)
-    paths = data.download([SPEC], tmp_path, [base + "/a/"])
+    paths = data.download_mnist(tmp_path, files=[SPEC], mirrors=[base + "/a/"])
     target = tmp_path / "toy-data-idx1-ubyte.gz"
     assert paths == {SPEC.name: target}
     assert gzip.decompress(target.read_bytes()) == CONTENT
@@ -86,7 +86,7 @@ def test_good_mirror(server, tmp_path, isolated_cache, capsys):
 
 
 @pytest.mark.parametrize("first", ["corrupt", "truncated", "missing", "dead"])
-def test_bad_first_mirror_falls_back_to_next(first, server, dead_mirror, tmp_path, isolated_cache):
+def test_bad_first_mirror_falls_back_to_next(first, server, dead_mirror, tmp_path):
     base, routes, requests = server
     routes["/good/toy-data-idx1-ubyte.gz"] = ("ok", GOOD)
     if first == "dead":
@@ -96,7 +96,7 @@ def test_bad_first_mirror_falls_back_to_next(first, server, dead_mirror, tmp_pat
                                                  "truncated": ("truncated", GOOD),
                                                  "missing": ("missing", b"")}[first]
         mirrors = [base + "/bad/", base + "/good/"]
-    data.download([SPEC], tmp_path, mirrors, progress=False)
+    data.download_mnist(tmp_path, files=[SPEC], mirrors=mirrors, progress=False)
     assert gzip.decompress((tmp_path / "toy-data-idx1-ubyte.gz").read_bytes()) == CONTENT
     assert requests[-1] == "/good/toy-data-idx1-ubyte.gz"
     if first != "dead":
@@ -104,42 +104,43 @@ def test_bad_first_mirror_falls_back_to_next(first, server, dead_mirror, tmp_pat
     assert _leftovers(tmp_path) == []
 
 
-def test_all_mirrors_fail_leaves_nothing_behind(server, dead_mirror, tmp_path, isolated_cache):
+def test_all_mirrors_fail_leaves_nothing_behind(server, dead_mirror, tmp_path):
     base, routes, _ = server
     routes["/c/toy-data-idx1-ubyte.gz"] = ("ok", CORRUPT)
     routes["/t/toy-data-idx1-ubyte.gz"] = ("truncated", GOOD)
     with pytest.raises(DataFileError) as info:
-        data.download([SPEC], tmp_path, [base + "/c/", base + "/t/", dead_mirror], progress=False)
+        data.download_mnist(tmp_path, files=[SPEC], mirrors=[base + "/c/", base + "/t/", dead_mirror],
+                            progress=False)
     message = str(info.value)
     assert message.count("http://127.0.0.1") == 3  # each mirror and what went wrong
     assert "checksum" in message
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failed_download_keeps_existing_file_untouched(server, tmp_path, isolated_cache):
+def test_failed_download_keeps_existing_file_untouched(server, tmp_path):
     base, routes, _ = server
     routes["/c/toy-data-idx1-ubyte.gz"] = ("ok", CORRUPT)
     target = tmp_path / "toy-data-idx1-ubyte.gz"
     target.write_bytes(b"an old, broken copy")
     with pytest.raises(DataFileError):
-        data.download([SPEC], tmp_path, [base + "/c/"], progress=False)
+        data.download_mnist(tmp_path, files=[SPEC], mirrors=[base + "/c/"], progress=False)
     assert target.read_bytes() == b"an old, broken copy"
     assert _leftovers(tmp_path) == []
 
 
-def test_valid_file_is_not_downloaded_again_unless_forced(server, tmp_path, isolated_cache):
+def test_valid_file_is_not_downloaded_again_unless_forced(server, tmp_path):
     base, routes, requests = server
     routes["/a/toy-data-idx1-ubyte.gz"] = ("ok", GOOD)
-    data.download([SPEC], tmp_path, [base + "/a/"], progress=False)
-    data.download([SPEC], tmp_path, [base + "/a/"], progress=False)
+    data.download_mnist(tmp_path, files=[SPEC], mirrors=[base + "/a/"], progress=False)
+    data.download_mnist(tmp_path, files=[SPEC], mirrors=[base + "/a/"], progress=False)
     assert len(requests) == 1
-    data.download([SPEC], tmp_path, [base + "/a/"], progress=False, force=True)
+    data.download_mnist(tmp_path, files=[SPEC], mirrors=[base + "/a/"], progress=False, force=True)
     assert len(requests) == 2
 
 
 def test_no_mirrors_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="mirror"):
-        data.download([SPEC], tmp_path, [])
+        data.download_mnist(tmp_path, files=[SPEC], mirrors=[])
 
 
 def test_download_mnist_end_to_end(server, tmp_path, monkeypatch, isolated_cache):
@@ -149,11 +150,9 @@ def test_download_mnist_end_to_end(server, tmp_path, monkeypatch, isolated_cache
         routes[f"/mnist/{spec.name}.gz"] = ("ok", (data._REPO_DATA / f"{spec.name}.gz").read_bytes())
     folder = tmp_path / "fresh"
     monkeypatch.setenv("AELAB_DATA", str(folder))
-    data._load_split.cache_clear()
     with pytest.raises(DataFileError, match="missing"):
         data.load_mnist("test")
     data.download_mnist(mirrors=[base + "/mnist/"], progress=False)
     images, labels = data.load_mnist("test")
     assert images.shape == (10_000, 28, 28) and labels[0] == 7
     assert np.isclose(images.mean(), 0.1325, atol=1e-3)
-    data._load_split.cache_clear()

@@ -8,9 +8,9 @@ import sys
 import textwrap
 
 TORCH = textwrap.dedent('''
-    import numpy as np, torch, tempfile, os
+    import numpy as np, torch
     from aelab.data import load_mnist
-    from aelab.torch_support import make_dataloader, numpy_function, count_parameters, save_weights, load_weights
+    from aelab.torch_support import make_dataloader, numpy_function, count_parameters
     x, y = load_mnist("test", size=300, flatten=True)
     loader = make_dataloader(x, y, batch_size=128, seed=1)
     batches = list(loader)
@@ -33,18 +33,13 @@ TORCH = textwrap.dedent('''
     assert count_parameters(model) == 784 * 2 + 2 + 2 * 784 + 784
     out = numpy_function(model)(x[:3])
     assert isinstance(out, np.ndarray) and out.shape == (3, 784)
-    path = os.path.join(tempfile.mkdtemp(), "w.pt")
-    save_weights(model, path)
-    other = torch.nn.Sequential(torch.nn.Linear(784, 2), torch.nn.Linear(2, 784))
-    load_weights(other, path)
-    assert np.allclose(numpy_function(other)(x[:3]), out)
     print("torch ok")
 ''')
 
 KERAS = textwrap.dedent('''
-    import numpy as np, os, tempfile
+    import numpy as np
     from aelab.data import load_mnist
-    from aelab.keras_support import make_dataset, numpy_function, count_parameters, load_model
+    from aelab.keras_support import make_dataset, numpy_function, count_parameters
     import keras, tensorflow as tf
     x, y = load_mnist("test", size=300, flatten=True)
     ds = make_dataset(x, y, batch_size=128, seed=1)
@@ -65,9 +60,6 @@ KERAS = textwrap.dedent('''
     assert count_parameters(model) == 784 * 2 + 2 + 2 * 784 + 784
     out = numpy_function(model)(x[:3])
     assert isinstance(out, np.ndarray) and out.shape == (3, 784)
-    path = os.path.join(tempfile.mkdtemp(), "m.keras")
-    model.save(path)
-    assert np.allclose(numpy_function(load_model(path))(x[:3]), out, atol=1e-6)
     # wrapping the same model again reuses its traced graph; new weights are still read
     from aelab.keras_support import _compiled_call
     import gc, weakref

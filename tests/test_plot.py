@@ -13,7 +13,7 @@ from matplotlib.colors import to_rgba  # noqa: E402
 
 from aelab import plot  # noqa: E402
 from aelab.data import load_mnist  # noqa: E402
-from aelab.models.tiny_decoder_pca import fit_pca_codec  # noqa: E402
+from tiny_decoder_pca import fit_pca_codec  # noqa: E402  (tests/fixtures)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,14 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from aelab import widgets
+from aelab import noise, widgets
 from aelab.data import load_mnist
-from aelab.models.tiny_decoder_pca import fit_pca_codec
+from tiny_decoder_pca import fit_pca_codec  # tests/fixtures
 
 ONE_GREY_LEVEL = 1 / 255 + 1e-6
 
@@ -46,58 +47,27 @@ def _shown(pixel_image) -> np.ndarray:
 
 
 def _assert_shows(widget, decode, code):
-    """The widget's image, the grey levels sent to the browser and its PNG are decode(code)."""
+    """The widget's image and the grey levels sent to the browser are decode(code)."""
     expected = decode(np.asarray(code, np.float32)[None])[0]
     np.testing.assert_allclose(widget.code, code, atol=1e-6)
     np.testing.assert_allclose(widget.image, expected, atol=1e-6)
     np.testing.assert_allclose(_shown(widget.image_widget), expected, atol=ONE_GREY_LEVEL)
-    np.testing.assert_allclose(widgets.png_to_image(widget.png, scale=widget.scale), expected,
-                               atol=ONE_GREY_LEVEL)
-
-
-# ---------------------------------------------------------------- PNG encoding
-
-def test_png_round_trip_is_crisp_and_exact_to_one_grey_level(mnist):
-    image = mnist[0][0]
-    png = widgets.image_to_png(image, scale=8)
-    from PIL import Image
-    import io
-
-    with Image.open(io.BytesIO(png)) as pil:
-        assert pil.size == (224, 224) and pil.mode == "L"
-        big = np.asarray(pil)
-    assert np.all(big[:8, :8] == big[0, 0]) and np.all(big[8:16, 8:16] == big[8, 8])  # 8x8 blocks
-    np.testing.assert_allclose(widgets.png_to_image(png, scale=8), image, atol=ONE_GREY_LEVEL)
-    assert len(png) < 5000
-
-
-def test_png_clips_values_outside_the_range():
-    img = np.array([[-1.0, 0.5], [2.0, 1.0]])
-    back = widgets.png_to_image(widgets.image_to_png(img, scale=1), scale=1)
-    np.testing.assert_allclose(back, [[0, 0.5], [1, 1]], atol=ONE_GREY_LEVEL)
-
-
-@pytest.mark.parametrize("img, kwargs, words", [
-    (np.zeros((2, 28, 28)), {}, "one grey image"),
-    (np.zeros((28, 28)), {"scale": 0}, "scale must be a positive int"),
-    (np.zeros((28, 28)), {"vmin": 1.0, "vmax": 1.0}, "vmin < vmax"),
-])
-def test_png_rejects_bad_input(img, kwargs, words):
-    with pytest.raises(ValueError, match=words):
-        widgets.image_to_png(img, **kwargs)
 
 
 # ---------------------------------------------------------------- the canvas widget
 
-def test_grey_levels_round_and_clip_to_the_value_range():
+def test_pixel_image_rounds_and_clips_to_the_value_range():
     img = np.array([[-1.0, 0.0, 0.5, 1.0, 2.0]])
-    np.testing.assert_array_equal(widgets.grey_levels(img), [[0, 0, 128, 255, 255]])
-    np.testing.assert_array_equal(widgets.grey_levels(img, vmin=-1, vmax=1), [[0, 128, 191, 255, 255]])
-    assert widgets.grey_levels(img).dtype == np.uint8
+    p = widgets.PixelImage()
+    p.show(img)
+    np.testing.assert_array_equal(p.grey, [[0, 0, 128, 255, 255]])
+    assert p.grey.dtype == np.uint8
+    p.show(img, vmin=-1, vmax=1)
+    np.testing.assert_array_equal(p.grey, [[0, 128, 191, 255, 255]])
     with pytest.raises(ValueError, match="one grey image"):
-        widgets.grey_levels(np.zeros((1, 28, 28)))
+        p.show(np.zeros((1, 28, 28)))
     with pytest.raises(ValueError, match="vmin < vmax"):
-        widgets.grey_levels(img, vmin=1, vmax=0)
+        p.show(img, vmin=1, vmax=0)
 
 
 def _sent_messages(widget, monkeypatch):
@@ -121,17 +91,15 @@ def test_pixel_image_sends_raw_grey_levels_in_one_small_binary_message(mnist, mo
     # a new shape: size and pixels in ONE message, so the browser never draws a half-updated image
     assert len(sent) == 1 and set(sent[0][0]) == {"height", "width", "pixels"}
     assert (sent[0][0]["height"], sent[0][0]["width"]) == (28, 28)
-    np.testing.assert_array_equal(p.grey, widgets.grey_levels(image))
+    np.testing.assert_array_equal(p.grey, widgets._grey_levels(image))
     assert p.grey.shape == (28, 28) and p.grey.dtype == np.uint8
     p.show(mnist[0][1])
     # the same shape: one message with only the pixels, as a binary buffer of H*W bytes
     assert len(sent) == 2 and set(sent[1][0]) == {"pixels"}
     (buffer,) = sent[1][1]
-    assert bytes(buffer) == widgets.grey_levels(mnist[0][1]).tobytes() and len(buffer) == 784
+    assert bytes(buffer) == widgets._grey_levels(mnist[0][1]).tobytes() and len(buffer) == 784
     p.show(mnist[0][1])
     assert len(sent) == 2, "showing the same image again sends nothing"
-    # the PNG of what is shown: upscaled by scale, crisp, the same grey levels
-    np.testing.assert_allclose(widgets.png_to_image(p.png(), scale=8), mnist[0][1], atol=ONE_GREY_LEVEL)
 
 
 def test_pixel_image_front_end_is_an_es_module_drawing_into_a_canvas():
@@ -161,7 +129,7 @@ def test_a_slider_event_sends_one_image_update(codec, monkeypatch):
     sent = _sent_messages(w.image_widget, monkeypatch)
     w.sliders[0].value = 1.0
     assert len(sent) == 1 and set(sent[0][0]) == {"pixels"}
-    np.testing.assert_array_equal(w.image_widget.grey, widgets.grey_levels(decode(w.code[None])[0]))
+    np.testing.assert_array_equal(w.image_widget.grey, widgets._grey_levels(decode(w.code[None])[0]))
 
 
 # ---------------------------------------------------------------- latent sliders
@@ -173,12 +141,12 @@ def test_sliders_start_at_zero_and_follow_each_slider(codec):
     assert all((s.min, s.max) == (-3.0, 3.0) and s.continuous_update for s in w.sliders)
     assert all(s.step is None for s in w.sliders)  # continuous: the browser never snaps a code
     _assert_shows(w, decode, np.zeros(5))
-    first = w.png
+    first = w.image_widget.grey
     renders = w.renders
     w.sliders[2].value = 1.5
     _assert_shows(w, decode, [0, 0, 1.5, 0, 0])
     assert w.renders == renders + 1, "one slider event must redraw exactly once"
-    assert w.png != first
+    assert not np.array_equal(w.image_widget.grey, first)
     for v in np.linspace(-2.9, 2.9, 25):  # a drag: every event redraws, the last one wins
         w.sliders[0].value = float(v)
     _assert_shows(w, decode, [2.9, 0, 1.5, 0, 0])
@@ -283,9 +251,9 @@ def test_decoder_errors_are_shown_not_lost(codec):
         return decode(z) if z[0, 0] < 2 else np.full((1, 28, 28), np.nan)
 
     w = widgets.latent_sliders(flaky, 5)
-    good = w.png
+    good = w.image_widget.grey
     w.sliders[0].value = 2.5
-    assert "NaN" in w._status.value and w.png == good
+    assert "NaN" in w._status.value and np.array_equal(w.image_widget.grey, good)
     w.sliders[0].value = 1.0
     assert w._status.value == ""
     _assert_shows(w, decode, [1.0, 0, 0, 0, 0])
@@ -359,19 +327,6 @@ def test_interpolation_slerp_and_bad_input(mnist, codec):
 
 # ---------------------------------------------------------------- noise
 
-def test_noise_functions_do_what_they_say():
-    rng = np.random.default_rng(0)
-    x = np.full((200, 28, 28), 0.5, np.float32)
-    g = widgets.gaussian_noise(x, 0.1, rng)
-    assert g.shape == x.shape and 0.095 < np.std(g - x) < 0.105 and g.min() >= 0 and g.max() <= 1
-    sp = widgets.salt_and_pepper_noise(x, 0.2, rng)
-    changed = sp != x
-    assert 0.19 < changed.mean() < 0.21 and set(np.unique(sp[changed])) == {0.0, 1.0}
-    m = widgets.masking_noise(x, 0.3, rng)
-    assert 0.29 < (m == 0).mean() < 0.31 and np.all(m[m != 0] == 0.5)
-    np.testing.assert_array_equal(widgets.gaussian_noise(x, 0.0, rng), x)
-
-
 def test_noise_widget_shows_clean_noisy_and_model_output(mnist, codec):
     images, _ = mnist
     encode, decode = codec
@@ -396,7 +351,8 @@ def test_noise_widget_shows_clean_noisy_and_model_output(mnist, codec):
     before = w.noisy.copy()
     w.new_noise_button.click()
     assert not np.allclose(w.noisy, before)
-    w.set_noise("masking")
+    assert w.noises == noise.NOISES  # the default: the corruptions of lesson 04
+    w.set_noise("block mask")
     assert np.all((w.noisy == 0) | (w.noisy == images[4]))
     w.set_index(5)
     np.testing.assert_allclose(w.clean, images[5])
@@ -430,7 +386,7 @@ def test_noise_widget_rejects_bad_input_and_reports_bad_noise(mnist):
     with pytest.raises(ValueError, match="expected output shape"):
         widgets.noise_widget(lambda x: x, images, noises={"crop": lambda x, lv, rng: x[:, :10]})
     w = widgets.noise_widget(lambda x: x, images, noises={
-        "ok": widgets.gaussian_noise, "crop": lambda x, lv, rng: x[:, :10]})
+        "ok": noise.gaussian_noise, "crop": lambda x, lv, rng: x[:, :10]})
     w.set_noise("crop")
     assert "expected output shape" in w._status.value
 
@@ -438,18 +394,19 @@ def test_noise_widget_rejects_bad_input_and_reports_bad_noise(mnist):
 # ---------------------------------------------------------------- framework adapters
 
 _FRAMEWORK_SCRIPT = """
-import json, numpy as np, aelab
+import json, sys, numpy as np, aelab
 aelab.setup({fw!r}, seed=0, verbose=False)
 from aelab import widgets, {support} as support
 from aelab.data import load_mnist
-from aelab.models import tiny_decoder_{fw} as tiny
+sys.path.insert(0, {fixtures!r})
+import tiny_decoder_{fw} as tiny
 images, labels = load_mnist("test", size=300)
 encoder, decoder = tiny.pca_codec(images, 4)
 decode, encode = support.numpy_function(decoder), support.numpy_function(encoder)
 w = widgets.latent_sliders(decode, 4, encode=encode, images=images)
 out = {{"zero": w.image.tolist()}}
 w.sliders[1].value = 1.25
-out["moved"] = w.image.tolist(); out["moved_png"] = widgets.png_to_image(w.png).tolist()
+out["moved"] = w.image.tolist(); out["moved_shown"] = (w.image_widget.grey / 255).tolist()
 w.start_from_digit(2)
 out["digit_code"] = w.code.tolist()
 i = widgets.interpolation_widget(decode, encode, images, a=0, b=1); i.set_t(0.5)
@@ -479,7 +436,8 @@ print(json.dumps(out))
 @pytest.mark.parametrize("fw, support", [("torch", "torch_support"), ("keras", "keras_support")])
 def test_widgets_work_with_framework_decoders(fw, support, mnist, codec):
     """The same PCA codec as a PyTorch / Keras model behaves like the numpy one, in a subprocess."""
-    code = textwrap.dedent(_FRAMEWORK_SCRIPT.format(fw=fw, support=support))
+    code = textwrap.dedent(_FRAMEWORK_SCRIPT.format(fw=fw, support=support,
+                                                    fixtures=str(Path(__file__).parent / "fixtures")))
     env = {"AELAB_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     import os
 
@@ -498,7 +456,7 @@ def test_widgets_work_with_framework_decoders(fw, support, mnist, codec):
 
     np.testing.assert_allclose(out["zero"], decode(np.zeros((1, 4)))[0], atol=1e-5)
     np.testing.assert_allclose(out["moved"], decode(np.array([[0, 1.25, 0, 0]]))[0], atol=1e-5)
-    np.testing.assert_allclose(out["moved_png"], out["moved"], atol=ONE_GREY_LEVEL + 1e-5)
+    np.testing.assert_allclose(out["moved_shown"], out["moved"], atol=ONE_GREY_LEVEL + 1e-5)
     np.testing.assert_allclose(out["digit_code"], encode(images[2:3])[0], atol=1e-4)
     np.testing.assert_allclose(out["interp_code"], encode(images[:2]).mean(axis=0), atol=1e-4)
     assert np.array(out["noise_output"]).shape == (28, 28)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._arrays import to_numpy  # noqa: F401  (the package's one tensor-to-numpy; re-exported)
+
 
 class NotYet(Exception):
     """Raised by a checker: the answer is not right yet. The message is shown to the student."""
@@ -14,21 +16,12 @@ class NotAttempted(NotYet):
     "not attempted yet", with no diagnosis of values and no answer."""
 
 
-def to_numpy(value) -> np.ndarray:
-    """A numpy copy of a numpy array, a PyTorch tensor or a TensorFlow tensor."""
-    if hasattr(value, "detach"):  # torch.Tensor
-        return value.detach().cpu().numpy()
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf.Tensor / Variable
-        return np.asarray(value.numpy())
-    return np.asarray(value)
-
-
 def answer_array(got, *, name: str = "the result", returns: str = "the answer") -> np.ndarray:
     """A student's answer as a numpy array; NotYet when it is None (an unfinished stub) or not
     array-like. ``returns`` names what the function should `return`, for the hint."""
     if got is None:
         raise NotAttempted(f"{name} is None: the function does not return anything yet "
-                     f"(fill in the TODO and `return` {returns}).")
+                           f"(fill in the TODO and `return` {returns}).")
     if isinstance(got, (tuple, list)) or callable(got) or not (
             isinstance(got, (np.ndarray, np.generic, int, float)) or hasattr(got, "shape")):
         raise NotYet(f"{name} should be one array, but your function returned {kind_of(got)}; "
@@ -110,13 +103,9 @@ def _is_model(value) -> bool:
 
 def _snapshot(value):
     """A copy of a mutable array argument to compare against after the call, or None."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if hasattr(value, "detach") and hasattr(value, "clone"):  # torch.Tensor
-        return value.detach().clone().cpu().numpy()
-    if hasattr(value, "assign") and hasattr(value, "numpy"):  # tf.Variable
-        return np.array(value.numpy(), copy=True)
-    return None
+    mutable = (isinstance(value, np.ndarray) or hasattr(value, "detach")  # numpy, torch.Tensor
+               or (hasattr(value, "assign") and hasattr(value, "numpy")))  # tf.Variable
+    return np.array(to_numpy(value), copy=True) if mutable else None
 
 
 def call_unchanged(fn, *args, what: str = "your function", **kwargs):
