@@ -579,6 +579,7 @@ def _check_mask_blocks(fn, framework, seed=0):
     for block, fraction, call in ((None, 0.25, 0), (7, 0.5, 12), (4, 0.5, 13), (14, 0.4, 14)):
         kwargs = {} if block is None else {"block": block}
         side = block or 7
+        tag = "default block" if block is None else f"block={block}"
         called = ("called as `mask_blocks(images, fraction, rng)` (block left to its default, as "
                   "the notebook does)" if block is None else f"with block={block}")
         out = masked(images, fraction, call, **kwargs)
@@ -611,17 +612,17 @@ def _check_mask_blocks(fn, framework, seed=0):
         chunks, positions = decisions.reshape(8, -1).sum(axis=1), decisions.sum(axis=0).ravel()
         h = s // 2
         tests = [
-            (f"mask {side}: per chunk of images", _spread_logp(chunks, chunk), lambda i: (
+            (f"mask {tag}: per chunk of images", _spread_logp(chunks, chunk), lambda i: (
                 f"{called}, images {i * n // 8}-{(i + 1) * n // 8 - 1} of the batch have "
                 f"{chunks[i] / chunk:.0%} of their squares erased, the whole batch {rate:.0%}: "
                 f"every image must be masked the same way.")),
-            (f"mask {side}: per position", _spread_logp(positions, n), lambda i: (
+            (f"mask {tag}: per position", _spread_logp(positions, n), lambda i: (
                 f"{called}, the square in row {i // s}, column {i % s} of the grid is erased in "
                 f"{positions[i] / n:.0%} of the images, all squares {rate:.0%}: every square "
                 f"must be erased with the same probability `fraction`."))]
         for axis, name in ((2, "row"), (1, "column")):
             lines = decisions.sum(axis=(0, axis))
-            tests.append((f"mask {side}: per {name} of squares", _spread_logp(lines, n * s),
+            tests.append((f"mask {tag}: per {name} of squares", _spread_logp(lines, n * s),
                           lambda i, lines=lines, name=name: (
                               f"{called}, the squares in {name} {i} of the grid are erased "
                               f"{lines[i] / (n * s):.0%} of the time, all squares {rate:.0%}: "
@@ -637,13 +638,13 @@ def _check_mask_blocks(fn, framework, seed=0):
                   f"the erased squares repeat from one column of squares to the column {h} to "
                   f"the right far more often than chance: draw one decision for every square")]
         for name, a, b, why in pairs:
-            tests.append((f"mask {side}: {name}", _together_logp(a, b), lambda i, why=why: (
+            tests.append((f"mask {tag}: {name}", _together_logp(a, b), lambda i, why=why: (
                 f"{called}: {why} (`rng.random((n, rows, columns)) < fraction`).")))
         message = _most_significant(tests)
         if message:
             raise NotYet(message)
         k = int(decisions.sum())
-        if _significant(f"mask {side}: fraction", _binomial_logp(k, decisions.size, fraction)) \
+        if _significant(f"mask {tag}: fraction", _binomial_logp(k, decisions.size, fraction)) \
                 is not None:
             raise NotYet(f"{called}, with fraction = {fraction}, {k / decisions.size:.1%} of the "
                          f"squares were erased; expected about {fraction:.0%}.")
