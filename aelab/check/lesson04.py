@@ -73,7 +73,7 @@ def _corrected(log_p) -> tuple[int, float]:
 
 def _significant(name: str, log_p) -> int | None:
     """Index of the smallest of the p-values ``exp(log_p)`` if, Bonferroni-corrected for their
-    number, it is below ALPHA (the outcome is then very unlikely for a correct answer), else None."""
+    number, it is below ALPHA (then very unlikely for a correct answer), else None."""
     i, corrected = _corrected(log_p)
     if _P_LOG is not None:
         _P_LOG[name] = min(_P_LOG.get(name, 0.0), corrected / np.log(10))
@@ -401,9 +401,9 @@ def _check_salt_and_pepper(fn, framework, seed=0):
         odd = changed & (out != 0.0) & (out != 1.0)
         if odd.any():
             if np.allclose(out[odd], 1.0 - clean[odd], atol=1e-6):
-                raise NotYet("the pixels you change become 1 - x: you invert them. Salt and pepper "
-                             "sets a hit pixel to exactly 1 (white) or 0 (black), whatever its grey "
-                             "level was.")
+                raise NotYet("the pixels you change become 1 - x: you invert them. Salt and "
+                             "pepper sets a hit pixel to exactly 1 (white) or 0 (black), whatever "
+                             "its grey level was.")
             if out.min() < 0 or out.max() > 1:
                 raise NotYet(f"some pixels became {out.min() if out.min() < 0 else out.max():.3g}, "
                              f"outside [0, 1]: a hit pixel must be *set* to exactly 0 (pepper) or "
@@ -448,9 +448,11 @@ def _check_salt_and_pepper(fn, framework, seed=0):
                       uneven(counts, size, lambda i, name=name: f"{name} {i} of the "
                              + ("batch" if name == "image" else "images"))))
     for name, a, b, pair in _halves(hit):
-        tests.append((f"salt and pepper: hits, {name}", _together_logp(a, b), lambda i, pair=pair: (
-            f"{pair} are hit together far more often than chance: decide for every pixel of "
-            f"every image separately, with one draw of shape `images.shape`.")))
+        tests.append((f"salt and pepper: hits, {name}", _together_logp(a, b),
+                      lambda i, pair=pair: (
+                          f"{pair} are hit together far more often than chance: decide for "
+                          f"every pixel of every image separately, with one draw of shape "
+                          f"`images.shape`.")))
     message = _most_significant(tests)
     if message:
         raise NotYet(message)
@@ -504,16 +506,17 @@ def _check_salt_and_pepper(fn, framework, seed=0):
                     _log(stats.fisher_exact(table).pvalue)) is not None:
         bright_share = table[0][0] / max(1, sum(table[0]))
         dark_share = table[1][0] / max(1, sum(table[1]))
-        raise NotYet(f"whether a hit pixel turns white depends on its grey level ({bright_share:.0%} "
-                     f"of the bright ones, {dark_share:.0%} of the dark ones): choose black or white "
-                     f"at random, half each, whatever the pixel was (do not round it).")
-    # 5. Other layouts: (N, 28, 28, 1) and one image (1, 28, 28), as in the noise widget.
+        raise NotYet(f"whether a hit pixel turns white depends on its grey level "
+                     f"({bright_share:.0%} of the bright ones, {dark_share:.0%} of the dark ones): "
+                     f"choose black or white at random, half each, whatever the pixel was (do not "
+                     f"round it).")
+    # 4. Other layouts: (N, 28, 28, 1) and one image (1, 28, 28), as in the noise widget.
     for layout in (images[:8, ..., None], images[:1]):
         out = noisy(layout, 0.5, 14)
         if not np.all((out == 0) | (out == 1) | (out == layout)):
             raise NotYet(f"on images of shape {layout.shape} some pixels became values other than "
                          f"0, 1 or their own grey level.")
-    # 6. The rng: reproducible, and a fresh draw on every call.
+    # 5. The rng: reproducible, and a fresh draw on every call.
     draws = _check_uses_rng(lambda k: noisy(images, 0.3, k), what)
     for j, other in enumerate(draws[1:]):
         hit_a, hit_b = draws[0] != clean, other != clean
@@ -596,9 +599,10 @@ def _check_mask_blocks(fn, framework, seed=0):
                          f"probability for every *square* of every image.")
         if found != side:
             if found == 1 or side % found == 0:
-                raise NotYet(f"{called} the erased pixels should form whole {side} x {side} squares "
-                             f"on a grid (rows 0-{side - 1}, {side}-{2 * side - 1}, ...); yours erase "
-                             f"scattered pixels or squares of another size or position.")
+                raise NotYet(f"{called} the erased pixels should form whole {side} x {side} "
+                             f"squares on a grid (rows 0-{side - 1}, {side}-{2 * side - 1}, ...); "
+                             f"yours erase scattered pixels or squares of another size or "
+                             f"position.")
             if block is None:
                 raise NotYet(f"{called}, your squares are {found} x {found} pixels: the default "
                              f"must be `block=7` (a 4 x 4 grid on 28 x 28 images).")
