@@ -737,6 +737,40 @@ def test_references_match_the_noise_module():
         assert passes(exercise_id, check.reference(exercise_id)).passed, exercise_id
 
 
+# --------------------------------------------------------------------------- the statistics
+
+def test_statistical_helpers_agree_with_scipy():
+    """The checkers' exact tests, in log space, give scipy's p-values."""
+    from scipy import stats
+
+    from aelab.check import lesson04
+
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(500), rng.standard_normal(500)
+    y[:100] += x[:100]
+    r, log_p = lesson04._correlation(x, y)
+    expected = stats.pearsonr(x, y)
+    assert np.isclose(r, expected.statistic) and np.isclose(np.exp(log_p), expected.pvalue)
+    a, b = rng.random(400) < 0.3, rng.random(400) < 0.4
+    b[:60] |= a[:60]
+    table = [[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]]
+    assert np.isclose(np.exp(lesson04._together_logp(a, b)),
+                      stats.fisher_exact(table, alternative="greater").pvalue)
+    assert np.isclose(np.exp(lesson04._binomial_logp(30, 100, 0.4)),  # twice the smaller tail
+                      min(1, 2 * stats.binom.cdf(30, 100, 0.4)))
+    counts = np.array([10, 30, 20])
+    assert np.isclose(np.exp(lesson04._spread_logp(counts, 50)[0]),
+                      2 * stats.hypergeom.cdf(10, 150, 60, 50))
+
+
+def test_a_test_rejects_only_below_alpha():
+    from aelab.check import lesson04
+
+    alpha = lesson04.ALPHA
+    assert lesson04._significant("x", np.log([0.5, alpha / 2])) is None  # 2 tests: alpha each
+    assert lesson04._significant("x", np.log([0.5, alpha / 3])) == 1
+
+
 # --------------------------------------------------------------------------- aelab.noise itself
 
 @pytest.mark.parametrize("noise", [gaussian_noise, salt_and_pepper, block_mask])
