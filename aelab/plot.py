@@ -115,7 +115,7 @@ def reconstructions(originals, reconstructed, *, n: int = 10, labels=None, error
                 ax.set_xlabel(f"MSE {mse:.4f}", fontsize=8, labelpad=2)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.set_layout_engine("tight")   # laid out when drawn: a lesson can still add to it
     return fig
 
 
@@ -184,7 +184,7 @@ def latent_scatter(codes, labels, *, dims=None, max_points: int | None = 5000, s
         ax.legend(title="digit", markerscale=3, fontsize=8, loc="center left",
                   bbox_to_anchor=(1.0, 0.5))
     if new_figure:
-        fig.tight_layout()
+        fig.set_layout_engine("tight")
     return fig
 
 
@@ -305,7 +305,7 @@ def latent_manifold(decode, *, latent_dim: int = 2, n: int = 15, codes=None, ran
     ax.set_xlabel(f"z[{dims[0]}]")
     ax.set_ylabel(f"z[{dims[1]}]")
     ax.set_title(title or f"Decoded latent grid ({source})")
-    fig.tight_layout()
+    fig.set_layout_engine("tight")
     return fig
 
 
@@ -382,7 +382,7 @@ def training_curves(history, *, panels=None, labels=None, ylabel: str | None = N
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.set_layout_engine("tight")
     return fig
 
 

@@ -155,6 +155,16 @@ def test_latent_scatter_into_panels_of_a_lesson_figure(mnist, codec):
     np.testing.assert_allclose(axes[1].collections[3].get_offsets(), codes[labels == 3][:, 1:], rtol=1e-6)
 
 
+def test_latent_scatter_is_laid_out_when_drawn_so_a_lesson_can_add_to_it(mnist, codec):
+    _, labels = mnist
+    codes, _ = codec
+    fig = plot.latent_scatter(codes / 100 - 5, labels)   # codes far from the origin
+    ax = fig.axes[0]
+    ax.add_patch(plt.Circle((0, 0), 2, fill=False))       # the prior's 2-sigma circle
+    fig.canvas.draw()
+    assert ax.get_xlim()[1] > 2 and ax.get_ylim()[1] > 2   # the view grew to show it
+
+
 def test_latent_scatter_subsamples_stratified(mnist, codec):
     _, labels = mnist
     codes, _ = codec
