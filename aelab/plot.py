@@ -1,14 +1,14 @@
 """Figures every lesson needs, one call each, numpy in, a matplotlib figure out.
 
-Every function labels its axes and title and returns the figure, so a notebook can show it or
-save it. Bad input (wrong shape, wrong dtype, NaNs) raises a clear ValueError / TypeError.
+Every function labels its axes and title and returns the figure, so a notebook can show it,
+save it, or add to it (a reference line, a circle): figures are laid out when drawn. Bad input (wrong shape, wrong dtype, NaNs) raises a clear ValueError / TypeError.
 
 image_grid                  images in a grid, optional captions
 reconstructions             originals above one row of reconstructions per model
 latent_scatter              2-D codes coloured by digit (matplotlib)
 latent_scatter_interactive  the same in plotly, hover shows digit and index; 3-D for 3-dim codes
 latent_manifold             decoded grid over two latent dims (ranges from data or the prior)
-training_curves             per-epoch losses from a PyTorch history dict or a Keras History
+training_curves             per-epoch losses from a history dict or a Keras History, in chosen panels
 interpolation_strip         decoded codes on the way from one code to another
 
 Functions that decode take any ``decode(z: (n, latent_dim)) -> images`` callable, e.g.
