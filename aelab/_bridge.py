@@ -24,12 +24,17 @@ def signature_of(fn):
         return None
 
 
-def check_count(expected, given: int, what: str) -> None:
+def check_count(expected, given: int, what: str, accepted: set | None = None) -> None:
     """Raise TypeError when ``given`` inputs do not fit ``expected``.
 
     expected : an ``inspect.Signature`` (the inputs must bind to it), an int, or None (unknown).
+    accepted : counts already checked for this model (skipped; ``given`` is added when it fits).
     """
-    if expected is None:
+    if expected is None or (accepted is not None and given in accepted):
+        return
+    if accepted is not None:
+        check_count(expected, given, what)
+        accepted.add(given)
         return
     if isinstance(expected, int):
         if expected != given:

@@ -106,12 +106,17 @@ def numpy_function(model, *, output=None, batch_size: int = 1024, compiled: bool
         tensors = [tf.constant(c) for c in chunks]
         return call(tensors if len(tensors) > 1 else tensors[0])
 
+    accepted_counts = set()
+
     def apply(*arrays):
         inputs = _bridge.numpy_inputs(arrays, what)
-        _bridge.check_count(expected, len(inputs), what)
+        _bridge.check_count(expected, len(inputs), what, accepted_counts)
         n = len(inputs[0])
-        parts = [to_numpy(run([x[i:i + batch_size] for x in inputs]))
-                 for i in range(0, max(n, 1), batch_size)]
+        if n <= batch_size:   # one chunk, e.g. the single code of a slider event
+            parts = [to_numpy(run(inputs))]
+        else:
+            parts = [to_numpy(run([x[i:i + batch_size] for x in inputs]))
+                     for i in range(0, n, batch_size)]
         result = _bridge.join_outputs(parts, what)
         return result if output is None else output(result)
 

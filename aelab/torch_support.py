@@ -85,17 +85,22 @@ def numpy_function(model, *, output=None, batch_size: int = 1024):
             return tuple(v.numpy() for v in value)
         raise _bridge.output_error(value, what)
 
+    accepted_counts = set()
+
     def apply(*arrays):
         inputs = [torch.from_numpy(a) for a in _bridge.numpy_inputs(arrays, what)]
-        _bridge.check_count(signature, len(inputs), what)
+        _bridge.check_count(signature, len(inputs), what, accepted_counts)
         n = len(inputs[0])
         was_training = module is not None and module.training
         if was_training:
             module.eval()
         try:
             with torch.inference_mode():
-                parts = [to_numpy(model(*(x[i:i + batch_size] for x in inputs)))
-                         for i in range(0, max(n, 1), batch_size)]
+                if n <= batch_size:   # one chunk, e.g. the single code of a slider event
+                    parts = [to_numpy(model(*inputs))]
+                else:
+                    parts = [to_numpy(model(*(x[i:i + batch_size] for x in inputs)))
+                             for i in range(0, n, batch_size)]
         finally:
             if was_training:
                 module.train()
