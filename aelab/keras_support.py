@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 
+from . import _bridge
 from .runtime import _native_stderr_silenced
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -52,33 +53,82 @@ def make_dataset(inputs: np.ndarray, targets: np.ndarray | None = None, *,
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def numpy_function(model, *, batch_size: int = 1024, compiled: bool = True):
-    """Wrap a Keras model (or layer / tensor function) as ``f(np.ndarray) -> np.ndarray``.
+def numpy_function(model, *, output=None, batch_size: int = 1024, compiled: bool = True):
+    """Wrap a Keras model as numpy in, numpy out: ``f(*arrays)``, run with ``training=False``.
 
-    Inputs are cast to float32 and run in chunks of ``batch_size`` with ``training=False``.
+    model : a Keras model or layer (e.g. ``vae.encoder``, or a conditional decoder with the
+        inputs ``[z, labels]``), or any function of arrays.
+    f(*arrays) : one array per input of the model, all with the same batch length N; float
+        arrays become float32 tensors, integer arrays (labels) int64. They run in chunks of
+        ``batch_size``; a model with several inputs gets them as a list, as Keras expects.
+    The result is numpy: an array, or a tuple of arrays when the model returns several tensors.
+    output : optional function applied to that numpy result before it is returned, e.g.
+        ``lambda out: out[0]`` to keep the means of an encoder returning [mu, log_var], or
+        ``lambda logits: scipy.special.expit(logits).reshape(-1, 28, 28)`` for images.
     A Keras model or layer is called through a ``tf.function`` (``compiled=True``): one small
     call, such as decoding a single latent vector for a slider event, then costs well under a
-    millisecond instead of the ~10 ms of an eager call. The compiled function reads the model's
+    millisecond instead of several milliseconds eagerly. The compiled function reads the model's
     current weights on every call, so it stays valid while the model keeps training, and it is
-    made once per model: wrapping the same model again costs nothing.
+    made once per model: wrapping the same model again costs nothing. ``compiled=False`` runs
+    eagerly (no tracing: cheaper for a model called only a few times).
+    Bad input (strings, None, ragged or boolean arrays, mismatched N, the wrong number of
+    inputs for the model) raises a TypeError / ValueError saying what was expected.
+    Same signature as :func:`aelab.torch_support.numpy_function`, plus ``compiled``.
     """
+    if not callable(model):
+        raise TypeError(f"numpy_function: expected a Keras model or a function of arrays, "
+                        f"got {type(model).__name__}")
+    if output is not None and not callable(output):
+        raise TypeError(f"numpy_function: output must be a function of the numpy result or None, "
+                        f"got {type(output).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"numpy_function: batch_size must be a positive int, got {batch_size!r}")
     is_layer = isinstance(model, keras.layers.Layer)
-    if is_layer and compiled:
-        call = _compiled_call(model)
-    elif is_layer:
-        def call(x):
-            return model(x, training=False)
+    what = f"numpy_function({model.name if is_layer else _bridge.describe(model)})"
+    if is_layer:
+        try:
+            expected = len(model.inputs)   # functional and Sequential models know their inputs
+        except (AttributeError, TypeError, ValueError):
+            expected = None                # a subclassed model or a layer: Keras will say
+        call = _compiled_call(model) if compiled else (lambda x: model(x, training=False))
     else:
-        call = model
+        expected = _bridge.signature_of(model)
 
-    def apply(values: np.ndarray) -> np.ndarray:
-        x = np.asarray(values, dtype=np.float32)
-        parts = [np.asarray(call(tf.constant(x[i:i + batch_size]) if is_layer else x[i:i + batch_size]))
-                 for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
+    def to_numpy(value):
+        if isinstance(value, (tuple, list)):
+            return tuple(_tensor_to_numpy(v, what) for v in value)
+        return _tensor_to_numpy(value, what)
+
+    def run(chunks):
+        if not is_layer:
+            return model(*chunks)
+        tensors = [tf.constant(c) for c in chunks]
+        return call(tensors if len(tensors) > 1 else tensors[0])
+
+    accepted_counts = set()
+
+    def apply(*arrays):
+        inputs = _bridge.numpy_inputs(arrays, what)
+        _bridge.check_count(expected, len(inputs), what, accepted_counts)
+        n = len(inputs[0])
+        if n <= batch_size:   # one chunk, e.g. the single code of a slider event
+            parts = [to_numpy(run(inputs))]
+        else:
+            parts = [to_numpy(run([x[i:i + batch_size] for x in inputs]))
+                     for i in range(0, n, batch_size)]
+        result = _bridge.join_outputs(parts, what)
+        return result if output is None else output(result)
 
     apply.model = model  # the wrapper keeps its model alive (the compiled-call cache does not)
     return apply
+
+
+def _tensor_to_numpy(value, what: str) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    if tf.is_tensor(value) or hasattr(value, "__array__"):
+        return np.asarray(value)
+    raise _bridge.output_error(value, what)
 
 
 _COMPILED_CALLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -1,14 +1,14 @@
 """Figures every lesson needs, one call each, numpy in, a matplotlib figure out.
 
-Every function labels its axes and title and returns the figure, so a notebook can show it or
-save it. Bad input (wrong shape, wrong dtype, NaNs) raises a clear ValueError / TypeError.
+Every function labels its axes and title and returns the figure, so a notebook can show it,
+save it, or add to it (a reference line, a circle): figures are laid out when drawn. Bad input (wrong shape, wrong dtype, NaNs) raises a clear ValueError / TypeError.
 
 image_grid                  images in a grid, optional captions
-reconstructions             originals above reconstructions (optionally the noisy inputs between)
+reconstructions             originals above one row of reconstructions per model
 latent_scatter              2-D codes coloured by digit (matplotlib)
 latent_scatter_interactive  the same in plotly, hover shows digit and index; 3-D for 3-dim codes
 latent_manifold             decoded grid over two latent dims (ranges from data or the prior)
-training_curves             per-epoch losses from a PyTorch history dict or a Keras History
+training_curves             per-epoch losses from a history dict or a Keras History, in chosen panels
 interpolation_strip         decoded codes on the way from one code to another
 
 Functions that decode take any ``decode(z: (n, latent_dim)) -> images`` callable, e.g.
@@ -66,28 +66,34 @@ def image_grid(images, captions=None, *, ncols: int = 10, title: str | None = No
 
 # --------------------------------------------------------------------------- reconstructions
 
-def reconstructions(originals, reconstructed, *, noisy=None, n: int = 10, labels=None,
-                    errors: bool = False, title: str | None = "Originals and reconstructions",
-                    cmap: str = "gray", vmin: float = 0.0, vmax: float = 1.0, size: float = 1.1):
-    """Originals in the top row, reconstructions below (and the noisy inputs in between).
+def reconstructions(originals, reconstructed, *, n: int = 10, labels=None, errors: bool = False,
+                    title: str | None = "Originals and reconstructions", cmap: str = "gray",
+                    vmin: float = 0.0, vmax: float = 1.0, size: float = 1.1):
+    """Originals in the top row, and below them one row per model (or per step of a pipeline).
 
-    originals, reconstructed (and noisy) : image stacks of the same length N (any layout
-    :func:`image_grid` accepts), values in [vmin, vmax]. The first ``n`` are shown.
+    originals : N images (any layout :func:`image_grid` accepts), values in [vmin, vmax].
+    reconstructed : the N reconstructions (one row, named "reconstruction"), or a dict
+    {row name: N images}, one row each in order, e.g. {"PCA": ..., "conv AE": ...} or
+    {"noisy input": ..., "denoised": ...}. The first ``n`` images of every row are shown.
     labels : optional N labels, shown under the originals.
-    errors : caption each reconstruction with its mean squared error per pixel.
-    Returns the Figure; rows are axes[row * n + col] of ``fig.axes``.
+    errors : caption each image below the originals with its mean squared error per pixel.
+    Every row is named on its left. Returns the Figure; row r, column c is ``fig.axes[r * n + c]``.
     """
     originals = as_images(originals, name="originals")
-    reconstructed = as_images(reconstructed, name="reconstructed")
+    if isinstance(reconstructed, dict):
+        if not reconstructed:
+            raise ValueError("reconstructed: expected at least one row {name: images}, got an empty dict")
+        given = reconstructed.items()
+    else:
+        given = [("reconstruction", reconstructed)]
     rows = [("original", originals)]
-    if noisy is not None:
-        rows.append(("noisy input", as_images(noisy, name="noisy")))
-    rows.append(("reconstruction", reconstructed))
-    for name, imgs in rows[1:]:
+    for name, imgs in given:
+        imgs = as_images(imgs, name=f"{name} images")
         if imgs.shape != originals.shape:
             raise ValueError(f"{name} images: expected the shape of the originals "
                              f"{originals.shape}, got {imgs.shape}")
-    if not isinstance(n, (int, np.integer)) or n < 1:
+        rows.append((str(name), imgs))
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
     n = min(int(n), len(originals))
     if labels is not None:
@@ -104,12 +110,12 @@ def reconstructions(originals, reconstructed, *, noisy=None, n: int = 10, labels
                 ax.set_ylabel(name, fontsize=9)
             if r == 0 and labels is not None:
                 ax.set_xlabel(f"label {labels[c]}", fontsize=8, labelpad=2)
-            if errors and r == len(rows) - 1:
+            if errors and r > 0:
                 mse = float(np.mean((imgs[c] - originals[c]) ** 2))
                 ax.set_xlabel(f"MSE {mse:.4f}", fontsize=8, labelpad=2)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.set_layout_engine("tight")   # laid out when drawn: a lesson can still add to it
     return fig
 
 
@@ -144,20 +150,24 @@ def _subsample(n: int, max_points: int | None, labels: np.ndarray, seed: int) ->
 
 def latent_scatter(codes, labels, *, dims=None, max_points: int | None = 5000, seed: int = 0,
                    title: str | None = "Latent codes coloured by digit", point_size: float = 4.0,
-                   alpha: float = 0.7, ax=None):
+                   alpha: float = 0.7, legend: bool = True, ax=None):
     """2-D scatter of latent codes coloured by label (one colour per digit, with a legend).
 
     codes : (N, D) with D >= 2; ``dims`` picks which two dims to plot (default the first two).
     labels : N integer labels. max_points : plot a stratified random subset of at most this
-    many points (None: all). Axes are labelled "z[i]". Returns the Figure; the scatter of digit
-    k is ``ax.collections[k]`` for the digits present, in increasing order.
+    many points (None: all). Axes are labelled "z[i]". legend : the digit legend, right of the
+    axes (pass False for all but one panel of a row). ax : draw into these axes (e.g. one panel
+    of a figure the lesson made; its layout is then left to the lesson), else a new figure.
+    Returns the Figure; the scatter of digit k is ``ax.collections[k]`` for the digits present,
+    in increasing order, so a lesson can add to the axes (a circle, an aspect ratio).
     """
     codes = as_matrix(codes, name="codes")
     labels = as_labels(labels, len(codes))
     dx, dy = _pick_dims(codes, dims, 2)
     keep = _subsample(len(codes), max_points, labels, seed)
     codes, labels = codes[keep], labels[keep]
-    if ax is None:
+    new_figure = ax is None
+    if new_figure:
         fig, ax = plt.subplots(figsize=(6, 5))
     else:
         fig = ax.figure
@@ -170,8 +180,11 @@ def latent_scatter(codes, labels, *, dims=None, max_points: int | None = 5000, s
     ax.set_ylabel(f"z[{dy}]")
     if title:
         ax.set_title(title)
-    ax.legend(title="digit", markerscale=3, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
+    if legend:
+        ax.legend(title="digit", markerscale=3, fontsize=8, loc="center left",
+                  bbox_to_anchor=(1.0, 0.5))
+    if new_figure:
+        fig.set_layout_engine("tight")
     return fig
 
 
@@ -277,65 +290,94 @@ def latent_manifold(decode, *, latent_dim: int = 2, n: int = 15, codes=None, ran
     ax.set_xlabel(f"z[{dims[0]}]")
     ax.set_ylabel(f"z[{dims[1]}]")
     ax.set_title(title or f"Decoded latent grid ({source})")
-    fig.tight_layout()
+    fig.set_layout_engine("tight")
     return fig
 
 
 # --------------------------------------------------------------------------- training curves
 
-def training_curves(history, *, title: str | None = "Training curves", logy: bool = False,
+def training_curves(history, *, panels=None, labels=None, ylabel: str | None = None,
+                    title: str | None = "Training curves", logy: bool = False,
                     size: tuple[float, float] = (5.0, 3.2)):
-    """Plot losses/metrics per epoch from a PyTorch history dict or a Keras ``History``.
+    """Plot losses/metrics per epoch from a history dict or a Keras ``History``.
 
-    history : {"train_loss": [...], "test_loss": [...], ...} (any names, one number per epoch),
-    or the ``History`` returned by ``model.fit`` (its ``.history``: "loss", "val_loss", ...).
-    Series sharing a quantity after stripping "train_"/"val_"/"test_"/"valid_" share one
-    panel (e.g. loss and val_loss); each other quantity gets its own panel.
-    Epochs are numbered from 1. Returns the Figure (one axes per quantity).
+    history : {"train_loss": [...], "test_loss": [...], ...} (any names, one number per epoch;
+    series may have different lengths), or the ``History`` returned by ``model.fit`` (its
+    ``.history``: "loss", "val_loss", ...).
+    panels : which series to draw, and where: {panel title: [series names]}, one panel each, in
+    order. Default: every series; series sharing a quantity after stripping "train_"/"val_"/
+    "test_"/"valid_" share one panel (e.g. loss and val_loss), titled "<quantity> per epoch".
+    labels : {series name: legend text}; default "train loss" for "loss", "validation loss"
+    for "val_loss", otherwise the name with spaces.
+    ylabel : the y-axis label of every panel; default the panel's quantity.
+    Epochs are numbered from 1. Returns the Figure, one axes per panel (``fig.axes``), so a
+    lesson can add reference lines.
     """
     if hasattr(history, "history") and isinstance(history.history, dict):
         history = history.history
     if not isinstance(history, dict) or not history:
         raise TypeError("history: expected a non-empty dict {name: per-epoch values} or a Keras "
                         f"History, got {type(history).__name__}")
+    if labels is not None and not isinstance(labels, dict):
+        raise TypeError(f"labels: expected a dict {{series name: legend text}}, got {type(labels).__name__}")
+    labels = {"loss": "train loss", "val_loss": "validation loss", **(labels or {})}
+    if panels is None:
+        panels = {}
+        for name in history:
+            panels.setdefault(_quantity(name), []).append(name)
+        panel_titles = {q: q.replace("_", " ") + " per epoch" for q in panels}
+        panel_ylabels = {q: q.replace("_", " ") for q in panels}
+    else:
+        if not isinstance(panels, dict) or not panels or not all(
+                isinstance(names, (list, tuple)) and names for names in panels.values()):
+            raise TypeError("panels: expected a dict {panel title: [series names]} with at least "
+                            f"one series per panel, got {panels!r:.80}")
+        missing = [n for names in panels.values() for n in names if n not in history]
+        if missing:
+            raise ValueError(f"panels: no series {missing} in the history; it has {list(history)}")
+        panel_titles = {t: t for t in panels}
+        panel_ylabels = {t: _quantity(names[0]).replace("_", " ") for t, names in panels.items()}
     series = {}
-    for name, values in history.items():
+    for name in (n for names in panels.values() for n in names):
+        values = history[name]
         try:
             arr = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"history[{name!r}]: expected a list of numbers, got {values!r:.80}") from None
         if arr.ndim != 1 or len(arr) == 0:
             raise ValueError(f"history[{name!r}]: expected a 1-D list of per-epoch values, got shape {arr.shape}")
-        series[str(name)] = arr
-    groups: dict[str, list[str]] = {}
-    for name in series:
-        quantity = name
-        for prefix in ("train_", "val_", "valid_", "test_", "training_", "validation_"):
-            if name.startswith(prefix):
-                quantity = name[len(prefix):]
-                break
-        groups.setdefault(quantity, []).append(name)
-    fig, axes = plt.subplots(1, len(groups), squeeze=False,
-                             figsize=(size[0] * len(groups), size[1] + 0.3 * bool(title)))
-    for ax, (quantity, names) in zip(axes.flat, groups.items()):
+        series[name] = arr
+    fig, axes = plt.subplots(1, len(panels), squeeze=False,
+                             figsize=(size[0] * len(panels), size[1] + 0.3 * bool(title)))
+    for ax, (panel, names) in zip(axes.flat, panels.items()):
         for name in names:
             values = series[name]
             epochs = np.arange(1, len(values) + 1)
-            label = {"loss": "train loss", "val_loss": "validation loss"}.get(name, name.replace("_", " "))
-            ax.plot(epochs, values, marker="o" if len(values) <= 30 else None, ms=3, label=label)
+            ax.plot(epochs, values, marker="o" if len(values) <= 30 else None, ms=3,
+                    label=labels.get(name, str(name).replace("_", " ")))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(quantity.replace("_", " "))
+        ax.set_ylabel(ylabel or panel_ylabels[panel])
         if logy:
             ax.set_yscale("log")
-        if len(series[names[0]]) <= 12:
-            ax.set_xticks(np.arange(1, max(len(series[nm]) for nm in names) + 1))
-        ax.set_title(quantity.replace("_", " ") + " per epoch")
-        ax.legend()
+        longest = max(len(series[nm]) for nm in names)
+        if longest <= 12:
+            ax.set_xticks(np.arange(1, longest + 1))
+        ax.set_title(panel_titles[panel])
+        ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.set_layout_engine("tight")
     return fig
+
+
+def _quantity(name) -> str:
+    """The quantity a history series measures: its name without "train_", "val_", ..."""
+    name = str(name)
+    for prefix in ("train_", "val_", "valid_", "test_", "training_", "validation_"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
 
 
 # --------------------------------------------------------------------------- interpolation

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from . import _bridge
+
 __all__ = ["make_dataloader", "numpy_function", "count_parameters"]
 
 
@@ -43,29 +45,67 @@ def make_dataloader(inputs: np.ndarray, targets: np.ndarray | None = None, *,
                       generator=generator)
 
 
-def numpy_function(model, *, batch_size: int = 1024):
-    """Wrap a module (or tensor function) as ``f(np.ndarray) -> np.ndarray``, no gradients.
+def numpy_function(model, *, output=None, batch_size: int = 1024):
+    """Wrap a model as numpy in, numpy out: ``f(*arrays)``, run without gradients.
 
-    Inputs are cast to float32 and run in chunks of ``batch_size``. A module runs in eval mode
-    (dropout off, batch-norm running statistics) during each call and is put back in the mode
-    it was in, so the function stays right while the model keeps training. Useful for
-    ``decode(z)`` in the aelab widgets and plots.
+    model : a module, a method of one (e.g. ``vae.encode``, or a conditional decoder
+        ``cvae.decoder(z, labels)``), or any function of tensors.
+    f(*arrays) : one array per input of the model, all with the same batch length N; float
+        arrays become float32 tensors, integer arrays (labels) int64. They run in chunks of
+        ``batch_size`` under ``torch.inference_mode()``. A module (or the module a method belongs
+        to) runs in eval mode (dropout off, batch-norm running statistics) during each call and
+        is put back in the mode it was in, so ``f`` stays right while the model keeps training.
+    The result is numpy: an array, or a tuple of arrays when the model returns several tensors.
+    output : optional function applied to that numpy result before it is returned, e.g.
+        ``lambda out: out[0]`` to keep the means of an encoder returning (mu, log_var), or
+        ``lambda logits: scipy.special.expit(logits).reshape(-1, 28, 28)`` for images.
+    Bad input (strings, None, ragged or boolean arrays, mismatched N, the wrong number of
+    inputs for the model) raises a TypeError / ValueError saying what was expected.
+    Same signature as :func:`aelab.keras_support.numpy_function`.
     """
-    is_module = isinstance(model, torch.nn.Module)
+    if not callable(model):
+        raise TypeError(f"numpy_function: expected a torch module or a function of tensors, "
+                        f"got {type(model).__name__}")
+    if output is not None and not callable(output):
+        raise TypeError(f"numpy_function: output must be a function of the numpy result or None, "
+                        f"got {type(output).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"numpy_function: batch_size must be a positive int, got {batch_size!r}")
+    owner = model if isinstance(model, torch.nn.Module) else getattr(model, "__self__", None)
+    module = owner if isinstance(owner, torch.nn.Module) else None
+    what = f"numpy_function({_bridge.describe(model)})"
+    signature = _bridge.signature_of(model.forward if isinstance(model, torch.nn.Module) else model)
 
-    def apply(values: np.ndarray) -> np.ndarray:
-        x = torch.as_tensor(np.asarray(values, dtype=np.float32))
-        was_training = is_module and model.training
+    def to_numpy(value):
+        if isinstance(value, torch.Tensor):
+            return value.numpy()
+        if isinstance(value, (tuple, list)) and all(isinstance(v, torch.Tensor) for v in value):
+            return tuple(v.numpy() for v in value)
+        raise _bridge.output_error(value, what)
+
+    accepted_counts = set()
+
+    def apply(*arrays):
+        inputs = [torch.from_numpy(a) for a in _bridge.numpy_inputs(arrays, what)]
+        _bridge.check_count(signature, len(inputs), what, accepted_counts)
+        n = len(inputs[0])
+        was_training = module is not None and module.training
         if was_training:
-            model.eval()
+            module.eval()
         try:
             with torch.inference_mode():
-                parts = [model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+                if n <= batch_size:   # one chunk, e.g. the single code of a slider event
+                    parts = [to_numpy(model(*inputs))]
+                else:
+                    parts = [to_numpy(model(*(x[i:i + batch_size] for x in inputs)))
+                             for i in range(0, n, batch_size)]
         finally:
             if was_training:
-                model.train()
-        return torch.cat(parts).numpy() if parts else np.zeros((0,), np.float32)
+                module.train()
+        result = _bridge.join_outputs(parts, what)
+        return result if output is None else output(result)
 
+    apply.model = model
     return apply
 
 

@@ -13,7 +13,15 @@ Printed per decoder (median and p95 over --events events, after --warmup):
   roundtrip message sent -> kernel idle, seen from this client (adds ZMQ and kernel dispatch)
 
 Decoders: "pca" (the 4-dim linear PCA decoder of the browser test), "mlp" (2 -> 512 -> 784),
-"conv" (2 -> 7x7x32 -> two transposed convs -> 28x28), from tests/fixtures/tiny_decoder_*.
+"conv" (2 -> 7x7x32 -> two transposed convs -> 28x28), from tests/fixtures/tiny_decoder_*, and the
+two decoders lesson 05 puts behind its sliders: "vae2d" (the 2-D VAE's convolutional decoder)
+and "cvae" (the conditional VAE's dense decoder, given the code and the chosen digit). Their
+definitions (``VAE`` / ``build_decoder``, ``ConditionalVAE`` / ``build_conditional_decoder``) and
+the numpy bridge (``numpy_decoder``: ``numpy_function`` with the sigmoid as output transform)
+are read from the lesson's solution notebook, so the benchmark measures the lesson's own code;
+the models are untrained (weights do not change the cost). In the Keras track "vae2d-eager"
+is the same decoder run eagerly (``compiled=False``), as lesson 05 ran it before it used
+``numpy_function``. Target for the lesson decoders: handler median <= 1.5 ms.
 
 Usage (timing runs go under the shared lock):
     flock /tmp/aelab-heavy.lock .venv/bin/python benchmarks/widget_event_cost.py [--events 300]
@@ -30,6 +38,7 @@ import time
 import numpy as np
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SETUP = r"""
 import json, time, numpy as np, aelab
@@ -40,10 +49,12 @@ import tiny_decoder_{fw} as tiny
 
 images, _ = load_mnist("test", size=1000)
 _, pca = tiny.pca_codec(images, 4)
-models = {{"pca": (pca, 4), "mlp": (tiny.mlp_decoder(2), 2), "conv": (tiny.conv_decoder(2), 2)}}
+decoders = {{name: (support.numpy_function(model), dim) for name, (model, dim) in
+            {{"pca": (pca, 4), "mlp": (tiny.mlp_decoder(2), 2), "conv": (tiny.conv_decoder(2), 2)}}.items()}}
+lesson = lesson05_definitions({fw!r})
+decoders.update(lesson05_decoders({fw!r}, lesson))
 bench = {{}}
-for name, (model, dim) in models.items():
-    f = support.numpy_function(model)
+for name, (f, dim) in decoders.items():
     decode_times = []
     def decode(z, f=f, t=decode_times):
         t0 = time.perf_counter(); out = f(z); t.append(time.perf_counter() - t0); return out
@@ -55,6 +66,62 @@ for name, (model, dim) in models.items():
     comm.on_msg(timed)
     bench[name] = dict(widget=w, decode=decode_times, handler=handler_times)
 print(json.dumps({{name: b["widget"].sliders[0].model_id for name, b in bench.items()}}))
+"""
+
+LESSON05 = r"""
+import ast, nbformat
+from pathlib import Path
+
+WANTED = {"means", "pixel_probabilities", "numpy_decoder", "VAE", "ConditionalVAE", "build_decoder",
+          "build_conditional_decoder"}
+
+
+def lesson05_definitions(fw):
+    # the top-level functions and classes named in WANTED, from the lesson's solution notebook
+    folder = {"torch": "pytorch", "keras": "keras"}[fw]
+    nb = nbformat.read(Path(ROOT) / "notebooks" / folder / "solutions" / "05_variational_autoencoder.ipynb", 4)
+    if fw == "torch":
+        import torch
+        from torch import nn
+        import torch.nn.functional as F
+        namespace = dict(torch=torch, nn=nn, F=F)
+    else:
+        import keras
+        import tensorflow as tf
+        from keras import layers, ops
+        namespace = dict(keras=keras, tf=tf, layers=layers, ops=ops)
+    from scipy.special import expit
+    namespace.update(np=np, expit=expit, numpy_function=support.numpy_function)
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in WANTED:
+                if fw == "keras" and node.name in ("VAE", "ConditionalVAE"):
+                    continue   # the Keras training wrappers: only the decoder builders are needed
+                exec(compile(ast.Module([node], []), "lesson05", "exec"), namespace)
+                found.add(node.name)
+    expected = WANTED - ({"VAE", "ConditionalVAE"} if fw == "keras" else {"build_decoder", "build_conditional_decoder"})
+    assert found == expected, f"not found in lesson 05: {expected - found}"
+    return namespace
+
+
+def lesson05_decoders(fw, ns):
+    # the decoders as lesson 05 builds them and puts them behind its sliders
+    if fw == "torch":
+        vae_decoder = ns["VAE"](latent_dim=2).decoder
+        cvae_decoder = ns["ConditionalVAE"](latent_dim=2).decoder
+    else:
+        vae_decoder = ns["build_decoder"](2, channels=(32, 64))
+        cvae_decoder = ns["build_conditional_decoder"](2)
+    decode_cvae = ns["numpy_decoder"](cvae_decoder)
+    out = {"vae2d": (ns["numpy_decoder"](vae_decoder), 2),
+           "cvae": (lambda z: decode_cvae(z, np.full(len(z), 7)), 2)}   # the digit chooser on 7
+    if fw == "keras":
+        out["vae2d-eager"] = (support.numpy_function(vae_decoder, compiled=False,
+                                                     output=ns["pixel_probabilities"]), 2)
+    return out
 """
 
 REPORT = r"""
@@ -102,6 +169,7 @@ def measure(fw: str, events: int, warmup: int, threads: int) -> dict:
     env.pop("AELAB_QUICK", None)
     km, kc = start_new_kernel(kernel_name="python3", env=env)
     try:
+        run_code(kc, f"ROOT = {ROOT!r}\n" + LESSON05)   # definitions only: setup comes first
         ids = json.loads(run_code(kc, SETUP.format(fw=fw, support=support)).strip().splitlines()[-1])
         rng = np.random.default_rng(0)
         roundtrip = {}
@@ -132,7 +200,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(f"kernel-side cost of one slider event: {args.events} events after {args.warmup} warm-up, "
           f"{args.threads} thread(s), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'framework':<10}{'decoder':<8}{'handler ms (median / p95)':>28}{'decode ms':>18}"
+    print(f"{'framework':<10}{'decoder':<12}{'handler ms (median / p95)':>28}{'decode ms':>18}"
           f"{'roundtrip ms':>20}  final image ok")
     ok = True
     for fw in args.frameworks:
@@ -144,7 +212,7 @@ def main(argv=None):
                 cells.append(f"{np.median(ms):7.2f} / {np.percentile(ms, 95):6.2f}")
             good = r["image_matches"] and abs(r["final_value"] - r["final_code"]) < 1e-6
             ok &= good
-            print(f"{fw:<10}{name:<8}{cells[0]:>28}{cells[1]:>18}{cells[2]:>20}  {good}")
+            print(f"{fw:<10}{name:<12}{cells[0]:>28}{cells[1]:>18}{cells[2]:>20}  {good}")
         sys.stdout.flush()
     return 0 if ok else 1
 

@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 TORCH = textwrap.dedent('''
-    import numpy as np, torch
+    import numpy as np, torch, re
     from aelab.data import load_mnist
     from aelab.torch_support import make_dataloader, numpy_function, count_parameters
     x, y = load_mnist("test", size=300, flatten=True)
@@ -33,6 +33,59 @@ TORCH = textwrap.dedent('''
     assert count_parameters(model) == 784 * 2 + 2 + 2 * 784 + 784
     out = numpy_function(model)(x[:3])
     assert isinstance(out, np.ndarray) and out.shape == (3, 784)
+    # several inputs (a conditional decoder method), integer labels, an output transform
+    class Conditional(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Sequential(torch.nn.Linear(2 + 10, 784), torch.nn.Dropout(0.5))
+
+        def decoder(self, z, labels):
+            one_hot = torch.nn.functional.one_hot(labels, 10).float()
+            return self.net(torch.cat([z, one_hot], 1)).unflatten(1, (1, 28, 28))
+
+        def encode(self, images):
+            return images.flatten(1)[:, :2], images.flatten(1)[:, 2:4]
+
+    cond = Conditional().train()
+    z = np.random.default_rng(0).standard_normal((7, 2))            # float64: cast to float32
+    labels = np.arange(7) % 10
+    decode = numpy_function(cond.decoder, batch_size=3,
+                            output=lambda logits: 1 / (1 + np.exp(-logits.reshape(-1, 28, 28))))
+    images = decode(z, labels)
+    cond.eval()
+    with torch.no_grad():
+        expected = torch.sigmoid(cond.decoder(torch.tensor(z, dtype=torch.float32),
+                                              torch.tensor(labels))).numpy()[:, 0]
+    cond.train()
+    assert images.shape == (7, 28, 28) and images.dtype == np.float32
+    assert np.allclose(images, expected, atol=1e-6)                 # eval mode: no dropout
+    assert cond.training                                            # and put back in training
+    mu_and_log_var = numpy_function(cond.encode)(x[:5].reshape(5, 1, 28, 28))
+    assert isinstance(mu_and_log_var, tuple) and [a.shape for a in mu_and_log_var] == [(5, 2), (5, 2)]
+    mu = numpy_function(cond.encode, output=lambda out: out[0])(x[:5])
+    assert np.array_equal(mu, x[:5, :2])
+    assert numpy_function(cond.encode, output=lambda out: out[0])(x[:0]).shape == (0, 2)
+    for bad, err, words in [((), TypeError, "at least one numpy array"),
+                            ((z,), TypeError, "takes the inputs .z, labels., got 1"),
+                            ((z, labels[:6]), ValueError, "same number of rows"),
+                            ((z, labels.astype(str)), TypeError, "input 2: expected a float or integer"),
+                            ((z, labels > 3), TypeError, "dtype bool"),
+                            ((None, labels), TypeError, "input 1: expected a numpy array"),
+                            ((np.float32(1.0), 1), ValueError, "batch with shape")]:
+        try:
+            decode(*bad)
+        except err as e:
+            assert re.search(words, str(e)) and "Conditional.decoder" in str(e), str(e)
+        else:
+            raise AssertionError(f"no {err.__name__} for {bad!r:.60}")
+    for bad_call in (lambda: numpy_function("model"), lambda: numpy_function(model, output=3),
+                     lambda: numpy_function(model, batch_size=0)):
+        try:
+            bad_call()
+        except (TypeError, ValueError):
+            pass
+        else:
+            raise AssertionError("numpy_function accepted a bad argument")
     print("torch ok")
 ''')
 
@@ -76,6 +129,48 @@ KERAS = textwrap.dedent('''
     wrapped = numpy_function(keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]))
     gc.collect()
     assert wrapped(np.ones((4, 2), np.float32)).shape == (4, 3)
+
+    # several inputs (a conditional decoder: code and integer label), an output transform
+    import re
+    from keras import layers, ops
+    z_in, label_in = keras.Input((2,)), keras.Input((), dtype="int64")
+    h = layers.Concatenate()([z_in, ops.one_hot(label_in, 10)])
+    decoder = keras.Model([z_in, label_in], layers.Reshape((28, 28, 1))(layers.Dense(784)(h)),
+                          name="conditional_decoder")
+    z = np.random.default_rng(0).standard_normal((7, 2))            # float64: cast to float32
+    labels = np.arange(7) % 10
+    decode = numpy_function(decoder, batch_size=3,
+                            output=lambda logits: 1 / (1 + np.exp(-logits.reshape(-1, 28, 28))))
+    images = decode(z, labels)
+    expected = np.asarray(ops.sigmoid(decoder([z.astype(np.float32), labels])))[..., 0]
+    assert images.shape == (7, 28, 28) and images.dtype == np.float32
+    assert np.allclose(images, expected, atol=1e-6)
+    assert np.allclose(numpy_function(decoder, compiled=False)(z, labels)[..., 0],
+                       numpy_function(decoder)(z, labels)[..., 0], atol=1e-5)
+    traced = _compiled_call(decoder).experimental_get_tracing_count()
+    for n in (1, 2, 5):                                              # slider-sized calls
+        decode(z[:n], labels[:n])
+    assert _compiled_call(decoder).experimental_get_tracing_count() <= traced + 1
+    image_in = keras.Input((28, 28, 1))
+    flat = layers.Flatten()(image_in)
+    encoder = keras.Model(image_in, [layers.Dense(2)(flat), layers.Dense(2)(flat)])
+    mu_and_log_var = numpy_function(encoder)(x[:5].reshape(5, 28, 28, 1))
+    assert isinstance(mu_and_log_var, tuple) and [a.shape for a in mu_and_log_var] == [(5, 2), (5, 2)]
+    mu = numpy_function(encoder, output=lambda out: out[0])(x[:5].reshape(5, 28, 28, 1))
+    assert np.allclose(mu, mu_and_log_var[0])
+    for bad, err, words in [((), TypeError, "at least one numpy array"),
+                            ((z,), TypeError, "takes 2 input"),
+                            ((z, labels[:6]), ValueError, "same number of rows"),
+                            ((z, labels.astype(str)), TypeError, "input 2: expected a float or integer"),
+                            ((z, labels > 3), TypeError, "dtype bool"),
+                            ((None, labels), TypeError, "input 1: expected a numpy array"),
+                            ((np.float32(1.0), 1), ValueError, "batch with shape")]:
+        try:
+            decode(*bad)
+        except err as e:
+            assert re.search(words, str(e)) and "conditional_decoder" in str(e), str(e)
+        else:
+            raise AssertionError(f"no {err.__name__} for {bad!r:.60}")
     print("keras ok")
 ''')
 

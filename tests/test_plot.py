@@ -84,22 +84,24 @@ def test_image_grid_rejects_wrong_number_of_captions(mnist):
 
 # ---------------------------------------------------------------- reconstructions
 
-def test_reconstructions_rows_originals_noisy_reconstructions(mnist, codec):
+def test_reconstructions_one_named_row_per_model(mnist, codec):
     images, labels = mnist
     codes, decode = codec
     rec = decode(codes[:20])
     noisy = np.clip(images[:20] + 0.25, 0, 1)
-    fig = plot.reconstructions(images[:20], rec, noisy=noisy, n=6, labels=labels[:20], errors=True,
-                               title="PCA with 3 components")
+    # rows in their own layouts: channels first, flat, (N, H, W)
+    fig = plot.reconstructions(images[:20, None], {"noisy input": noisy.reshape(20, 784), "PCA-3": rec},
+                               n=6, labels=labels[:20], errors=True, title="PCA with 3 components")
     assert len(fig.axes) == 18
     for c in range(6):
         np.testing.assert_array_equal(_shown(fig.axes[c]), images[c])
         np.testing.assert_allclose(_shown(fig.axes[6 + c]), noisy[c], atol=1e-6)
         np.testing.assert_allclose(_shown(fig.axes[12 + c]), rec[c], atol=1e-6)
         assert fig.axes[c].get_xlabel() == f"label {labels[c]}"
-        mse = np.mean((rec[c] - images[c]) ** 2)
-        assert fig.axes[12 + c].get_xlabel() == f"MSE {mse:.4f}"
-    assert [fig.axes[r * 6].get_ylabel() for r in range(3)] == ["original", "noisy input", "reconstruction"]
+        for row, shown in ((1, noisy), (2, rec)):
+            mse = np.mean((shown[c] - images[c]) ** 2)
+            assert fig.axes[6 * row + c].get_xlabel() == f"MSE {mse:.4f}"
+    assert [fig.axes[r * 6].get_ylabel() for r in range(3)] == ["original", "noisy input", "PCA-3"]
     assert fig._suptitle.get_text() == "PCA with 3 components"
 
 
@@ -118,6 +120,10 @@ def test_reconstructions_rejects_mismatched_shapes(mnist):
         plot.reconstructions(images[:5], images[:5], labels=[1, 2])
     with pytest.raises(ValueError, match="n must be a positive int"):
         plot.reconstructions(images[:5], images[:5], n=0)
+    with pytest.raises(ValueError, match="conv AE images: expected the shape of the originals"):
+        plot.reconstructions(images[:5], {"PCA": images[:5], "conv AE": images[:3]})
+    with pytest.raises(ValueError, match="at least one row"):
+        plot.reconstructions(images[:5], {})
 
 
 # ---------------------------------------------------------------- latent scatter (matplotlib)
@@ -134,6 +140,29 @@ def test_latent_scatter_one_colour_per_digit(mnist, codec):
         np.testing.assert_allclose(coll.get_offsets(), codes[labels == digit][:, [0, 2]], rtol=1e-6)
         np.testing.assert_allclose(coll.get_facecolor()[0][:3], to_rgba(tab10(digit))[:3])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [str(d) for d in range(10)]
+
+
+def test_latent_scatter_into_panels_of_a_lesson_figure(mnist, codec):
+    _, labels = mnist
+    codes, _ = codec
+    fig, axes = plt.subplots(1, 2)
+    for ax, dims, legend in ((axes[0], (0, 1), False), (axes[1], (1, 2), True)):
+        assert plot.latent_scatter(codes, labels, dims=dims, ax=ax, legend=legend, title=f"{dims}") is fig
+    assert len(fig.axes) == 2
+    assert axes[0].get_legend() is None and axes[1].get_legend() is not None
+    assert [(ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) for ax in axes] == [
+        ("z[0]", "z[1]", "(0, 1)"), ("z[1]", "z[2]", "(1, 2)")]
+    np.testing.assert_allclose(axes[1].collections[3].get_offsets(), codes[labels == 3][:, 1:], rtol=1e-6)
+
+
+def test_latent_scatter_is_laid_out_when_drawn_so_a_lesson_can_add_to_it(mnist, codec):
+    _, labels = mnist
+    codes, _ = codec
+    fig = plot.latent_scatter(codes / 100 - 5, labels)   # codes far from the origin
+    ax = fig.axes[0]
+    ax.add_patch(plt.Circle((0, 0), 2, fill=False))       # the prior's 2-sigma circle
+    fig.canvas.draw()
+    assert ax.get_xlim()[1] > 2 and ax.get_ylim()[1] > 2   # the view grew to show it
 
 
 def test_latent_scatter_subsamples_stratified(mnist, codec):
@@ -274,6 +303,43 @@ def test_training_curves_from_keras_history_object():
     assert [line.get_label() for line in ax.lines] == ["train loss", "validation loss"]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.4, 0.3])
     assert ax.get_yscale() == "log"
+
+
+def test_training_curves_panels_labels_and_ylabel_chosen_by_the_lesson():
+    history = {"loss": [190.0, 170.0, 160.0], "val_loss": [180.0, 168.0, 161.0],
+               "val_reconstruction": [160.0, 150.0, 140.0], "val_kl": [5.0, 6.0, 7.0],
+               "seconds": [3.1, 3.0, 3.0]}
+    fig = plot.training_curves(history, panels={"VAE, 2-D latent": ["loss", "val_loss", "val_reconstruction"],
+                                                "test KL term": ["val_kl"]},
+                               labels={"val_loss": "test loss", "val_reconstruction": "test reconstruction"},
+                               ylabel="nats per image", title=None)
+    assert len(fig.axes) == 2 and fig._suptitle is None          # "seconds" is not drawn
+    loss_ax, kl_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["train loss", "test loss", "test reconstruction"]
+    np.testing.assert_allclose(loss_ax.lines[2].get_ydata(), [160.0, 150.0, 140.0])
+    np.testing.assert_allclose(kl_ax.lines[0].get_ydata(), [5.0, 6.0, 7.0])
+    assert [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes] == [
+        ("VAE, 2-D latent", "epoch", "nats per image"), ("test KL term", "epoch", "nats per image")]
+
+
+def test_training_curves_runs_of_different_lengths_share_a_panel():
+    fig = plot.training_curves({"convolutional": [0.03, 0.02, 0.015], "dense": [0.04, 0.03]},
+                               panels={"Training curves": ["convolutional", "dense"]}, logy=True)
+    (ax,) = fig.axes
+    assert [len(line.get_xdata()) for line in ax.lines] == [3, 2]
+    assert ax.get_ylabel() == "convolutional"  # the first series' name when no ylabel is given
+    assert list(ax.get_xticks()) == [1, 2, 3] and ax.get_yscale() == "log"
+
+
+@pytest.mark.parametrize("kwargs, err, words", [
+    (dict(panels={"a": ["nope"]}), ValueError, r"no series \['nope'\]"),
+    (dict(panels={"a": []}), TypeError, "at least one series per panel"),
+    (dict(panels=["loss"]), TypeError, "panel title"),
+    (dict(labels=["train"]), TypeError, "labels: expected a dict"),
+])
+def test_training_curves_rejects_bad_panels(kwargs, err, words):
+    with pytest.raises(err, match=words):
+        plot.training_curves({"loss": [1.0, 0.5]}, **kwargs)
 
 
 @pytest.mark.parametrize("history, err, words", [

@@ -230,10 +230,9 @@ if not QUICK:  # reference values measured on the full data set
 
 # %%
 show = test_x[:10]
-rows = [show] + [pca_reconstruct(show, pixel_mean, components[:k]) for k in KS]
-captions = [f"label {y}" for y in test_labels[:10]] + [f"k = {k}" for k in KS for _ in range(10)]
-fig = plot.image_grid(np.concatenate(rows).clip(0, 1), captions=captions, ncols=10,
-                      title="Test digits (top) and their PCA reconstructions with k = 2, 10, 32")
+rows = {f"k = {k}": pca_reconstruct(show, pixel_mean, components[:k]).clip(0, 1) for k in KS}
+fig = plot.reconstructions(show, rows, labels=test_labels[:10],
+                           title="Test digits (top) and their PCA reconstructions with k = 2, 10, 32")
 plt.show()
 
 # %% [markdown]
@@ -720,13 +719,12 @@ if not QUICK:
 pca_codes = test_centred @ components[:2].T
 ae_codes = encode(autoencoders[2], test_centred)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
+fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.8))
 for ax, codes, name in ((axes[0], pca_codes, "PCA codes"), (axes[1], ae_codes, "linear AE codes")):
-    points = ax.scatter(codes[:, 0], codes[:, 1], c=test_labels, cmap="tab10", vmin=-0.5,
-                        vmax=9.5, s=3, alpha=0.6)
-    ax.set(xlabel="code 1", ylabel="code 2", title=f"{name} (k = 2)")
+    plot.latent_scatter(codes, test_labels, max_points=None, title=f"{name} (k = 2)",
+                        legend=ax is axes[1], ax=ax)
 fig.suptitle("The test images in two dimensions, coloured by digit")
-fig.colorbar(points, ax=axes, ticks=range(10), label="digit")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]

@@ -240,9 +240,8 @@ print(f"{count_parameters(deep[32]):,} parameters, {deep_seconds_per_epoch:.1f} 
 print(f"test MSE after each epoch: {np.round(deep_history[32]['test_mse'], 4)}")
 
 # %%
-fig = plot.image_grid(np.concatenate([x_test[:10], reconstruct(deep[32], x_test[:10])]),
-                      captions=["original"] * 10 + ["deep AE"] * 10, ncols=10,
-                      title="Test digits (top) and their reconstructions from 32 numbers (bottom)")
+fig = plot.reconstructions(x_test[:10], {"deep AE": reconstruct(deep[32], x_test[:10])},
+                           title="Test digits (top) and their reconstructions from 32 numbers (bottom)")
 plt.show()
 assert deep_history[32]["loss"][-1] < deep_history[32]["loss"][0]
 assert deep_history[32]["test_mse"][-1] < MEAN_DIGIT_MSE
@@ -350,10 +349,8 @@ print(f"{'(the data)':15s} {'':9s} {x_test[ink].mean():12.3f} {x_test[~ink].mean
       f"{np.mean((x_test > 0.25) & (x_test < 0.75)):17.1%} {0:15.1%}")
 
 # %%
-rows = [x_test[:8]] + [np.clip(outputs[name][:8], 0, 1) for name in variants]
-fig = plot.image_grid(np.concatenate(rows), ncols=8,
-                      captions=[n for n in ["original", *variants] for _ in range(8)],
-                      title="Rows: original, sigmoid + MSE, sigmoid + BCE, linear + MSE (k = 10)")
+fig = plot.reconstructions(x_test[:8], {name: np.clip(outputs[name][:8], 0, 1) for name in variants}, n=8,
+                           title="Rows: original, sigmoid + MSE, sigmoid + BCE, linear + MSE (k = 10)")
 plt.show()
 
 fig, ax = plt.subplots(figsize=(6.5, 3.2))
@@ -431,16 +428,16 @@ train_steps(brief, x_small, steps=20)
 brief_out = reconstruct(brief, x_test)
 brief_mse = reconstruction_mse(x_test, brief_out)
 
-fig = plot.image_grid(np.concatenate([x_test[:8], brief_out[:8], reconstruct(deep[32], x_test[:8])]),
-                      captions=["original"] * 8 + ["20 steps"] * 8 + [f"{DEEP_EPOCHS} epochs"] * 8,
-                      ncols=8, title="Training too briefly: 20 mini-batches (middle) vs full training (bottom)")
+fig = plot.reconstructions(x_test[:8], {"20 steps": brief_out[:8],
+                                        f"{DEEP_EPOCHS} epochs": reconstruct(deep[32], x_test[:8])},
+                           n=8, title="Training too briefly: 20 mini-batches (middle) vs full training (bottom)")
 plt.show()
 
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.plot(range(1, DEEP_EPOCHS + 1), deep_history[32]["test_mse"], "o-", label="test MSE, k = 32")
-ax.axhline(pca_mse[32], color="C1", ls="--", label="PCA, k = 32")
-ax.set(xlabel="epoch", ylabel="test MSE per pixel", title="Learning curve of the k = 32 model")
-ax.legend()
+fig = plot.training_curves(deep_history[32], panels={"Learning curve of the k = 32 model": ["test_mse"]},
+                           labels={"test_mse": "test MSE, k = 32"}, ylabel="test MSE per pixel",
+                           title=None, size=(6, 3))
+fig.axes[0].axhline(pca_mse[32], color="C1", ls="--", label="PCA, k = 32")
+fig.axes[0].legend()
 plt.show()
 print(f"after 20 steps: test MSE {brief_mse:.4f} (average digit: {MEAN_DIGIT_MSE:.4f}); "
       f"spread between reconstructions {brief_out.std(axis=0).mean():.3f} "
@@ -541,9 +538,9 @@ for output, out in range_out.items():
     print(f"{output:8s} output on [-1, 1] data: test MSE {range_mse[output]:.4f}, "
           f"outputs from {out.min():+.2f} to {out.max():+.2f}")
 
-fig = plot.image_grid(np.concatenate([x_test_pm1[:8], range_out["sigmoid"][:8], range_out["tanh"][:8]]),
-                      captions=["data"] * 8 + ["sigmoid"] * 8 + ["tanh"] * 8, ncols=8, vmin=-1, vmax=1,
-                      title="Data in [-1, 1] (top), sigmoid output (middle), tanh output (bottom)")
+fig = plot.reconstructions(x_test_pm1[:8], {"sigmoid": range_out["sigmoid"][:8], "tanh": range_out["tanh"][:8]},
+                           n=8, vmin=-1, vmax=1,
+                           title="Data in [-1, 1] (top), sigmoid output (middle), tanh output (bottom)")
 plt.show()
 
 # %%
@@ -617,17 +614,15 @@ print(f"the k = 2 model with a linear code layer (section 4): test MSE {deep_mse
 
 # %%
 worst = max(relu_runs, key=lambda run: (run["dead"].sum(), run["mse"]))
-fig, axes = plt.subplots(1, len(relu_runs), figsize=(11, 3.2), sharex=True, sharey=True)
+fig, axes = plt.subplots(1, len(relu_runs), figsize=(12, 3.6), sharex=True, sharey=True)
 for ax, run in zip(axes, relu_runs):
-    ax.scatter(run["codes"][:, 0], run["codes"][:, 1], c=test_labels, cmap="tab10", s=3)
-    ax.set(title=f"seed {run['seed']}: {run['dead'].sum()} of 2 units dead",
-           xlabel="code unit 1", ylabel="code unit 2")
+    plot.latent_scatter(run["codes"], test_labels, max_points=None, legend=ax is axes[-1], ax=ax,
+                        title=f"seed {run['seed']}: {run['dead'].sum()} of 2 units dead")
 fig.suptitle("Codes of the test digits with a ReLU on a 2-number code (colour: digit)")
 fig.tight_layout()
 plt.show()
-fig = plot.image_grid(np.concatenate([x_test[:8], reconstruct(worst["model"], x_test[:8])]),
-                      captions=["original"] * 8 + [f"seed {worst['seed']}"] * 8, ncols=8,
-                      title=f"Reconstructions of the model with {worst['dead'].sum()} dead code units")
+fig = plot.reconstructions(x_test[:8], {f"seed {worst['seed']}": reconstruct(worst["model"], x_test[:8])},
+                           n=8, title=f"Reconstructions of the model with {worst['dead'].sum()} dead code units")
 plt.show()
 
 # %%
@@ -791,11 +786,10 @@ for name, (digits, odd) in copy_check.items():
     print(f"{name:26s} MSE on digits {digits:.4f} | on non-digits {odd:.4f} | ratio {odd / digits:.1f}")
 print(f"(over-complete model: {count_parameters(overcomplete):,} parameters, trained in {over_seconds:.0f} s)")
 
-fig = plot.image_grid(np.concatenate([x_odd, np.clip(reconstruct(overcomplete, x_odd), 0, 1),
-                                      reconstruct(deep[32], x_odd)]),
-                      captions=["input"] * 8 + ["1024 codes"] * 8 + ["32 codes"] * 8, ncols=8,
-                      title="Non-digits (top) through the over-complete AE (middle) and the "
-                            "bottleneck AE (bottom)")
+fig = plot.reconstructions(x_odd, {"1024 codes": np.clip(reconstruct(overcomplete, x_odd), 0, 1),
+                                   "32 codes": reconstruct(deep[32], x_odd)}, n=8,
+                           title="Non-digits (top) through the over-complete AE (middle) and the "
+                                 "bottleneck AE (bottom)")
 plt.show()
 
 # %%

@@ -595,12 +595,9 @@ print(f"dense autoencoder: {dense_seconds_per_epoch:.1f} s per epoch")
 pca = PCA(n_components=LATENT_DIM, random_state=0).fit(train_images.reshape(len(train_images), -1))
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.plot(range(1, CONV_EPOCHS + 1), conv_losses, "o-", label="convolutional")
-ax.plot(range(1, DENSE_EPOCHS + 1), dense_losses, "s-", label="dense")
-ax.set(xlabel="epoch", ylabel="training loss (MSE per pixel)", yscale="log",
-       title="Training curves, 32-number codes")
-ax.legend()
+fig = plot.training_curves({"convolutional": conv_losses, "dense": dense_losses},
+                           panels={"Training curves, 32-number codes": ["convolutional", "dense"]},
+                           ylabel="training loss (MSE per pixel)", logy=True, title=None, size=(6, 3.2))
 plt.show()
 assert conv_losses[-1] < conv_losses[0] and dense_losses[-1] < dense_losses[0]
 
@@ -628,13 +625,10 @@ print(f"\nconvolutional / PCA error: {test_mse['convolutional autoencoder'] / te
 
 # %%
 show = slice(0, 10)
-rows = [test_images[show], pca_reconstructions[show], reconstruct_dense(x_test[show]),
-        reconstruct_conv(x_test[show])]
-names = ["original", "PCA-32", "dense AE", "conv AE"]
-fig = plot.image_grid(np.concatenate([plot_row.reshape(-1, 28, 28) for plot_row in rows]),
-                      captions=[name for name in names for _ in range(10)], ncols=10,
-                      title="Test digits and their reconstructions from 32 numbers "
-                            "(rows: original, PCA, dense AE, conv AE)")
+fig = plot.reconstructions(test_images[show], {"PCA-32": pca_reconstructions[show],
+                                               "dense AE": reconstruct_dense(x_test[show]),
+                                               "conv AE": reconstruct_conv(x_test[show])},
+                           title="Test digits and their reconstructions from 32 numbers")
 plt.show()
 
 # %%

@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
+from scipy.special import expit   # the sigmoid 1 / (1 + exp(-x)), on numpy arrays
 
 import aelab
 import ipywidgets
@@ -51,7 +51,7 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from aelab.torch_support import make_dataloader, count_parameters
+from aelab.torch_support import make_dataloader, count_parameters, numpy_function
 
 # %% tags=["keras"]
 settings = aelab.setup("keras", seed=0)
@@ -59,7 +59,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from aelab.keras_support import make_dataset, count_parameters
+from aelab.keras_support import make_dataset, count_parameters, numpy_function
 
 # %% [markdown]
 # Quick mode (`AELAB_QUICK=1`, used by the course's tests) trains on 2,000 images for 2 epochs.
@@ -650,43 +650,38 @@ history_2d = train_vae(vae_2d, train_ds, test_ds, EPOCHS)
 
 # %% [markdown]
 # Two small bridges from the model to numpy, so the plots and widgets (which speak numpy, in both
-# tracks) can use it: `encode(images)` returns the means μ, `decode(z)` the pixel probabilities.
+# tracks) can use it: `encode(x)` returns the means μ, `decode(z)` the pixel probabilities.
+# `numpy_function` from aelab does the plumbing: numpy arrays in (one per input of the network),
+# the network run without gradients, numpy out, then the `output` function we give it. The
+# encoder returns (μ, log σ²), and we keep μ; the decoder returns logits, and we turn them into
+# probabilities, one 28 × 28 image per code.
+
+# %%
+def means(encoder_outputs):
+    """(mu, log_var) -> mu: the code of each image, (n, latent_dim)."""
+    return encoder_outputs[0]
+
+
+def pixel_probabilities(logits):
+    """Decoder logits, (n, 1, 28, 28) or (n, 28, 28, 1) -> pixel probabilities (n, 28, 28)."""
+    return expit(logits).reshape(len(logits), 28, 28)
+
+
+def numpy_decoder(decoder):
+    """decode(z, *condition) -> (n, 28, 28) pixel probabilities in [0, 1], numpy in and out."""
+    return numpy_function(decoder, output=pixel_probabilities)
 
 # %% tags=["torch"]
 def numpy_encoder(model):
-    def encode(images):
-        x = torch.as_tensor(np.asarray(images, np.float32).reshape(-1, 1, 28, 28))
-        with torch.no_grad():
-            return model.eval().encode(x)[0].numpy()
-    return encode
-
-
-def numpy_decoder(decoder):
-    def decode(z, *condition):
-        inputs = [torch.as_tensor(np.asarray(z, np.float32))] + [torch.as_tensor(c) for c in condition]
-        with torch.no_grad():
-            return torch.sigmoid(decoder(*inputs)).numpy()[:, 0]   # (n, 28, 28) in [0, 1]
-    return decode
-
-
-encode_2d, decode_2d = numpy_encoder(vae_2d), numpy_decoder(vae_2d.decoder)
+    """encode(x) -> (n, latent_dim) means μ, for images x (n, 1, 28, 28) as the model takes them."""
+    return numpy_function(model.encode, output=means)
 
 # %% tags=["keras"]
 def numpy_encoder(model):
-    def encode(images):
-        x = np.asarray(images, np.float32).reshape(-1, 28, 28, 1)
-        return np.asarray(model.encoder(x, training=False)[0])
-    return encode
+    """encode(x) -> (n, latent_dim) means μ, for images x (n, 28, 28, 1) as the model takes them."""
+    return numpy_function(model.encoder, output=means)
 
-
-def numpy_decoder(decoder):
-    def decode(z, *condition):
-        inputs = [np.asarray(z, np.float32)] + [np.asarray(c) for c in condition]
-        logits = decoder(inputs if condition else inputs[0], training=False)
-        return np.asarray(ops.sigmoid(logits))[..., 0]   # (n, 28, 28) in [0, 1]
-    return decode
-
-
+# %%
 encode_2d, decode_2d = numpy_encoder(vae_2d), numpy_decoder(vae_2d.decoder)
 
 # %% [markdown]
@@ -695,19 +690,14 @@ encode_2d, decode_2d = numpy_encoder(vae_2d), numpy_decoder(vae_2d.decoder)
 
 # %%
 def show_history(history, title):
-    epochs_seen = np.arange(1, len(history["loss"]) + 1)
-    fig, (ax_loss, ax_kl) = plt.subplots(1, 2, figsize=(9, 3))
-    ax_loss.plot(epochs_seen, history["loss"], "o-", label="train loss")
-    ax_loss.plot(epochs_seen, history["val_loss"], "o-", label="test loss")
-    ax_loss.plot(epochs_seen, history["val_reconstruction"], "o-", label="test reconstruction")
+    fig = plot.training_curves(history, panels={title: ["loss", "val_loss", "val_reconstruction"],
+                                                "test KL term": ["val_kl"]},
+                               labels={"val_loss": "test loss", "val_reconstruction": "test reconstruction",
+                                       "val_kl": "test KL"},
+                               ylabel="nats per image", title=None, size=(4.5, 3))
+    ax_loss = fig.axes[0]
     ax_loss.axhline(ENTROPY_FLOOR, color="k", ls="--", label="entropy floor")
-    ax_loss.set(xlabel="epoch", ylabel="nats per image", title=title)
     ax_loss.legend(fontsize=8)
-    ax_kl.plot(epochs_seen, history["val_kl"], "o-", color="C3")
-    ax_kl.set(xlabel="epoch", ylabel="nats per image", title="test KL term")
-    for ax in (ax_loss, ax_kl):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
     plt.show()
 
 
@@ -729,13 +719,12 @@ if not QUICK:
 # the circle marks two standard deviations.
 
 # %%
-test_mu_2d = encode_2d(test_images)
-fig, ax = plt.subplots(figsize=(6, 5))
-points = ax.scatter(test_mu_2d[:, 0], test_mu_2d[:, 1], c=test_labels, cmap="tab10", s=3, alpha=0.6)
-fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+test_mu_2d = encode_2d(test_x)
+fig = plot.latent_scatter(test_mu_2d, test_labels, max_points=None,
+                          title="2-D VAE: test digits in latent space (circle: 2σ of the prior)")
+ax = fig.axes[0]
 ax.add_patch(plt.Circle((0, 0), 2, fill=False, ls="--", color="k"))
-ax.set(xlabel="z₁", ylabel="z₂", title="2-D VAE: test digits in latent space (circle: 2σ of the prior)",
-       aspect="equal")
+ax.set_aspect("equal")
 plt.show()
 print(f"codes: mean {test_mu_2d.mean(axis=0).round(2)}, std {test_mu_2d.std(axis=0).round(2)}")
 assert test_mu_2d.shape == (len(test_images), 2)
@@ -750,12 +739,8 @@ assert test_mu_2d.shape == (len(test_images), 2)
 # under the prior (normal quantiles from 5 % to 95 %), so every cell is equally likely to be drawn.
 
 # %%
-from scipy.stats import norm
-
-grid_values = norm.ppf(np.linspace(0.05, 0.95, 15))
-grid_z = np.array([[z1, z2] for z2 in grid_values[::-1] for z1 in grid_values], np.float32)
-fig = plot.image_grid(decode_2d(grid_z), ncols=15, size=0.5,
-                      title="2-D VAE: decoded grid of codes (z₁ left→right, z₂ bottom→top)")
+fig = plot.latent_manifold(decode_2d, latent_dim=2, n=15,
+                           title="2-D VAE: decoded grid of codes, evenly spaced under the prior")
 plt.show()
 
 # %% [markdown]
@@ -774,7 +759,7 @@ plt.show()
 
 # %%
 sliders_2d = widgets.latent_sliders(decode_2d, latent_dim=2, encode=encode_2d,
-                                    images=test_images[:200], labels=test_labels[:200],
+                                    images=test_x[:200], labels=test_labels[:200],
                                     ranges=(-3, 3), title="2-D VAE: your model's latent space")
 sliders_2d
 
@@ -783,7 +768,7 @@ sliders_2d
 
 # %%
 code_of_digit = sliders_2d.start_from_digit(3)
-assert np.allclose(code_of_digit, encode_2d(test_images[3:4])[0], atol=1e-5)
+assert np.allclose(code_of_digit, encode_2d(test_x[3:4])[0], atol=1e-5)
 assert np.allclose(sliders_2d.image, decode_2d(code_of_digit[None])[0], atol=1e-6)
 sliders_2d.reset()
 assert np.all(sliders_2d.code == 0)
@@ -826,11 +811,11 @@ if not QUICK:
 # drawn from the prior N(0, I):
 
 # %%
-originals = test_images[:10]
+originals = test_x[:10]   # in the layout the models take; the plots accept it too
 samples_16d = decode(rng.standard_normal((20, LATENT_DIM)).astype(np.float32))
-fig = plot.image_grid(np.concatenate([originals, decode(encode(originals)), decode_2d(encode_2d(originals))]),
-                      captions=["original"] * 10 + [f"{LATENT_DIM}-D"] * 10 + ["2-D"] * 10, ncols=10,
-                      title="Test digits and their reconstructions by the two VAEs")
+fig = plot.reconstructions(originals, {f"{LATENT_DIM}-D VAE": decode(encode(originals)),
+                                       "2-D VAE": decode_2d(encode_2d(originals))},
+                           title="Test digits and their reconstructions by the two VAEs")
 plt.show()
 fig = plot.image_grid(samples_16d, ncols=10,
                       title=f"New digits: {LATENT_DIM}-D VAE decoding 20 random codes z ~ N(0, I)")
@@ -844,7 +829,7 @@ plt.show()
 
 # %%
 sliders = widgets.latent_sliders(decode, latent_dim=LATENT_DIM, encode=encode,
-                                 images=test_images[:200], labels=test_labels[:200], ranges=(-3, 3),
+                                 images=test_x[:200], labels=test_labels[:200], ranges=(-3, 3),
                                  title=f"{LATENT_DIM}-D VAE: sliders over the latent code")
 sliders
 
@@ -855,17 +840,16 @@ sliders
 # digits by their index and slide t from 0 to 1:
 
 # %%
-interpolation = widgets.interpolation_widget(decode, encode, test_images[:200],
+interpolation = widgets.interpolation_widget(decode, encode, test_x[:200],
                                              labels=test_labels[:200], a=0, b=1)
 interpolation
 
 # %%
 interpolation.set_t(0.5)
-assert np.allclose(interpolation.code, encode(test_images[:2]).mean(axis=0), atol=1e-5)
-path = [decode(((1 - t) * interpolation.codes[0] + t * interpolation.codes[1])[None])[0]
-        for t in np.linspace(0, 1, 10)]
-fig = plot.image_grid(np.stack(path), captions=[f"t={t:.2f}" for t in np.linspace(0, 1, 10)],
-                      title=f"From test digit 0 (a {test_labels[0]}) to test digit 1 (a {test_labels[1]})")
+assert np.allclose(interpolation.code, encode(test_x[:2]).mean(axis=0), atol=1e-5)
+fig = plot.interpolation_strip(decode, interpolation.codes[0], interpolation.codes[1], steps=10,
+                               start_image=test_images[0], end_image=test_images[1],
+                               title=f"From test digit 0 (a {test_labels[0]}) to test digit 1 (a {test_labels[1]})")
 plt.show()
 
 # %% [markdown]
@@ -1009,7 +993,7 @@ for beta, model in beta_models.items():
     encode_b, decode_b = numpy_encoder(model), numpy_decoder(model.decoder)
     beta_rows += [decode_b(encode_b(originals)), decode_b(rng.standard_normal((10, 8)).astype(np.float32))]
     beta_captions += [f"β={beta} recon."] * 10 + [f"β={beta} sample"] * 10
-fig = plot.image_grid(np.concatenate([originals, *beta_rows]), captions=["original"] * 10 + beta_captions,
+fig = plot.image_grid(np.concatenate([test_images[:10], *beta_rows]), captions=["original"] * 10 + beta_captions,
                       ncols=10, title="Dense 8-D VAEs trained with different β")
 plt.show()
 
