@@ -17,7 +17,9 @@ function that records every exception escaping from it. An exception is the stud
 escaped from that wrapper or its traceback passes through the student's own code (any frame
 outside the ``aelab`` package, the Python installation and its site-packages: notebook cells,
 the student's helper functions and classes); the verdict quotes the deepest such line. Anything
-else is a bug in the checker and is reported as one, never as the student's fault.
+else is a bug in the checker and is reported as one, never as the student's fault. (Checkers
+call the wrapper, read its signature or name; a class answer arrives wrapped too, so judge the
+instances it builds, not ``issubclass(fn, ...)``.)
 
 Environment variables: ``AELAB_CHECK_TIMEOUT`` (seconds per check, default 60; 0 for none) and
 ``AELAB_STRICT`` (``CheckResult.use()`` raises instead of falling back to the reference; see
