@@ -41,8 +41,12 @@ test: $(STAMP)
 unit-tests: $(STAMP)
 	$(PY) -m pytest tests -m "not browser" -q
 
+# AELAB_STRICT=solutions: in the solution notebooks (kernels start in their folder, solutions/),
+# check.run(...).use() raises when a solution does not pass its own checker; the student
+# notebooks' unsolved stubs still fall back to the reference.
 notebook-tests: $(STAMP)
-	AELAB_QUICK=1 AELAB_THREADS=$(NB_THREADS) OMP_NUM_THREADS=$(NB_THREADS) TF_CPP_MIN_LOG_LEVEL=2 \
+	AELAB_QUICK=1 AELAB_STRICT=solutions \
+	  AELAB_THREADS=$(NB_THREADS) OMP_NUM_THREADS=$(NB_THREADS) TF_CPP_MIN_LOG_LEVEL=2 \
 	  $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks/pytorch notebooks/keras
 

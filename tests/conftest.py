@@ -23,7 +23,7 @@ def isolated_cache():
 @pytest.fixture(autouse=True)
 def _keep_env(monkeypatch):
     """Tests start without the notebook-run variables of the Makefile."""
-    for name in ("AELAB_QUICK", "AELAB_DATA"):
+    for name in ("AELAB_QUICK", "AELAB_DATA", "AELAB_STRICT", "AELAB_CHECK_TIMEOUT"):
         if name in os.environ:
             monkeypatch.delenv(name)
 

@@ -373,3 +373,370 @@ def test_ipython_shows_the_plain_text_verdict_in_a_terminal():
 
     result = check.run("00.mean_image", lambda images: images.sum(axis=0), show=False)
     assert pretty(result) == str(result)
+
+
+# ---------------------------------------------------------------- whose fault: the student's or the checker's
+
+@pytest.fixture
+def dummy_exercise():
+    """Register throw-away exercises (reference: flatten), removed again after the test."""
+    from aelab.check import exercise
+
+    check.exercises()  # load the course's exercises first
+    added = []
+
+    def register(checker, *, reference=None, exercise_id="99.dummy"):
+        ref = reference or (lambda images: images.reshape(len(images), -1))
+        exercise(exercise_id, title="a test exercise", reference=lambda framework: ref)(checker)
+        added.append(exercise_id)
+        return exercise_id
+
+    yield register
+    for exercise_id in added:
+        check._REGISTRY.pop(exercise_id)
+
+
+def test_student_error_quotes_the_students_line_not_a_library_frame():
+    def helper(images):  # the error is raised inside numpy, called from the student's helper
+        return images.reshape(-1, 5)
+
+    def flatten_images(images):
+        return helper(images)
+
+    result = check.run("00.flatten_images", flatten_images, show=False)
+    assert not result.passed
+    assert result.message.startswith("your function raised ValueError: cannot reshape")
+    assert "in helper, test_check.py, line" in result.message
+    assert "`return images.reshape(-1, 5)`" in result.message
+
+
+def test_wrong_number_of_parameters_is_the_students_fault():
+    """The TypeError is raised at the checker's call, with no frame of the student's: the
+    wrapper around the student's function still knows it escaped from that call."""
+    result = check.run("00.flatten_images", lambda images, size: images, show=False)
+    assert not result.passed
+    assert result.message.startswith("your function raised TypeError:")
+    assert "missing 1 required positional argument: 'size'" in result.message
+
+
+def test_a_library_function_passed_as_the_answer_is_blamed_not_the_checker():
+    result = check.run("00.flatten_images", np.reshape, show=False)
+    assert result.message.startswith("your function raised TypeError:")
+
+
+def test_error_in_a_students_method_called_by_the_checker_is_the_students(dummy_exercise):
+    """Methods of a student's class run outside the wrapped call (the checker calls them on the
+    instance); the traceback through the student's code still makes the error the student's."""
+    class Model:
+        def __init__(self, size):
+            self.size = size
+
+        def forward(self, x):  # the shapes do not match
+            return x @ np.ones((self.size + 1, 2))
+
+    def checker(cls, framework):
+        model = cls(3)
+        model.forward(np.ones((4, 3)))
+
+    result = check.run(dummy_exercise(checker, reference=Model), Model, show=False)
+    assert not result.passed
+    assert result.message.startswith("your class raised ValueError: matmul")
+    assert "in forward, test_check.py, line" in result.message
+    assert "`return x @ np.ones((self.size + 1, 2))`" in result.message
+
+
+def test_a_bug_in_the_checker_is_reported_as_a_checker_error(dummy_exercise):
+    def buggy_checker(fn, framework):
+        out = fn(np.zeros((2, 28, 28)))
+        return out[5]   # the checker's bug: the result has only 2 rows
+
+    result = check.run(dummy_exercise(buggy_checker), lambda x: x.reshape(len(x), -1), show=False)
+    assert not result.passed
+    assert result.message.startswith("the checker itself failed (IndexError: index 5 is out of "
+                                     "bounds")
+    assert "at test_check.py line" in result.message and "in buggy_checker)" in result.message
+    assert "this is a bug in aelab, please report it with this message" in result.message
+    assert "your function" not in result.message
+
+
+def test_a_bug_in_a_course_checker_names_the_aelab_line(dummy_exercise):
+    from aelab.check import expect_array
+
+    def checker(fn, framework):
+        expect_array(fn(np.zeros((2, 28, 28))), np.zeros((2, 784)), rtol="tight")
+
+    result = check.run(dummy_exercise(checker), lambda x: x.reshape(len(x), -1), show=False)
+    assert result.message.startswith("the checker itself failed (")
+    assert "at _compare.py line" in result.message
+
+
+def test_a_result_of_the_wrong_kind_that_crashes_the_checker_is_named(dummy_exercise):
+    """The checker fails on the student's tuple; the verdict names the tuple, not the checker's
+    ValueError ("setting an array element with a sequence")."""
+    def fragile_checker(fn, framework):
+        images = np.random.default_rng(0).random((3, 28, 28))
+        np.asarray(fn(images), dtype=float)
+
+    exercise_id = dummy_exercise(fragile_checker)
+    result = check.run(exercise_id, lambda x: (x.reshape(3, -1), x.shape), show=False)
+    assert not result.passed
+    assert result.message.startswith("your function returned a tuple of 2 values, where the check "
+                                     "expects ndarray of shape (3, 784)")
+    assert "sequence" not in result.message
+
+    def gen(images):
+        yield images.reshape(3, -1)
+
+    assert check.run(exercise_id, gen, show=False).message.startswith(
+        "your function returned a generator")
+
+
+def test_an_error_the_checker_raises_from_the_students_is_the_students(dummy_exercise):
+    def checker(fn, framework):
+        try:
+            fn(np.zeros((2, 28, 28)))
+        except ValueError as err:
+            raise RuntimeError("while calling the answer") from err
+
+    def flatten(images):
+        return images.reshape(5, -1)
+
+    result = check.run(dummy_exercise(checker), flatten, show=False)
+    assert result.message.startswith("your function raised RuntimeError: while calling the answer")
+
+
+@pytest.mark.parametrize("exc, says", [
+    (SystemExit(1), "raised SystemExit (in"),
+    (GeneratorExit(), "raised GeneratorExit (in"),
+    (BaseException("odd"), "raised BaseException: odd (in"),
+])
+def test_base_exceptions_from_the_student_become_not_yet(exc, says):
+    def answer(images):
+        raise exc
+
+    result = check.run("00.flatten_images", answer, show=False)
+    assert not result.passed and says in result.message
+    assert "`raise exc`" in result.message
+
+
+def test_system_exit_says_to_return_instead():
+    import sys
+
+    result = check.run("00.flatten_images", lambda images: sys.exit(), show=False)
+    assert "would end the whole program" in result.message and "`return`" in result.message
+
+
+def test_keyboard_interrupt_still_stops_the_cell():
+    def answer(images):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        check.run("00.flatten_images", answer, show=False)
+
+
+def test_not_implemented_in_the_checker_is_not_a_stub(dummy_exercise):
+    def checker(fn, framework):
+        fn(np.zeros((2, 28, 28)))
+        raise NotImplementedError("checker unfinished")
+
+    result = check.run(dummy_exercise(checker), lambda x: x.reshape(len(x), -1), show=False)
+    assert result.message.startswith("the checker itself failed (NotImplementedError")
+
+
+def test_the_checker_sees_the_students_name_and_signature(dummy_exercise):
+    import inspect
+
+    seen = {}
+
+    def checker(fn, framework):
+        seen["name"], seen["signature"] = fn.__name__, str(inspect.signature(fn))
+        seen["out"] = fn(images=np.zeros((2, 28, 28)), scale=2)
+
+    def flatten_images(images, *, scale=1):
+        return images.reshape(len(images), -1) * scale
+
+    assert check.run(dummy_exercise(checker), flatten_images, show=False).passed
+    assert seen["name"] == "flatten_images" and seen["signature"] == "(images, *, scale=1)"
+    assert seen["out"].shape == (2, 784)
+
+
+# ---------------------------------------------------------------- the kind of answer
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_a_model_instance_instead_of_the_class_is_named(framework):
+    model_class = check.reference("01.linear_autoencoder", framework)
+    result = check.run("01.linear_autoencoder", model_class(12, 3), framework=framework, show=False)
+    assert not result.passed
+    assert result.message.startswith(f"you passed a model instance ({model_class.__name__}); "
+                                     f"this exercise checks the class itself")
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_a_built_model_instead_of_the_builder_function_is_named(framework):
+    decoder = check.reference("03.build_decoder", framework)(2)
+    result = check.run("03.build_decoder", decoder, framework=framework, show=False)
+    assert not result.passed
+    assert result.message.startswith("expected a function, but you passed a model instance (")
+
+
+def test_a_class_that_builds_the_answer_is_judged_by_what_it_does(dummy_exercise):
+    """Only behaviour counts: a class is a fine answer when calling it gives the right result."""
+    class Flattened(np.ndarray):
+        def __new__(cls, images):
+            return np.asarray(images).reshape(len(images), -1).view(cls)
+
+    def checker(fn, framework):
+        images = np.random.default_rng(0).random((3, 28, 28))
+        check.expect_array(fn(images), images.reshape(3, -1))
+
+    assert check.run(dummy_exercise(checker), Flattened, show=False).passed
+
+
+# ---------------------------------------------------------------- the time limit
+
+def _endless(images):
+    while True:
+        pass
+
+
+def test_a_function_that_never_returns_is_stopped_by_the_time_limit():
+    import time
+
+    start = time.monotonic()
+    result = check.run("00.flatten_images", _endless, show=False, timeout=0.3)
+    elapsed = time.monotonic() - start
+    assert not result.passed and elapsed < 2
+    assert result.message.startswith("your function did not finish within 0.3 s (an endless loop?")
+    assert "It was running in _endless, test_check.py, line" in result.message
+    assert re.search(r"line \d+: `(while True:|pass)`", result.message)
+    assert "timeout=" in result.message
+
+
+def test_the_time_limit_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("AELAB_CHECK_TIMEOUT", "0.2")
+    result = check.run("00.flatten_images", _endless, show=False)
+    assert "did not finish within 0.2 s" in result.message
+    monkeypatch.setenv("AELAB_CHECK_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="AELAB_CHECK_TIMEOUT must be a number of seconds"):
+        check.run("00.flatten_images", _endless, show=False)
+
+
+def test_a_student_who_catches_the_alarm_is_stopped_by_the_next_one():
+    import time
+
+    caught = []
+
+    def stubborn(images):
+        try:
+            while True:
+                time.sleep(0.01)
+        except BaseException as err:
+            caught.append(err)
+        while True:
+            time.sleep(0.01)
+
+    start = time.monotonic()
+    result = check.run("00.flatten_images", stubborn, show=False, timeout=0.1)
+    assert len(caught) == 1 and time.monotonic() - start < 2
+    assert "did not finish within 0.1 s" in result.message
+
+
+def test_a_slow_checker_is_not_blamed_on_a_line_of_the_student(dummy_exercise):
+    def slow_checker(fn, framework):
+        fn(np.zeros((2, 28, 28)))
+        while True:
+            pass
+
+    result = check.run(dummy_exercise(slow_checker), lambda x: x.reshape(2, -1), show=False,
+                       timeout=0.2)
+    assert result.message.startswith("the check did not finish within 0.2 s while working with "
+                                     "your answer")
+
+
+def test_the_time_limit_restores_the_previous_alarm_handler_and_timer():
+    import signal
+
+    def previous(signum, frame):
+        raise AssertionError("the earlier alarm must not fire during this test")
+
+    old = signal.signal(signal.SIGALRM, previous)
+    signal.setitimer(signal.ITIMER_REAL, 30.0)
+    try:
+        assert check.run("00.flatten_images", lambda x: x.reshape(len(x), -1), show=False,
+                         timeout=5).passed
+        assert not check.run("00.flatten_images", _endless, show=False, timeout=0.1).passed
+        assert signal.getsignal(signal.SIGALRM) is previous
+        left, interval = signal.getitimer(signal.ITIMER_REAL)
+        assert 25 < left <= 30 and interval == 0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_outside_the_main_thread_checks_run_without_a_time_limit():
+    import threading
+    import time
+
+    def slow(images):
+        time.sleep(0.1)
+        return images.reshape(len(images), -1)
+
+    results = []
+    worker = threading.Thread(target=lambda: results.append(
+        check.run("00.flatten_images", slow, show=False, timeout=0.05)))
+    worker.start()
+    worker.join()
+    assert results[0].passed
+
+
+@pytest.mark.parametrize("timeout, error", [(-1, ValueError), ("60", TypeError)])
+def test_bad_timeout_is_rejected(timeout, error):
+    with pytest.raises(error, match="timeout must be"):
+        check.run("00.flatten_images", _endless, show=False, timeout=timeout)
+
+
+def test_timeout_zero_means_no_limit(monkeypatch):
+    monkeypatch.setenv("AELAB_CHECK_TIMEOUT", "0.01")
+
+    def slow(images):
+        import time
+        time.sleep(0.05)
+        return images.reshape(len(images), -1)
+
+    assert check.run("00.flatten_images", slow, show=False, timeout=0).passed
+
+
+# ---------------------------------------------------------------- strict mode
+
+def test_strict_mode_use_raises_naming_the_exercise_and_the_message(monkeypatch):
+    monkeypatch.setenv("AELAB_STRICT", "1")
+    result = check.run("00.mean_image", lambda x: None, show=False)
+    with pytest.raises(check.ExerciseNotPassed, match=r"exercise 00\.mean_image did not pass its "
+                                                      r"check.*None"):
+        result.use()
+
+
+def test_strict_mode_still_returns_a_passing_function(monkeypatch):
+    monkeypatch.setenv("AELAB_STRICT", "1")
+
+    def mine(images):
+        return images.mean(axis=0)
+
+    assert check.run("00.mean_image", mine, show=False).use() is mine
+
+
+@pytest.mark.parametrize("value, folder, strict", [
+    ("1", "anywhere", True), ("yes", "anywhere", True), ("0", "anywhere", False),
+    ("", "anywhere", False), ("solutions", "solutions", True), ("solutions", "pytorch", False),
+])
+def test_strict_mode_setting(monkeypatch, tmp_path, value, folder, strict):
+    (tmp_path / folder).mkdir()
+    monkeypatch.chdir(tmp_path / folder)
+    monkeypatch.setenv("AELAB_STRICT", value)
+    assert check.strict_mode() is strict
+    result = check.run("00.mean_image", lambda x: None, show=False)
+    if strict:
+        with pytest.raises(check.ExerciseNotPassed):
+            result.use()
+    else:
+        assert result.use(verbose=False) is check.reference("00.mean_image")

@@ -500,7 +500,7 @@ def test_torch_model_rejects_wrong_answers(torch_nn, name, words):
 def test_torch_model_instance_or_class_confusion(torch_nn):
     reference = torch_variants(torch_nn)["Reference"]
     assert_rejected("01.linear_autoencoder", reference(784, 10),
-                    "you passed a model instance (Reference), a model already built", framework="torch")
+                    "you passed a model instance (Reference); this exercise checks the class itself", framework="torch")
     assert_rejected("01.linear_autoencoder", lambda d, k: reference,
                     "but it gave the class Reference itself", framework="torch")
 
@@ -685,7 +685,7 @@ def test_keras_model_rejects_wrong_answers(keras_mod, name, words):
 def test_keras_model_instance_passed(keras_mod):
     reference = keras_variants(keras_mod)["Reference"]
     assert_rejected("01.linear_autoencoder", reference(784, 10),
-                    "you passed a model instance (Reference), a model already built", framework="keras")
+                    "you passed a model instance (Reference); this exercise checks the class itself", framework="keras")
 
 
 def test_keras_model_check_does_not_reseed(keras_mod):

@@ -5,12 +5,15 @@
     python tools/run_notebook.py --output /tmp/executed NB.ipynb   # keep the executed copy
 
 Runs in full mode unless AELAB_QUICK=1 is set. Exits 1 if a cell fails. Used to measure the
-notebooks' run times (`make run-notebook NB=...`).
+notebooks' run times (`make run-notebook NB=...`). Solution notebooks run in strict mode
+(AELAB_STRICT=solutions unless AELAB_STRICT is set): a solution that does not pass its own
+checker fails instead of falling back to the reference.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,6 +45,7 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, help="folder for the executed copies")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     args = parser.parse_args(argv)
+    os.environ.setdefault("AELAB_STRICT", "solutions")  # kernels start in the notebook's folder
     failed = False
     for path in args.notebooks:
         try:

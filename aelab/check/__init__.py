@@ -24,6 +24,19 @@ them with their titles, notebooks and frameworks. Each lesson's checkers live in
 A checker calls the student's function on several inputs and compares with the reference
 implementation. It must reject plausible wrong answers (wrong axis, missing term, returning the
 input, wrong sign) and accept any correct one; ``tests/test_check_*.py`` hold both kinds.
+
+Whose fault is an error? :func:`run` hands the checker a thin wrapper around the student's
+function that records every exception escaping from it. An exception is the student's when it
+escaped from that wrapper or its traceback passes through the student's own code (any frame
+outside the ``aelab`` package, the Python installation and its site-packages: notebook cells,
+the student's helper functions and classes); the verdict quotes the deepest such line. Anything
+else is a bug in the checker and is reported as one, never as the student's fault. (Checkers
+call the wrapper, read its signature or name; a class answer arrives wrapped too, so judge the
+instances it builds, not ``issubclass(fn, ...)``.)
+
+Environment variables: ``AELAB_CHECK_TIMEOUT`` (seconds per check, default 60; 0 for none) and
+``AELAB_STRICT`` (``CheckResult.use()`` raises instead of falling back to the reference; see
+:func:`strict_mode`).
 """
 
 from __future__ import annotations
@@ -33,10 +46,16 @@ import functools
 import html
 import importlib
 import inspect
+import os
 import pkgutil
 import random
 import re
+import signal
+import site
 import sys
+import sysconfig
+import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Callable
@@ -112,43 +131,11 @@ def exercise(exercise_id: str, *, title: str, reference: Callable,
     def register(checker):
         if exercise_id in _REGISTRY:
             raise ValueError(f"exercise {exercise_id!r} is registered twice")
-        _REGISTRY[exercise_id] = Exercise(exercise_id, title, _stub_aware(checker), reference,
+        _REGISTRY[exercise_id] = Exercise(exercise_id, title, checker, reference,
                                           tuple(frameworks), hint, answer, len(_REGISTRY))
         return checker
 
     return register
-
-
-def _stub_aware(checker: Callable) -> Callable:
-    """``checker``, with "not attempted" decided by what the student's function returned: a "not
-    yet" becomes :class:`NotAttempted` when every call the checker made returned None (the
-    stubs' ``return None``), whatever the checker's wording, and a NotAttempted becomes a plain
-    "not yet" when an earlier call returned something else. Only plain functions are watched; a
-    class (a model exercise) is passed as is."""
-
-    @functools.wraps(checker)
-    def check(fn, framework):
-        if not (inspect.isfunction(fn) or inspect.ismethod(fn)):
-            return checker(fn, framework)
-        returned_none = []
-
-        @functools.wraps(fn)
-        def watched(*args, **kwargs):
-            out = fn(*args, **kwargs)
-            returned_none.append(out is None)
-            return out
-
-        try:
-            return checker(watched, framework)
-        except NotYet as why:
-            stub = bool(returned_none) and all(returned_none)
-            if stub and not isinstance(why, NotAttempted):
-                raise NotAttempted(str(why)) from why
-            if not stub and isinstance(why, NotAttempted) and returned_none:
-                raise NotYet(str(why)) from why  # it returned something else before: attempted
-            raise
-
-    return check
 
 
 def _load_all() -> None:
@@ -328,6 +315,28 @@ RERUN_NOTE = ("Re-run the cells below this one: they used the reference implemen
               "while this exercise was not solved.")
 
 
+class ExerciseNotPassed(AssertionError):
+    """Raised by :meth:`CheckResult.use` in strict mode when the exercise did not pass its check."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def strict_mode() -> bool:
+    """True when ``AELAB_STRICT`` asks :meth:`CheckResult.use` to raise instead of falling back.
+
+    ``AELAB_STRICT=1`` (or true/yes/on): always strict. ``AELAB_STRICT=solutions``: strict only
+    when the kernel runs in a folder named ``solutions`` (nbval and ``tools/run_notebook.py``
+    start each notebook's kernel in the notebook's folder), so one test run can hold the solution
+    notebooks to their checkers while the student notebooks' unsolved stubs fall back to the
+    reference as they do for students.
+    """
+    value = os.environ.get("AELAB_STRICT", "").strip().lower()
+    if value == "solutions":
+        return os.path.basename(os.getcwd()) == "solutions"
+    return value in _TRUE
+
+
 @dataclass
 class CheckResult:
     """The verdict on one attempt.
@@ -349,9 +358,18 @@ class CheckResult:
     rerun: bool = False
 
     def use(self, *, verbose: bool = True):
-        """Your function if it passed, otherwise the reference implementation (with a note)."""
+        """Your function if it passed, otherwise the reference implementation (with a note).
+
+        In strict mode (``AELAB_STRICT``, see :func:`strict_mode`), a check that did not pass
+        raises :class:`ExerciseNotPassed` instead: the test suite runs the solution notebooks so,
+        and a solution that stops passing its own checker fails the tests.
+        """
         if self.passed:
             return self.fn
+        if strict_mode():
+            raise ExerciseNotPassed(f"exercise {self.exercise_id} did not pass its check, and "
+                                    f"strict mode (AELAB_STRICT) does not fall back to the "
+                                    f"reference: {self.message}")
         _USED_REFERENCE.add(self.exercise_id)
         if verbose:
             _display(Text(f"exercise `{self.exercise_id}` is not solved yet, so the rest of this "
@@ -459,36 +477,369 @@ def _keras_global_seed_generator(seed: int):
         global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, saved)
 
 
+# ---------------------------------------------------------------- time limit
+
+DEFAULT_TIMEOUT = 60.0  # seconds per check.run; AELAB_CHECK_TIMEOUT or run(timeout=...) change it
+
+
+class _TimeUp(BaseException):
+    """Raised by the alarm inside a check that ran out of time. A BaseException, so that neither
+    the checker's nor the student's ``except Exception`` swallows it."""
+
+
+def _timeout_seconds(timeout) -> float:
+    if timeout is None:
+        value = os.environ.get("AELAB_CHECK_TIMEOUT", "").strip()
+        if not value:
+            return DEFAULT_TIMEOUT
+        try:
+            timeout = float(value)
+        except ValueError:
+            raise ValueError(f"AELAB_CHECK_TIMEOUT must be a number of seconds (0 for no limit), "
+                             f"got {value!r}") from None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, "
+                        f"got {type(timeout).__name__}")
+    if not timeout >= 0:
+        raise ValueError(f"timeout must be >= 0 seconds (0 for no limit), got {timeout}")
+    return float(timeout)
+
+
+def _can_time_limit() -> bool:
+    """SIGALRM interrupts Python code only in the main thread, and only where setitimer exists
+    (Linux, macOS). A handler installed from C (getsignal() is None) cannot be put back."""
+    return (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGALRM) is not None)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise :class:`_TimeUp` in the main thread if the block runs longer than ``seconds``.
+
+    A real-time interval timer (``setitimer(ITIMER_REAL)``) delivers SIGALRM; the handler raises
+    between two Python bytecodes, so an endless Python loop stops, while one long call into C
+    (a huge matrix product) stops when it returns. The alarm repeats every second until the
+    block ends, so code that catches the first one (a bare ``except:``) still stops. The
+    previous handler and any running timer (with its remaining time) are restored afterwards.
+    Without a limit (0), outside the main thread or on Windows the block runs unlimited.
+    """
+    if not seconds or not _can_time_limit():
+        yield
+        return
+    armed = True
+
+    def on_alarm(signum, frame):
+        if armed:
+            raise _TimeUp(seconds)
+
+    previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay > 0:
+            left = previous_delay - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), previous_interval)
+
+
+# ---------------------------------------------------------------- whose fault is an error
+
+_AELAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _library_dirs() -> tuple[str, ...]:
+    """Folders whose code is not the student's: the aelab package, the Python installation and
+    its site-packages (numpy, torch, tensorflow, keras, IPython, ...)."""
+    dirs = {_AELAB_DIR}
+    paths = sysconfig.get_paths()
+    dirs.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+    with contextlib.suppress(Exception):
+        dirs.update(site.getsitepackages())
+    with contextlib.suppress(Exception):
+        dirs.add(site.getusersitepackages())
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_student_file(filename: str) -> bool:
+    if filename.startswith("<"):  # "<ipython-input-3-...>" is a cell; "<frozen ...>" is not
+        return filename.startswith("<ipython-input")
+    return not os.path.realpath(filename).startswith(_LIBRARY_DIRS)
+
+
+_LIBRARY_DIRS = _library_dirs()
+
+
+def _student_frames(err: BaseException, checker: Callable) -> list:
+    """The traceback frames of ``err`` that run the student's code, outermost first."""
+    checker_code = getattr(checker, "__code__", None)
+    frames = []
+    for frame, lineno in traceback.walk_tb(err.__traceback__):
+        if frame.f_code is not checker_code and _is_student_file(frame.f_code.co_filename):
+            frames.append(traceback.FrameSummary(frame.f_code.co_filename, lineno,
+                                                 frame.f_code.co_name))
+    return frames
+
+
+def _where(frame: traceback.FrameSummary) -> str:
+    """ "in flatten_images, line 3: `return images.reshape(3, 3)`" (a file's name is added
+    unless the code is a notebook cell)."""
+    name = frame.name if frame.name != "<module>" else "the cell"
+    cell = "ipykernel_" in frame.filename or frame.filename.startswith("<ipython-input")
+    place = f"line {frame.lineno}"
+    if not cell:
+        place = f"{os.path.basename(frame.filename)}, {place}"
+    code = (frame.line or "").strip()
+    return f"in {name}, {place}" + (f": `{code}`" if code else "")
+
+
+class _Answer:
+    """The student's function as the checker sees it: a transparent wrapper (same name, same
+    signature via ``__wrapped__``, classes still build their instances) that records what escapes
+    from the student's code and the last call, for the verdict."""
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+        self.raised: list[BaseException] = []
+        self.last_call = None  # (args, kwargs, returned value) of the last call that returned
+        self.returned_none: list[bool] = []  # per call that returned: was it None (a stub)?
+
+        def answer(*args, **kwargs):
+            try:
+                out = fn(*args, **kwargs)
+            except BaseException as err:
+                self.raised.append(err)
+                raise
+            self.last_call = (args, kwargs, out)
+            self.returned_none.append(out is None)
+            return out
+
+        self.proxy = functools.update_wrapper(answer, fn, updated=())
+
+    def raised_here(self, err: BaseException) -> bool:
+        while err is not None:  # the error itself, or one the checker explicitly raised `from` it
+            if any(err is e for e in self.raised):
+                return True
+            err = err.__cause__
+        return False
+
+
+def _exception_text(err: BaseException) -> str:
+    text = str(err)
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _student_error(err: BaseException, quote: str, yours: str) -> str:
+    where = f" ({quote})" if quote else ""
+    if isinstance(err, NotImplementedError):
+        return ("not implemented yet: replace the `raise NotImplementedError` with your code."
+                + (f" (Raised {quote}.)" if quote else ""))
+    if isinstance(err, SystemExit):
+        return (f"{yours} raised SystemExit{where}: `exit()`, `quit()` and `sys.exit()` "
+                f"would end the whole program. Inside a function, `return` the answer instead.")
+    if isinstance(err, GeneratorExit):
+        return (f"{yours} raised GeneratorExit{where}; that exception is Python's signal "
+                f"to close a generator, not a way to end a function: `return` the answer instead.")
+    if not isinstance(err, Exception):
+        return (f"{yours} raised {_exception_text(err)}{where}, an exception meant to stop "
+                f"the whole program; `return` the answer, or raise an ordinary Exception.")
+    return f"{yours} raised {_exception_text(err)}{where}"
+
+
+def _timeout_message(err: _TimeUp, frames: list) -> str:
+    seconds = err.args[0] if err.args else DEFAULT_TIMEOUT
+    larger = "pass a larger limit: check.run(..., timeout=...) (seconds)"
+    if frames:
+        return (f"your function did not finish within {seconds:g} s (an endless loop? e.g. a "
+                f"`while` whose condition never becomes false). "
+                f"It was running {_where(frames[-1])}. "
+                f"If it is just slow, {larger}.")
+    return (f"the check did not finish within {seconds:g} s while working with your answer: is "
+            f"it much slower than it needs to be (a far larger model or input than asked)? If "
+            f"you expected it to take this long, {larger}.")
+
+
+def _shape_of(value) -> tuple:
+    """What a checker may rely on in a returned value: its kind; for an array its library
+    (numpy, torch, tensorflow), shape and dtype (for numpy only the kind of number: float32 and
+    float64 mix freely there, not in torch)."""
+    from ._compare import _is_model
+
+    if value is None:
+        return ("none",)
+    if isinstance(value, (bool, int, float, complex, np.generic)):
+        return ("number",)
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, len(value))
+    if inspect.isclass(value):
+        return ("class",)
+    if inspect.isgenerator(value) or isinstance(value, (str, dict, set)):
+        return (type(value).__name__,)
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        library = type(value).__module__.split(".")[0]
+        dtype = value.dtype.kind if isinstance(value, np.ndarray) else str(value.dtype)
+        return ("array", library, tuple(value.shape), dtype)
+
+    if _is_model(value):
+        return ("model",)
+    if callable(value):
+        return ("function",)
+    return (type(value).__name__,)
+
+
+def _describe(value) -> str:
+    text = kind_of(value)
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        text += f" and dtype {value.dtype}"
+    return text
+
+
+def _wrong_kind_of_result(ex: Exercise, framework: str, answer: _Answer, seconds: float) -> str:
+    """When a checker failed, whether the student's last result differs in kind (a tuple, a
+    generator, a model instead of an array, another shape or dtype) from what the reference
+    returns for the same arguments: then that, not the checker, is the cause."""
+    if answer.last_call is None:
+        return ""
+    args, kwargs, got = answer.last_call
+    try:
+        with _time_limit(seconds):
+            expected = ex.reference(framework)(*args, **kwargs)
+    except (Exception, _TimeUp):
+        return ""
+    if _shape_of(got) == _shape_of(expected):
+        return ""
+    return (f"your function returned {_describe(got)}, where the check expects "
+            f"{_describe(expected)} (what the course's reference returns for the same input).")
+
+
+def _checker_error(err: BaseException, checker: Callable) -> str:
+    """The verdict for an error in the checker itself, naming the checker's deepest line: in the
+    checker's file or elsewhere in aelab (not this module's machinery, not numpy's internals)."""
+    checker_file = getattr(getattr(checker, "__code__", None), "co_filename", "")
+    aelab = os.path.join(os.path.realpath(_AELAB_DIR), "")
+    here = os.path.realpath(__file__)
+    frames = traceback.extract_tb(err.__traceback__)
+    ours = [f for f in frames if f.filename == checker_file or (
+        os.path.realpath(f.filename).startswith(aelab) and os.path.realpath(f.filename) != here)]
+    frame = (ours or frames or [None])[-1]
+    where = (f" at {os.path.basename(frame.filename)} line {frame.lineno}, in {frame.name}"
+             if frame else "")
+    return (f"the checker itself failed ({_exception_text(err)}{where}); this is a bug in aelab, "
+            f"please report it with this message. It does not mean your answer is wrong.")
+
+
+def _model_instead_of(ex: Exercise, fn, framework: str) -> str:
+    """The verdict when a failed answer is a model instance (callable, so the checker tried to
+    call it) where the exercise asks for a class or a function, or ''."""
+    from ._compare import _is_model
+
+    if not _is_model(fn):
+        return ""
+    name = type(fn).__name__
+    if inspect.isclass(ex.reference(framework)):
+        return (f"you passed a model instance ({name}); this exercise checks the class itself "
+                f"and builds its own models from it. Pass the class without parentheses: "
+                f"check.run({ex.id!r}, {name}).")
+    return (f"expected a function, but you passed a model instance ({name}): pass the function "
+            f"itself, not what it returned (no parentheses).")
+
+
+def _verdict(ex: Exercise, fn, framework: str, seconds: float) -> tuple[bool, str, bool]:
+    """(passed, message, attempted) for ``fn`` as the answer to ``ex``; raises only
+    KeyboardInterrupt. ``attempted`` is False for an untouched stub (it returned None, or raised
+    NotImplementedError)."""
+    passed, message = _judge(ex, fn, framework, seconds)
+    return passed, str(message), not isinstance(message, _NotAttemptedMessage)
+
+
+class _NotAttemptedMessage(str):
+    """A verdict message for an untouched stub."""
+
+
+NOT_IMPLEMENTED = ("not implemented yet: replace the `raise NotImplementedError` with your code.")
+
+
+def _untouched(why: NotYet, fn, returned_none: list[bool]) -> bool:
+    """Is this "not yet" about an untouched stub? A function that returned None on every call
+    is one, whatever the checker's wording; one that returned something else on some call is
+    attempted, even if the checker then raised :class:`NotAttempted`. Classes (model exercises),
+    and functions that never returned, are judged by the checker's own NotAttempted."""
+    if inspect.isclass(fn) or not returned_none:
+        return isinstance(why, NotAttempted)
+    return all(returned_none)
+
+
+def _judge(ex: Exercise, fn, framework: str, seconds: float) -> tuple[bool, str]:
+    if not callable(fn):
+        return False, (f"expected a function, got {kind_of(fn)}. Pass the function itself "
+                       f"(no parentheses).")
+    answer = _Answer(fn)
+    try:
+        with _own_random_state(framework):
+            try:
+                with _time_limit(seconds):
+                    ex.checker(answer.proxy, framework)
+            except NotYet as why:
+                if _untouched(why, fn, answer.returned_none):
+                    return False, _NotAttemptedMessage(why)
+                message = str(why)
+                if inspect.isclass(ex.reference(framework)):
+                    message = _model_instead_of(ex, fn, framework) or message
+                return False, message
+            except KeyboardInterrupt:
+                raise
+            except BaseException as err:
+                frames = _student_frames(err, ex.checker)
+                if isinstance(err, _TimeUp):
+                    return False, _timeout_message(err, frames)
+                if isinstance(err, NotImplementedError) and (answer.raised_here(err) or frames):
+                    return False, _NotAttemptedMessage(NOT_IMPLEMENTED)
+                if answer.raised_here(err) or frames:
+                    # a model passed for a function failed to be called (no frame of its code
+                    # ran); a model passed for a class can never be right
+                    instead = (_model_instead_of(ex, fn, framework)
+                               if not frames or inspect.isclass(ex.reference(framework)) else "")
+                    yours = "your class" if inspect.isclass(fn) else "your function"
+                    return False, (instead or _student_error(
+                        err, _where(frames[-1]) if frames else "", yours))
+                return False, (_wrong_kind_of_result(ex, framework, answer, seconds)
+                               or _checker_error(err, ex.checker))
+            return True, f"well done: {ex.title}."
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # the random generators, or the reference, failed
+        return False, _checker_error(err, ex.checker)
+    finally:
+        answer.raised.clear()
+        answer.returned_none.clear()
+        answer.last_call = None
+
+
 def run(exercise_id: str, fn: Callable, *, framework: str | None = None,
-        show: bool = True) -> CheckResult:
+        show: bool = True, timeout: float | None = None) -> CheckResult:
     """Check ``fn`` as the answer to ``exercise_id`` and return a :class:`CheckResult`.
 
-    Never raises because of the student's code: an exception inside ``fn`` becomes a "not yet"
-    with the error named. The check draws its own seeded random numbers and leaves the
-    notebook's random generators as they were. ``show=True`` displays the verdict right away.
+    Never raises because of the student's code: an exception raised in ``fn`` (even
+    ``SystemExit`` or another ``BaseException``) becomes a "not yet" that names it and quotes
+    the student's line where it happened; an error in the checker itself is reported as a bug in
+    aelab, not as the student's fault. Only ``KeyboardInterrupt`` (the stop button) goes through.
+
+    ``timeout``: seconds the whole check may take, default ``AELAB_CHECK_TIMEOUT`` or 60; 0 for
+    no limit. A function that never returns becomes a "not yet" naming the line it was running.
+    The limit uses SIGALRM, so it applies in the main thread on Linux and macOS (where Jupyter
+    runs notebook cells); elsewhere (Windows, other threads) checks run without a limit.
+
+    The check draws its own seeded random numbers and leaves the notebook's random generators as
+    they were. ``show=True`` displays the verdict right away.
     """
     ex = _get(exercise_id)
     framework = _resolve_framework(ex, framework)
-    if not callable(fn):
-        result = CheckResult(ex.id, False, f"expected a function, got {type(fn).__name__}. "
-                             f"Pass the function itself (no parentheses).", framework, fn)
-    else:
-        try:
-            with _own_random_state(framework):
-                ex.checker(fn, framework)
-        except NotYet as why:
-            result = CheckResult(ex.id, False, str(why), framework, fn,
-                                 attempted=not isinstance(why, NotAttempted))
-        except NotImplementedError:
-            result = CheckResult(ex.id, False, "not implemented yet: replace the `raise "
-                                 "NotImplementedError` with your code.", framework, fn,
-                                 attempted=False)
-        except Exception as err:  # the student's code raised: report it, do not crash
-            where = traceback.extract_tb(err.__traceback__)[-1]
-            result = CheckResult(ex.id, False, f"your function raised {type(err).__name__}: {err} "
-                                 f"(line {where.lineno}: {where.line})", framework, fn)
-        else:
-            result = CheckResult(ex.id, True, f"well done: {ex.title}.", framework, fn)
+    passed, message, attempted = _verdict(ex, fn, framework, _timeout_seconds(timeout))
+    result = CheckResult(ex.id, passed, message, framework, fn, attempted=attempted)
     if not result.passed:
         result.hint, result.answer = _tier(ex, "hint", framework), _tier(ex, "answer", framework)
     elif ex.id in _USED_REFERENCE:
