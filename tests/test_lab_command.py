@@ -75,7 +75,8 @@ def test_make_lab_headless_serves_the_course(tmp_path):
                    if f"--ServerApp.port={port}".encode() in args]
         assert servers, "no JupyterLab process found in make's session"
         assert all(flag.encode() in servers[0] for flag in lab_server.lab_flags(mine)), servers[0]
-        assert (lab_server.app_settings_dir() / "overrides.d" / "aelab.json").exists()
+        venv = ROOT / os.environ.get("VENV", sys.prefix)   # the environment make used
+        assert (lab_server.app_settings_dir(venv) / "overrides.d" / "aelab.json").exists()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
