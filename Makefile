@@ -1,6 +1,8 @@
 # aelab: two commands do everything (see README "Quick start").
-#   make lab    set up the environment and open the course in JupyterLab (HEADLESS=1: no browser)
+#   make lab    set up the environment and open your working copy of the course in JupyterLab
+#               (my-notebooks/, created on first use; TRACK=keras opens the Keras track; HEADLESS=1: no browser)
 #   make test   set up the environment and run the whole test suite
+#   make update-notebooks   copy lessons that are new since into my-notebooks/ (your edits are kept)
 # Both create and reuse a project-local virtual environment in .venv (no conda needed).
 
 SHELL := /bin/bash
@@ -9,6 +11,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.aelab-installed
 PORT ?= 8888
+# The student's working copy of the notebooks (ignored by git) and the track JupyterLab opens on.
+WORKSPACE ?= my-notebooks
+TRACK ?= pytorch
 # Extra pip options, e.g. PIP_EXTRA="--extra-index-url https://download.pytorch.org/whl/cpu"
 PIP_EXTRA ?=
 # Threads for each notebook kernel during the test run. Two notebooks run at once (one per core),
@@ -16,7 +21,7 @@ PIP_EXTRA ?=
 TEST_WORKERS ?= 2
 NB_THREADS ?= 1
 
-.PHONY: lab test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv
+.PHONY: lab update-notebooks test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv
 
 venv: $(STAMP)
 
@@ -28,12 +33,19 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (aelab)" > /dev/null
 	touch $(STAMP)
 
+# The server listens on this machine only (127.0.0.1); for a remote machine, see README, "Remote use".
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) \
+	$(PY) -m aelab.workspace '$(WORKSPACE)'
+	$(PY) -m aelab.lab_server --install-settings
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir='$(WORKSPACE)' \
+	  --LabApp.default_url=/lab/tree/$(TRACK)/00_welcome.ipynb --ServerApp.port=$(PORT) \
 	  $$($(PY) -m aelab.lab_server) \
 	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1,) \
 	  $(if $(TOKEN),--IdentityProvider.token='$(TOKEN)',) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+update-notebooks: $(STAMP)
+	$(PY) -m aelab.workspace '$(WORKSPACE)'
 
 test: $(STAMP)
 	$(MAKE) --no-print-directory unit-tests notebook-tests browser-tests

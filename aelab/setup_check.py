@@ -8,6 +8,7 @@ import importlib.metadata as metadata
 import platform
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import data, runtime
 
@@ -15,6 +16,25 @@ OK, WARN, FAIL = "ok", "warning", "problem"
 _MARK = {OK: "&#10004;", WARN: "&#9888;", FAIL: "&#10008;"}
 _COLOUR = {OK: "#1a7f37", WARN: "#9a6700", FAIL: "#cf222e"}
 _REINSTALL = "Run `make lab` (or `make test`) again in the course folder: it reinstalls the pinned versions."
+_COURSE = Path(__file__).resolve().parent.parent
+# What to do once the problems are fixed: a kernel keeps the packages it has imported, so only a
+# restart sees a reinstalled package (the same advice as the `assert report.ok` cell of lesson 00).
+AFTER_FIX = "Fix the problems marked {mark}, then restart the kernel and run the notebook again."
+
+
+def course_python() -> str:
+    """How the README spells this kernel's Python in a command run from the course folder:
+    ``.venv/bin/python`` for the course's own environment (``make lab``), else ``python``."""
+    try:
+        inside = Path(sys.prefix).resolve() == (_COURSE / ".venv").resolve()
+    except OSError:
+        inside = False
+    return ".venv/bin/python" if inside else "python"
+
+
+def data_fix() -> str:
+    """The README's commands that restore the MNIST files, run from the course folder."""
+    return f"`git checkout -- data/` or `{course_python()} -m aelab.data download`"
 
 
 @dataclass
@@ -41,19 +61,29 @@ class SetupReport:
     def __str__(self) -> str:
         lines = [f"{row.status.upper():8s} {row.item}: {row.detail}" + (f"  -> {row.fix}" if row.fix else "")
                  for row in self.rows]
-        verdict = "Your setup is ready." if self.ok else "Fix the problems above, then run this cell again."
+        verdict = "Your setup is ready." if self.ok else AFTER_FIX.format(mark="PROBLEM")
         return "\n".join(lines + [verdict])
 
     def _repr_html_(self) -> str:
+        """A table with one header cell per column, every cell left-aligned (JupyterLab centres
+        header cells and right-aligns others by default, which set headers off their columns)."""
+        left = "text-align:left;vertical-align:top"
+        head = "".join(f"<th style='{left}'>{name}</th>" for name in ("", "check", "found", "how to fix"))
         cells = "".join(
-            f"<tr><td style='color:{_COLOUR[r.status]}'>{_MARK[r.status]}</td>"
-            f"<td style='text-align:left'>{html.escape(r.item)}</td>"
-            f"<td style='text-align:left'>{html.escape(r.detail)}</td>"
-            f"<td style='text-align:left'>{html.escape(r.fix)}</td></tr>" for r in self.rows)
+            f"<tr><td style='{left};color:{_COLOUR[r.status]}' title='{r.status}'>{_MARK[r.status]}</td>"
+            f"<td style='{left}'>{html.escape(r.item)}</td>"
+            f"<td style='{left}'>{html.escape(r.detail)}</td>"
+            f"<td style='{left}'>{_code(r.fix)}</td></tr>" for r in self.rows)
         verdict = ("<b style='color:#1a7f37'>Your setup is ready.</b>" if self.ok else
-                   "<b style='color:#cf222e'>Fix the problems marked &#10008;, then run this cell again.</b>")
-        return (f"<table><tr><th></th><th>check</th><th>found</th><th>how to fix</th></tr>{cells}"
+                   f"<b style='color:#cf222e'>{AFTER_FIX.format(mark='&#10008;')}</b>")
+        return (f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody>"
                 f"</table><p>{verdict}</p>")
+
+
+def _code(text: str) -> str:
+    """Escape ``text`` for HTML and show its `backquoted` commands as code, to copy exactly."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts))
 
 
 def _pinned_requirements() -> list:
@@ -133,7 +163,7 @@ def check_setup(framework: str | None = None) -> SetupReport:
                                if len(paths) == 4 else "incomplete"))
     except data.DataFileError as err:
         report.rows.append(Row("MNIST data", FAIL, str(err).splitlines()[0],
-                               "`git checkout -- data/` or `python -m aelab.data download`"))
+                               f"In the course folder: {data_fix()}"))
     try:
         widgets_version = metadata.version("jupyterlab_widgets")
         import ipywidgets

@@ -79,7 +79,7 @@ WANTED = {"means", "pixel_probabilities", "numpy_decoder", "VAE", "ConditionalVA
 def lesson05_definitions(fw):
     # the top-level functions and classes named in WANTED, from the lesson's solution notebook
     folder = {"torch": "pytorch", "keras": "keras"}[fw]
-    nb = nbformat.read(Path(ROOT) / "notebooks" / folder / "solutions" / "05_variational_autoencoder.ipynb", 4)
+    nb = nbformat.read(Path(ROOT) / "notebooks" / folder / "solutions" / "05_variational_autoencoder_solution.ipynb", 4)
     if fw == "torch":
         import torch
         from torch import nn

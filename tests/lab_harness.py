@@ -76,14 +76,17 @@ class JupyterLab:
 
     ``nodelay`` / ``track_comm``: the two settings of ``aelab.lab_server`` (on / off by default);
     ``server_args``: more command-line options; ``extra_env``: more environment variables for
-    the server and its kernels.
+    the server and its kernels; ``news_setting``: turn the "Jupyter news?" pop-up off in the
+    server's private user settings (False: leave the settings alone, for a test of the course's
+    own JupyterLab settings); ``root``: serve this existing folder instead of a temporary one.
     """
 
     def __init__(self, notebooks, *, threads: int = 1, startup_timeout: float = 60.0,
-                 nodelay: bool = True, track_comm: bool = False, server_args=(), extra_env=None):
+                 nodelay: bool = True, track_comm: bool = False, server_args=(), extra_env=None,
+                 news_setting: bool = True, root=None):
         self.tmp = Path(tempfile.mkdtemp(prefix="aelab-lab-"))
-        self.root = self.tmp / "root"
-        self.root.mkdir()
+        self.root = self.tmp / "root" if root is None else Path(root)
+        self.root.mkdir(exist_ok=True)
         for nb in notebooks:
             shutil.copy(nb, self.root / Path(nb).name)
         self.port = free_port()
@@ -111,7 +114,7 @@ class JupyterLab:
                "--MappingKernelManager.cull_idle_timeout=300",
                "--MappingKernelManager.cull_interval=60",
                "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-        from aelab.lab_server import SERVER_FLAG, UNTRACKED_FLAGS
+        from aelab.lab_server import PING_FLAG, SERVER_FLAG, UNTRACKED_FLAGS
 
         # As `make lab` should run it (aelab.lab_server.SERVER_FLAGS): no Nagle delay on the
         # kernel websocket, widget messages not tracked as kernel activity. The options turn
@@ -120,13 +123,15 @@ class JupyterLab:
             cmd.append(SERVER_FLAG)
         if not track_comm:
             cmd += UNTRACKED_FLAGS
+        cmd.append(PING_FLAG)   # as `make lab`: no false websocket-ping warning in the log
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         cmd += list(server_args)
         # no "official Jupyter news?" toast over the notebook
-        notification = self.tmp / "settings" / "@jupyterlab" / "apputils-extension"
-        notification.mkdir(parents=True)
-        (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        if news_setting:
+            notification = self.tmp / "settings" / "@jupyterlab" / "apputils-extension"
+            notification.mkdir(parents=True)
+            (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
         self.log = open(self.tmp / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.root, start_new_session=True)

@@ -36,7 +36,8 @@ RUN_TIMEOUT_S = 900  # the whole lesson in quick mode, on a busy machine
 
 def _quick_copy(framework: str, folder) -> str:
     """The lesson's solution notebook with a first cell switching on quick mode."""
-    source = os.path.join(ROOT, "notebooks", TRACKS[framework], "solutions", LESSON)
+    source = os.path.join(ROOT, "notebooks", TRACKS[framework], "solutions",
+                          LESSON.replace(".ipynb", "_solution.ipynb"))
     nb = nbformat.read(source, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(
         'import os\nos.environ["AELAB_QUICK"] = "1"\nos.environ["AELAB_THREADS"] = "1"'))

@@ -91,6 +91,27 @@ def test_header_says_track_and_variant(tmp_path):
     assert "TensorFlow/Keras track" in header and "solution version" in header
 
 
+def test_banner_tells_students_what_to_do_not_how_the_file_is_made(tmp_path):
+    nbs = _build(tmp_path)
+    student, solution = nbs["pytorch", "student"].cells[0].source, nbs["pytorch", "solution"].cells[0].source
+    assert "your version" in student and "TODO" in student
+    assert "(solutions/99_test_solution.ipynb)" in student     # the link to the solution works
+    assert "(../99_test.ipynb)" in solution
+    for banner in (student, solution):
+        assert "edit the source" not in banner and "not this file" not in banner
+        assert "make notebooks" not in banner and "notebooks/src" not in banner
+
+
+def test_solution_file_names_say_solution():
+    """JupyterLab titles tabs with the file name: student and solution tabs must differ."""
+    for source in build_notebooks.sources():
+        for track in build_notebooks.TRACKS:
+            student = build_notebooks.output_path(source, track, "student")
+            solution = build_notebooks.output_path(source, track, "solution")
+            assert solution.name == f"{source.stem}_solution.ipynb" and solution.parent.name == "solutions"
+            assert student.name == f"{source.stem}.ipynb" and student.name != solution.name
+
+
 @pytest.mark.parametrize("broken, message", [
     (SOURCE.replace("    ### END STUB\n", ""), "never closed"),
     (SOURCE.replace("    ### BEGIN SOLUTION\n", ""), "without BEGIN"),

@@ -37,10 +37,11 @@ def test_the_connection_class_is_importable_by_name():
     assert cls is lab_server.NoDelayKernelWebsocketConnection
 
 
-def test_module_prints_the_flags_quoted_for_a_shell():
-    out = subprocess.run([sys.executable, "-m", "aelab.lab_server"], capture_output=True, text=True,
-                         check=True).stdout
-    assert tuple(shlex.split(out)) == lab_server.SERVER_FLAGS
+def test_module_prints_the_flags_as_make_lab_passes_them():
+    """`make lab` passes `$(python -m aelab.lab_server)` unquoted: the shell splits it at spaces."""
+    out = subprocess.run(["bash", "-c", f'printf "%s\\n" $({shlex.quote(sys.executable)} -m aelab.lab_server)'],
+                         capture_output=True, text=True, check=True).stdout
+    assert tuple(out.splitlines()) == lab_server.SERVER_FLAGS
 
 
 def test_json_config_holds_the_same_settings(tmp_path):
@@ -62,3 +63,9 @@ def test_json_config_holds_the_same_settings(tmp_path):
 def test_binder_postbuild_writes_the_json_config():
     postbuild = (Path(__file__).resolve().parent.parent / "postBuild").read_text()
     assert "python -m aelab.lab_server --json > \"$HOME/.jupyter/jupyter_server_config.json\"" in postbuild
+
+
+def test_binder_postbuild_applies_the_course_settings_and_working_copy_as_make_lab():
+    postbuild = (Path(__file__).resolve().parent.parent / "postBuild").read_text()
+    assert "python -m aelab.lab_server --install-settings" in postbuild
+    assert "python -m aelab.workspace" in postbuild

@@ -4,10 +4,14 @@
 Each lesson is written once, as a jupytext "percent" script ``notebooks/src/NN_name.py``, and
 generated into four notebooks::
 
-    notebooks/pytorch/NN_name.ipynb              PyTorch, student version (exercises open)
-    notebooks/pytorch/solutions/NN_name.ipynb    PyTorch, solution version
-    notebooks/keras/NN_name.ipynb                TensorFlow/Keras, student version
-    notebooks/keras/solutions/NN_name.ipynb      TensorFlow/Keras, solution version
+    notebooks/pytorch/NN_name.ipynb                       PyTorch, student version (exercises open)
+    notebooks/pytorch/solutions/NN_name_solution.ipynb    PyTorch, solution version
+    notebooks/keras/NN_name.ipynb                         TensorFlow/Keras, student version
+    notebooks/keras/solutions/NN_name_solution.ipynb      TensorFlow/Keras, solution version
+
+(The solution's file name says so: JupyterLab titles a tab with the file name, and a student often
+has both versions open.) Students work in copies of these (``make lab``, ``aelab.workspace``),
+so the generated files stay as generated.
 
 Markup in the source
 --------------------
@@ -56,8 +60,9 @@ class SourceError(ValueError):
 
 
 def output_path(source: Path, track: str, variant: str) -> Path:
-    folder = NOTEBOOK_DIR / track / ("solutions" if variant == "solution" else "")
-    return folder / f"{source.stem}.ipynb"
+    if variant == "solution":
+        return NOTEBOOK_DIR / track / "solutions" / f"{source.stem}_solution.ipynb"
+    return NOTEBOOK_DIR / track / f"{source.stem}.ipynb"
 
 
 def _strip_blocks(text: str, variant: str, where: str) -> str:
@@ -90,14 +95,17 @@ def _substitute(text: str, track: str, variant: str) -> str:
 
 
 def _header(source: Path, track: str, variant: str, title: str) -> str:
+    """The banner: which track and version this is, and what the student does with it. (How
+    the notebooks are made is for maintainers: CONTRIBUTING.md, not the banner.)"""
     framework = TRACKS[track]["framework"]
+    solution = f"{source.stem}_solution.ipynb"
     if variant == "student":
-        other = f"Solutions: [`solutions/{source.stem}.ipynb`](solutions/{source.stem}.ipynb)."
-    else:
-        other = f"Student version (exercises open): [`../{source.stem}.ipynb`](../{source.stem}.ipynb)."
-    return (f"<small>aelab · {framework} track · **{variant} version** · {other} "
-            f"Generated from `notebooks/src/{source.name}` by `make notebooks`: edit the source, "
-            f"not this file.</small>")
+        return (f"<small>aelab · {framework} track · **your version**: run the cells in order and "
+                f"fill in the exercises marked `TODO`; the cell after each one checks your answer. "
+                f"Stuck? The solutions are in [`solutions/{solution}`](solutions/{solution}).</small>")
+    return (f"<small>aelab · {framework} track · **solution version**: every exercise solved, to "
+            f"compare with your own. To do the exercises yourself, open "
+            f"[`../{source.stem}.ipynb`](../{source.stem}.ipynb).</small>")
 
 
 def build(source: Path, track: str, variant: str) -> nbformat.NotebookNode:

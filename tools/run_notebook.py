@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Execute notebooks top to bottom on a fresh kernel and print the wall time of each.
 
-    python tools/run_notebook.py notebooks/pytorch/solutions/01_linear_autoencoder.ipynb
+    python tools/run_notebook.py notebooks/pytorch/solutions/01_linear_autoencoder_solution.ipynb
     python tools/run_notebook.py --output /tmp/executed NB.ipynb   # keep the executed copy
 
 Runs in full mode unless AELAB_QUICK=1 is set. Exits 1 if a cell fails. Used to measure the

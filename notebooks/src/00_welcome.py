@@ -60,7 +60,8 @@ report = check_setup()
 report
 
 # %%
-assert report.ok, "Fix the problems in the report above, then restart the kernel and run again."
+assert report.ok, ("Fix the problems marked ✘ in the report above, "
+                   "then restart the kernel and run the notebook again.")
 
 # %% [markdown]
 # Now two things only your eyes can check. Below you should see **a slider** you can drag.
@@ -147,9 +148,13 @@ plt.show()
 #
 # Every lesson comes in four notebooks:
 #
-# - `notebooks/pytorch/` and `notebooks/keras/`: the same lesson in each framework. Pick one.
+# - `pytorch/` and `keras/`: the same lesson in each framework. Pick one.
 # - The notebook in that folder is the **student version**: the exercises are open for you.
-#   `solutions/` next to it holds the **solution version**.
+#   `solutions/` next to it holds the **solution version** (`NN_name_solution.ipynb`).
+#
+# `make lab` gives you your own copies of all of them, in the folder `my-notebooks/` of the course
+# (the one JupyterLab shows): work there, your answers are yours. When the course gets a new
+# lesson, `make update-notebooks` copies it in and leaves the notebooks you changed alone.
 #
 # Each notebook stands alone: run it top to bottom on a fresh kernel (*Kernel → Restart Kernel
 # and Run All Cells*).

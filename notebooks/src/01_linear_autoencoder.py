@@ -348,8 +348,8 @@ def train_autoencoder(model, train_data, test_data, *, epochs, batch_size, learn
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * len(loader))
     loss_fn = nn.MSELoss()
     history = [test_mse(model, test_data)]
-    progress = tqdm(range(epochs), desc=name)
-    for epoch in progress:
+    progress = tqdm(total=epochs * len(loader), desc=name, unit="batch")   # one bar, moves every batch
+    for epoch in range(epochs):
         model.train()
         for inputs, targets in loader:
             loss = loss_fn(model(inputs), targets)
@@ -357,8 +357,10 @@ def train_autoencoder(model, train_data, test_data, *, epochs, batch_size, learn
             loss.backward()
             optimizer.step()
             scheduler.step()
+            progress.update()
         history.append(test_mse(model, test_data))
-        progress.set_postfix(test_mse=f"{history[-1]:.5f}")
+        progress.set_postfix(epoch=f"{epoch + 1}/{epochs}", test_mse=f"{history[-1]:.5f}")
+    progress.close()
     return history
 
 # %% tags=["keras"]

@@ -159,18 +159,22 @@ def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
     optimizer = make_optimizer(model.parameters(), lr=learning_rate)
     loss_fn = LOSSES[loss]
     history = {"loss": [], "test_mse": []}
-    for epoch in tqdm(range(epochs), desc=f"{epochs} epochs", leave=False):
+    progress = tqdm(total=epochs * len(loader), unit="batch", leave=False)   # moves every batch
+    for epoch in range(epochs):
         model.train()
         total = 0.0
+        progress.set_description(f"epoch {epoch + 1}/{epochs}")
         for inputs, targets in loader:
             loss_value = loss_fn(model(inputs), targets)
             optimizer.zero_grad()
             loss_value.backward()
             optimizer.step()
             total += loss_value.item() * len(inputs)
+            progress.update()
         history["loss"].append(total / len(images))
         if test_images is not None:
             history["test_mse"].append(reconstruction_mse(test_images, reconstruct(model, test_images)))
+    progress.close()
     model.eval()
     return history
 
@@ -208,7 +212,7 @@ def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
     model.optimizer.build(model.trainable_variables)
     callbacks = [] if test_images is None else [TestMSE(test_images)]
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
-                    callbacks=callbacks, verbose=2)
+                    callbacks=callbacks)
     return {"loss": fit.history["loss"], "test_mse": fit.history.get("test_mse", [])}
 
 
@@ -673,8 +677,10 @@ def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128
     """MSE + model.penalty(...) on the codes, Adam. Returns the last epoch's mean MSE."""
     loader = make_dataloader(images, images, batch_size=batch_size)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    for epoch in tqdm(range(epochs), desc=f"{epochs} epochs", leave=False):
+    progress = tqdm(total=epochs * len(loader), unit="batch", leave=False)   # moves every batch
+    for epoch in range(epochs):
         total = 0.0
+        progress.set_description(f"epoch {epoch + 1}/{epochs}")
         for inputs, targets in loader:
             pre_activation = model.code_layer(inputs)
             codes = torch.relu(pre_activation)
@@ -684,6 +690,8 @@ def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128
             loss.backward()
             optimizer.step()
             total += mse.item() * len(inputs)
+            progress.update()
+    progress.close()
     model.eval()
     return total / len(images)
 
@@ -736,7 +744,7 @@ def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     model.build((None, 784))                            # create the weights, then Adam's state,
     model.optimizer.build(model.trainable_variables)   # so fit traces its step once (section 3)
-    fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs, verbose=2)
+    fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs)
     return fit.history["mse"][-1]
 
 

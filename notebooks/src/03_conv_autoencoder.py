@@ -565,8 +565,7 @@ def train_autoencoder(model, images, epochs, learning_rate, batch_size=128):
 def train_autoencoder(model, images, epochs, learning_rate, batch_size=128):
     """Train `model` to reproduce `images` (mean squared error, Adam). Returns epoch losses."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    history = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
-                        verbose=2)
+    history = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs)
     return history.history["loss"]
 
 

@@ -431,18 +431,30 @@ def denoising_autoencoder():
     ], name="denoising_autoencoder")
 
 
+def noisy_batches(images, epochs, seed, batch_size=128):
+    """(noisy, clean) batches for `epochs` epochs in a row, with fresh noise and a new order each
+    epoch, so that one `fit(..., epochs=epochs)` trains on new noisy copies every epoch."""
+    for epoch in range(epochs):
+        inputs, targets = make_denoising_pair(images, add_gaussian_noise, SIGMA_TRAIN,
+                                              np.random.default_rng(seed + epoch))
+        order = np.random.default_rng((seed, epoch)).permutation(len(images))
+        for start in range(0, len(images), batch_size):
+            batch = order[start:start + batch_size]
+            yield as_model_input(inputs[batch]), as_model_input(targets[batch])
+
+
+def steps_per_epoch(images, batch_size=128):
+    return -(-len(images) // batch_size)   # the last batch may be smaller
+
+
 keras.utils.set_random_seed(0)
 dae = denoising_autoencoder()
 print(f"denoising autoencoder: {count_parameters(dae):,} parameters")
 dae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="binary_crossentropy")
-dae_history = []
 start = time.perf_counter()
-for epoch in range(EPOCHS):   # one fit call per epoch, so that every epoch gets fresh noise
-    inputs, targets = make_denoising_pair(train_images, add_gaussian_noise, SIGMA_TRAIN,
-                                          np.random.default_rng(100 + epoch))
-    fit = dae.fit(as_model_input(inputs), as_model_input(targets), batch_size=128,
-                  initial_epoch=epoch, epochs=epoch + 1, shuffle=True)
-    dae_history += fit.history["loss"]
+fit = dae.fit(noisy_batches(train_images, EPOCHS, seed=100), epochs=EPOCHS,
+              steps_per_epoch=steps_per_epoch(train_images))
+dae_history = fit.history["loss"]
 dae_seconds = time.perf_counter() - start
 print(f"trained in {dae_seconds:.0f} s ({dae_seconds / EPOCHS:.1f} s per epoch)")
 
@@ -504,11 +516,7 @@ def short_run(loss, images=train_images[:3000], epochs=3):
     keras.utils.set_random_seed(0)
     model = denoising_autoencoder()
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=loss)
-    for epoch in range(epochs):
-        inputs, targets = make_denoising_pair(images, add_gaussian_noise, SIGMA_TRAIN,
-                                              np.random.default_rng(200 + epoch))
-        model.fit(as_model_input(inputs), as_model_input(targets), batch_size=128,
-                  initial_epoch=epoch, epochs=epoch + 1)
+    model.fit(noisy_batches(images, epochs, seed=200), epochs=epochs, steps_per_epoch=steps_per_epoch(images))
     return image_function(model)(noisy_test)
 
 

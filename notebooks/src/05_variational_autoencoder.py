@@ -121,12 +121,16 @@ class PlainAutoencoder(nn.Module):
 
 plain = PlainAutoencoder()
 optimizer = torch.optim.Adam(plain.parameters(), lr=2e-3)
-for epoch in tqdm(range(SIDE_EPOCHS), desc="plain autoencoder"):
+progress = tqdm(total=SIDE_EPOCHS * len(train_loader), desc="plain autoencoder", unit="batch")
+for epoch in range(SIDE_EPOCHS):
+    progress.set_postfix(epoch=f"{epoch + 1}/{SIDE_EPOCHS}")
     for (x,) in train_loader:
         loss = F.binary_cross_entropy_with_logits(plain(x), x, reduction="sum") / len(x)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        progress.update()
+progress.close()
 print(f"last batch: reconstruction loss {loss.item():.1f} nats per image")
 
 plain.eval()
@@ -579,7 +583,8 @@ def train_vae(model, train_loader, test_loader, epochs, beta=1.0, lr=2e-3):
         torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=warmup),
         torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps - warmup)], [warmup])
     history = {"loss": [], "val_loss": [], "val_reconstruction": [], "val_kl": [], "seconds": []}
-    for epoch in (bar := tqdm(range(epochs), desc=f"VAE z={model.latent_dim} beta={beta}")):
+    bar = tqdm(total=steps, desc=f"VAE z={model.latent_dim} beta={beta}", unit="batch")   # every batch
+    for epoch in range(epochs):
         start = time.perf_counter()
         model.train()
         train_loss = 0.0
@@ -592,11 +597,14 @@ def train_vae(model, train_loader, test_loader, epochs, beta=1.0, lr=2e-3):
             optimizer.step()
             schedule.step()
             train_loss += loss.item() * len(x)
+            bar.update()
         history["seconds"].append(time.perf_counter() - start)
         history["loss"].append(train_loss / len(train_loader.dataset))
         for name, value in evaluate(model, test_loader, beta).items():
             history[f"val_{name}"].append(value)
-        bar.set_postfix(train=f"{history['loss'][-1]:.1f}", test=f"{history['val_loss'][-1]:.1f}")
+        bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", train=f"{history['loss'][-1]:.1f}",
+                        test=f"{history['val_loss'][-1]:.1f}")
+    bar.close()
     return history
 
 # %% tags=["keras"]

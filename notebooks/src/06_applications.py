@@ -126,15 +126,19 @@ def train_autoencoder(model, images, epochs, *, batch_size=128, desc="training")
     loader = make_dataloader(images, images, batch_size=batch_size)
     losses = []
     model.train()
-    for epoch in tqdm(range(epochs), desc=desc, leave=False):
+    progress = tqdm(total=epochs * len(loader), desc=desc, unit="batch", leave=False)   # every batch
+    for epoch in range(epochs):
         total = 0.0
+        progress.set_postfix(epoch=f"{epoch + 1}/{epochs}")
         for inputs, targets in loader:
             loss = nn.functional.mse_loss(model(inputs), targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item() * len(inputs)
+            progress.update()
         losses.append(total / len(images))
+    progress.close()
     model.eval()
     return losses
 
@@ -155,7 +159,7 @@ def make_dense_autoencoder(latent_dim=LATENT_DIM):
     return model
 
 
-def train_autoencoder(model, images, epochs, *, batch_size=128, verbose=2):
+def train_autoencoder(model, images, epochs, *, batch_size=128, verbose="auto"):
     """Adam on the mean squared reconstruction error (set in compile). images: float32 numpy.
     Returns the average training loss of each epoch."""
     history = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
