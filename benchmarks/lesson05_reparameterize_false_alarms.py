@@ -9,11 +9,13 @@ answer below, counting rejections. Each framework runs in its own process.
 Correct answers: PyTorch, the reference (``torch.randn_like``) and ``Normal(mu, sigma).rsample()``;
 Keras, the reference (``keras.random.normal``) and ``tf.random.normal(tf.shape(mu))``.
 
-Printed per answer: seeds run, rejections (the first messages, if any), seconds per check.
+Printed per answer: seeds run, rejections (the first messages, if any), seconds per check; each
+answer runs in its own process, --workers of them at a time.
 Also printed: the false-alarm bound of each test, from its sampling distribution.
 
 Usage (a long run: take the shared lock):
-    flock /tmp/aelab-heavy.lock .venv/bin/python benchmarks/lesson05_reparameterize_false_alarms.py [--seeds 10000] [--framework torch|keras]
+    flock /tmp/aelab-heavy.lock .venv/bin/python benchmarks/lesson05_reparameterize_false_alarms.py \
+        [--seeds 10000] [--framework torch|keras] [--workers 2]
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import math
 import os
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 ANSWERS = {
     "torch": {
@@ -51,6 +55,8 @@ else:
 from aelab import check
 answers = json.loads(sys.stdin.read())
 report = {}
+if len(sys.argv) > 3 and sys.argv[3]:
+    answers = {sys.argv[3]: answers[sys.argv[3]]}
 for name, source in answers.items():
     namespace = {"torch": torch} if framework == "torch" else {"tf": tf, "keras": keras}
     exec(source, namespace)
@@ -71,7 +77,7 @@ for name, source in answers.items():
 # Equal rows: how often two draws of one coordinate are equal (float32 has finitely many values)
 import numpy as np
 equal_pairs, pairs = 0, 0
-for seed in range(20):
+for seed in range(20 if len(sys.argv) <= 4 else 0):
     if framework == "torch":
         torch.manual_seed(seed)
         eps = torch.randn(20_000, 4).numpy()
@@ -111,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10_000)
     parser.add_argument("--framework", choices=["torch", "keras"], action="append")
+    parser.add_argument("--workers", type=int, default=2, help="processes at a time")
     args = parser.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2",
@@ -118,24 +125,40 @@ def main() -> None:
     print("False-alarm bound of each test, per check of a correct answer (normal approximation):")
     for name, p in bounds():
         print(f"  {p:9.2e}  {name}" if p > 1e-300 else f"  < 1e-300   {name}")
-    for framework in args.framework or ["torch", "keras"]:
-        proc = subprocess.run([sys.executable, "-c", WORKER, framework, str(args.seeds)],
-                              input=json.dumps(ANSWERS[framework]), capture_output=True, text=True,
-                              env=env, check=False)
+    # one process per (framework, answer), --workers at a time; the first of each framework
+    # also counts equal float32 draws
+    jobs = [(fw, name, i == 0) for fw in args.framework or ["keras", "torch"]  # longest first
+            for i, name in enumerate(ANSWERS[fw])]
+
+    def run(job):
+        framework, name, count_equal = job
+        argv = [sys.executable, "-c", WORKER, framework, str(args.seeds), name]
+        if not count_equal:
+            argv.append("no-equal-count")
+        proc = subprocess.run(argv, input=json.dumps(ANSWERS[framework]), capture_output=True,
+                              text=True, env=env, check=False)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT")]
         if proc.returncode != 0 or not lines:
-            sys.exit(f"{framework} worker failed:\n{proc.stderr[-3000:]}")
-        report = json.loads(lines[-1][len("REPORT"):])
+            sys.exit(f"{framework} {name} worker failed:\n{proc.stderr[-3000:]}")
+        return framework, json.loads(lines[-1][len("REPORT"):])
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(args.workers) as pool:
+        results = list(pool.map(run, jobs))
+    for framework, report in results:
         equal = report.pop("_equal_pairs")
-        rate = max(equal["equal_pairs"], 1) / equal["pairs"]
-        print(f"{framework}: {equal['equal_pairs']} equal pairs among {equal['pairs']:.3g} pairs "
-              f"of one float32 coordinate (rate about {rate:.2g}); two of 20,000 rows equal in all "
-              f"4 coordinates: about {20_000 * 19_999 / 2 * rate ** 4:.2g} per check")
+        if equal["pairs"]:
+            rate = max(equal["equal_pairs"], 1) / equal["pairs"]
+            print(f"{framework}: {equal['equal_pairs']} equal pairs among {equal['pairs']:.3g} "
+                  f"pairs of one float32 coordinate (rate about {rate:.2g}); two of 20,000 rows "
+                  f"equal in all 4 coordinates: about {20_000 * 19_999 / 2 * rate ** 4:.2g} "
+                  f"per check")
         for name, r in report.items():
             print(f"{framework:5s} {name:18s} seeds {r['seeds']:6d}  rejected {r['rejected']:4d}  "
                   f"{r['seconds_per_check'] * 1000:6.1f} ms per check")
             for message in r["messages"]:
                 print("      ", message.replace("\n", " "))
+    print(f"wall time {time.perf_counter() - start:.0f} s with {args.workers} worker(s)")
 
 
 if __name__ == "__main__":
