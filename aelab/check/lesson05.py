@@ -155,8 +155,15 @@ def _notebook_call(fn, arrays: list[np.ndarray], framework: str, name: str, *, r
     except NotYet:
         raise
     except Exception as err:
-        raise NotYet(f"{name} fails when given {given}, as the notebook's figure cell calls it: "
-                     f"{type(err).__name__}: {err}."
+        shape = np.shape(arrays[0])
+        try:  # the same values as float32 tensors: is it the kind of input, or the shape?
+            call_unchanged(fn, *[_plain(a, framework) for a in arrays], what=name)
+        except Exception:
+            raise NotYet(f"{name} fails for mu and log_var of shape {shape}: "
+                         f"{_error_text(err)}. Use the shapes of the arguments, not fixed "
+                         f"ones.") from None
+        raise NotYet(f"{name} fails when given {given} of shape {shape}, as the notebook's "
+                     f"figure cell calls it: {_error_text(err)}."
                      + (" Use keras.ops (or tf) functions, which accept numpy arrays and tensors "
                         "alike." if framework == "keras" else "")) from None
     return to_numpy(_expect_tensor(out, framework, name, returns=returns))
@@ -196,7 +203,7 @@ def _draw(fn, mu: np.ndarray, log_var: np.ndarray, framework: str, *, with_gradi
                          f"whole batch. z must have the shape of mu: one sample per image and "
                          f"latent dimension.")
         raise NotYet(f"for mu of shape {mu.shape} z has shape {z.shape}; z must have the shape "
-                     f"of mu (one sample per image and latent dimension), not a fixed one.")
+                     f"of mu (one sample per image and latent dimension).")
     return _finite(z, "z").astype(np.float64), grads
 
 
@@ -327,11 +334,12 @@ def _check_reparameterize(fn, framework):
                      f": every call must draw new noise, or the model sees the same eps at every "
                      f"training step. Do not seed inside the function ({seeds}) and do not reuse "
                      f"an eps drawn once outside it.")
-    small = _notebook_call(fn, [[[1.0, -1.0]] * 3, [[0.0, -2.0]] * 3], framework,
-                           "reparameterize", returns="z = mu + sigma * eps")
-    if small.shape != (3, 2):
-        raise NotYet(f"for mu of shape (3, 2) z has shape {small.shape}: use the shape of mu, "
-                     f"not a fixed one.")
+    for rows in (2000, 1):  # the notebook's figure: 2,000 copies of one image's mu, log_var
+        small = _notebook_call(fn, [[[1.0, -1.0]] * rows, [[0.0, -2.0]] * rows], framework,
+                               "reparameterize", returns="z = mu + sigma * eps")
+        if small.shape != (rows, 2):
+            raise NotYet(f"for mu of shape ({rows}, 2) z has shape {small.shape}: z must have "
+                         f"the shape of mu (do not squeeze or flatten it).")
     if framework == "keras":
         _check_reparameterize_traced(fn, mu[:2000], log_var[:2000])
 
