@@ -81,6 +81,7 @@ def test_output_size_accepts_correct_answers(correct):
     (lambda n, k, s=1, p=0: n // s, "divide the size by the stride only"),
     (lambda n, k, s=1, p=0: (n - 1) * s - 2 * p + k, "*transposed* convolution's formula"),
     (lambda n, k, s=1, p=0: (n - 2 * p + k) // s + 1, "signs are swapped"),
+    (lambda n, k, s=1, p=0: (n + 2 * p - k + 1) // s + 1, "off-by-one in the numerator"),
     (lambda n, k, s, p: (n + 2 * p - k) // s + 1, "give the optional arguments their defaults (stride=1, padding=0)"),
     (lambda n, k, s, p=0: (n + 2 * p - k) // s + 1, "give the optional arguments their defaults"),
     (lambda n, k, s=2, p=0: (n + 2 * p - k) // s + 1, "Check the defaults: stride=1, padding=0"),
@@ -88,7 +89,7 @@ def test_output_size_accepts_correct_answers(correct):
     (lambda n, k, s=1, p=0: [(n + 2 * p - k) // s + 1], "a list of 1 values"),
     (lambda n, k, s=1, p=0: None, "returned None"),
 ], ids=["true division", "ceil", "round", "padding once", "no +1", "+2", "same padding",
-        "n // s", "transposed formula", "swapped signs", "no defaults", "no stride default",
+        "n // s", "transposed formula", "swapped signs", "numerator + 1", "no defaults", "no stride default",
         "stride default 2", "padding default 1", "list", "stub"])
 def test_output_size_names_the_mistake(wrong, words):
     rejects("03.conv_output_size", wrong, words)
@@ -114,6 +115,8 @@ def test_transpose_size_accepts_correct_answers(correct):
     (lambda n, k, s=1, p=0, op=0: (n - 1) * s - 2 * p + k + op * s, "not of strides"),
     (lambda n, k, s=1, p=0, op=0: n * s - 2 * p + k + op, "(size - 1) * stride"),
     (lambda n, k, s=1, p=0, op=0: (n - 1) * s - 2 * p + k + op - 1, "one too low"),
+    (lambda n, k, s=1, p=0, op=0: (n - 1) * s - 2 * p + k + op + 1, "one too high"),
+    (lambda n, k, s=1, p=0, op=0: n * s + op, "padding=\"same\" (size * stride)"),
     (lambda n, k, s=1, p=0, op=0: n * s, "padding=\"same\""),
     (lambda n, k, s=1, p=0, op=0: (n + 2 * p - k) // s + 1, "(forward) convolution's formula"),
     (lambda n, k, s=1, p=0, op=0: (n - 1) * s - 2 * p + k + op + 0.5, "not a whole number"),
@@ -123,6 +126,7 @@ def test_transpose_size_accepts_correct_answers(correct):
     (lambda n, k, s=1, p=0, op=0: None, "returned None"),
 ], ids=["no padding", "padding once", "no output_padding", "output_padding twice",
         "output_padding subtracted", "output_padding times stride", "n not n-1", "minus one",
+        "plus one", "same padding plus output_padding",
         "same padding", "forward formula", "half", "output_padding default 1", "padding default 1",
         "no defaults", "stub"])
 def test_transpose_size_names_the_mistake(wrong, words):
@@ -235,6 +239,9 @@ def fn(d):
         "wider (64 channels)": ("should have shape (1568, 32)", "def fn(d):\n    return nn.Sequential(nn.Linear(d, 64 * 49), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)), nn.ConvTranspose2d(64, 16, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(16, 1, 4, 2, 1), nn.Sigmoid())"),
         "batch norm added": ("extra parameters", "def fn(d):\n    return mirror(d, middle=lambda: nn.Sequential(nn.BatchNorm2d(16), nn.ReLU()))"),
         "fixed latent size": ("Does the first layer take `latent_dim` inputs", "def fn(d):\n    return mirror(32)"),
+        "dense only, wrong shape": ("has no transposed convolution", "def fn(d):\n    return nn.Sequential(nn.Linear(d, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 14, 56)))"),
+        "tanh after the linear layer": ("the layer after the linear layer uses tanh", "def fn(d):\n    return mirror(d, hidden=nn.Tanh)"),
+        "sigmoid after the first transposed conv": ("is a sigmoid instead of ReLU", "def fn(d):\n    return mirror(d, middle=nn.Sigmoid)"),
         "dense only": ("has no transposed convolution", "def fn(d):\n    return nn.Sequential(nn.Linear(d, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))"),
         "returns the class": ("the class Sequential itself", "def fn(d):\n    return nn.Sequential"),
         "returns a list of layers": ("wrap them in one model, nn.Sequential", "def fn(d):\n    return [nn.Linear(d, 1568), nn.ReLU()]"),
