@@ -463,10 +463,6 @@ def _bce_probabilities_sum(x, p):
     return -(x * np.log(p) + (1 - x) * np.log1p(-p)).sum(axis=1)
 
 
-def _image_shape(framework):
-    return (1, 28, 28) if framework == "torch" else (28, 28, 1)
-
-
 def _images(rng, n: int, framework: str) -> np.ndarray:
     """n grey-level images in the framework's layout; their 5 leftmost columns pure black/white
     (like MNIST's background and strokes), the rest grey levels in (0, 1)."""
@@ -553,13 +549,17 @@ def _check_vae_loss(fn, framework):
             raise NotYet(f"your loss is {loss:.5g}, expected reconstruction + beta * kl = "
                          f"{expected_rec + beta * expected_kl:.5g} (beta = {beta}).")
         grad_logits, grad_mu, grad_log_var = grads
-        if grad_logits is None or grad_mu is None or grad_log_var is None:
-            raise NotYet("the loss does not pass gradients back to the logits, mu and log_var: "
-                         "compute it with framework operations (not numpy / .item()).")
+        missing = [name for name, grad in (("x_logits", grad_logits), ("mu", grad_mu),
+                                           ("log_var", grad_log_var)) if grad is None]
+        if missing:
+            raise NotYet(f"the loss does not pass gradients back to {' and '.join(missing)}: "
+                         f"compute it with framework operations (no numpy, .item() or "
+                         f".detach()).")
         probs = 1 / (1 + np.exp(-logits.astype(np.float64)))
         if not np.allclose(grad_logits, (probs - x) / n, rtol=1e-3, atol=1e-6):
-            raise NotYet("the gradient of the loss with respect to the logits is not "
-                         "(sigmoid(logits) - x) / N; is the loss averaged over the images?")
+            raise NotYet("the loss has the right value, but its gradient with respect to the "
+                         "logits is not (sigmoid(logits) - x) / N: is part of it computed from "
+                         "detached logits (.detach(), stop_gradient, numpy)?")
     _check_vae_loss_as_called(fn, x, logits, mu, log_var, framework)
 
 
