@@ -178,6 +178,7 @@ MORE = {
             "returns (kl, mean)": ("a tuple of 2 values", "def fn(mu, log_var):\n    kl = -0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=1)\n    return kl, kl.mean()"),
             "float32 only (notebook's float64 grid)": ("float64 tensors", "def fn(mu, log_var):\n    return 0.5 * (mu**2 + log_var.exp() - 1 - log_var) @ torch.ones(mu.shape[1])"),
             "Python number for one image": ("plain Python number", "def fn(mu, log_var):\n    return -0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp()).item()"),
+            "one latent dimension kept as a column": ("your KL has shape (35, 1), expected (35,)", "def fn(mu, log_var):\n    kl = -0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=1)\n    return kl if mu.shape[1] > 1 else kl[:, None]"),
             "matmul with matching dtype": (True, "def fn(mu, log_var):\n    return 0.5 * (mu**2 + log_var.exp() - 1 - log_var) @ torch.ones(mu.shape[1], dtype=mu.dtype)"),
         },
         "05.vae_loss": {
@@ -233,6 +234,7 @@ MORE = {
             "no default beta": ("give beta the default 1.0", "def fn(x, x_logits, mu, log_var, beta):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
             "default beta 4": ("called without beta", "def fn(x, x_logits, mu, log_var, beta=4.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
             "float(beta) (fails in train_step)": ("as in the notebook's VAE): AttributeError: ", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + float(beta) * kl, rec, kl"),
+            "beta only if a number": ("with beta a keras.Variable equal to 4", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    b = beta if isinstance(beta, (int, float)) else 1.0\n    return rec + b * kl, rec, kl"),
             "wrong order": ("in the order (loss, kl, reconstruction)", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, kl, rec"),
             "only the loss": ("three values", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl"),
         },

@@ -374,7 +374,8 @@ def _shape_message(out_shape, latent_dim, decoder, framework) -> str:
     call = f"build_decoder({latent_dim})"
     wrong_order = (7, 7, 32) if framework == "torch" else (32, 7, 7)
     if wrong_order in _reshape_targets(decoder, framework):
-        right = "(32, 7, 7), channels first" if framework == "torch" else "(7, 7, 32), channels last"
+        right = ("(32, 7, 7), channels first" if framework == "torch" else
+                 "(7, 7, 32), channels last")
         return (f"{call} turns 6 codes into shape {out_shape}, expected {expected}: your reshape "
                 f"makes {wrong_order}, but {'PyTorch' if framework == 'torch' else 'Keras'} "
                 f"layers expect {right}.")
@@ -570,11 +571,12 @@ def _check_build_decoder(fn, framework):
         except NotYet:
             raise
         except Exception as err:
+            where = ("PyTorch expects them ((N, 32, 7, 7))" if framework == "torch" else
+                     "Keras expects them ((N, 7, 7, 32))")
             raise NotYet(f"build_decoder({latent_dim}) failed on a batch of codes of shape "
                          f"{codes.shape}: {type(err).__name__}: {err}. Does the first layer take "
                          f"`latent_dim` inputs, and does the reshape keep the batch axis and "
-                         f"put the 32 channels where {'PyTorch' if framework == 'torch' else 'Keras'} "
-                         f"expects them ({'(N, 32, 7, 7)' if framework == 'torch' else '(N, 7, 7, 32)'})?") from None
+                         f"put the 32 channels where {where}?") from None
         shape = (1, 28, 28) if framework == "torch" else (28, 28, 1)
         if out.shape != (len(codes), *shape):
             raise NotYet(_shape_message(out.shape, latent_dim, decoder, framework))

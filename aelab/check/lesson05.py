@@ -313,7 +313,8 @@ def _check_reparameterize(fn, framework):
                              if grad is None)
         raise NotYet(f"no gradient flows from z back to {which}. Sampling directly "
                      "(e.g. Normal(mu, sigma).sample() or a numpy random call) or .detach() cuts "
-                     "the graph; that is the whole point of the trick: compute mu + sigma * eps with eps "
+                     "the graph; that is the whole point of the trick: compute mu + sigma * eps "
+                     "with eps "
                      "drawn separately.")
     if not np.allclose(grad_mu, 1.0, atol=1e-4):
         raise NotYet("the gradient of z with respect to mu should be 1 (z = mu + sigma * eps); "
@@ -329,8 +330,8 @@ def _check_reparameterize(fn, framework):
         seeds = ("torch.manual_seed(...)" if framework == "torch" else
                  "keras.utils.set_random_seed(...), tf.random.set_seed(...), a fixed seed=... "
                  "argument")
-        raise NotYet(f"two calls with the same mu and log_var return "
-                     f"{'the same z' if same == 1.0 else f'nearly the same z (correlation {same:.2f})'}"
+        what = "the same z" if same == 1.0 else f"nearly the same z (correlation {same:.2f})"
+        raise NotYet(f"two calls with the same mu and log_var return {what}"
                      f": every call must draw new noise, or the model sees the same eps at every "
                      f"training step. Do not seed inside the function ({seeds}) and do not reuse "
                      f"an eps drawn once outside it.")
@@ -442,17 +443,19 @@ def _check_kl(fn, framework):
                           dtype=np.float64 if framework == "torch" else np.float32)
     expected = _kl_numpy(mu_grid, log_var_grid)
     if grid.shape != expected.shape or not np.allclose(grid, expected, rtol=1e-4, atol=1e-4):
+        what = ("the wrong values" if grid.shape == expected.shape else
+                f"shape {grid.shape}, expected {expected.shape}")
         raise NotYet(f"for one latent dimension (mu and log_var of shape {mu_grid.shape}, as in "
-                     f"the notebook's KL figure) your KL has shape {grid.shape} and "
-                     f"{'the wrong values' if grid.shape == expected.shape else 'not one value per row'}"
-                     f"; expected shape {expected.shape}. Sum over axis 1 only.")
+                     f"the notebook's KL figure) your KL has {what}: one number per row, the sum "
+                     f"over axis 1, whatever the number of latent dimensions.")
 
 
 # ---------------------------------------------------------------- the full loss
 
 def _bce_sum(x, logits):
     """Binary cross-entropy with logits, summed over pixels: (N,) in float64."""
-    x, logits = x.reshape(len(x), -1).astype(np.float64), logits.reshape(len(x), -1).astype(np.float64)
+    x = x.reshape(len(x), -1).astype(np.float64)
+    logits = logits.reshape(len(x), -1).astype(np.float64)
     per_pixel = np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))
     return per_pixel.sum(axis=1)
 
@@ -634,11 +637,12 @@ def _check_vae_loss_as_called(fn, x, logits, mu, log_var, framework):
         out = traced(*args)
     except Exception as err:
         raise NotYet(f"vae_loss fails inside Keras' train_step (a tf.function, with beta a "
-                     f"keras.Variable, as in the notebook's VAE): {_error_text(err)}. Use keras.ops (or tf) "
-                     f"functions throughout; no numpy, float() or .numpy().") from None
+                     f"keras.Variable, as in the notebook's VAE): {_error_text(err)}. Use "
+                     f"keras.ops (or tf) functions throughout; no numpy, float() or "
+                     f".numpy().") from None
     loss = _scalars(_loss_outputs(out, framework))[0]
     if not np.isclose(loss, expected_rec + 4.0 * expected_kl, rtol=1e-4):
         raise NotYet(f"with beta a keras.Variable equal to 4 inside a tf.function (as in the "
                      f"notebook's train_step) your loss is {loss:.5g}, expected "
-                     f"{expected_rec + 4.0 * expected_kl:.5g}. Multiply by beta itself; do not "
-                     f"test its value in Python.")
+                     f"{expected_rec + 4.0 * expected_kl:.5g}. Multiply the KL by beta itself, "
+                     f"whatever its type (a number or a keras.Variable).")
