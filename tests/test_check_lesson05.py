@@ -25,13 +25,14 @@ import numpy as np, keras, tensorflow as tf
 from keras import ops
 """
 
-# eps from a fixed generator, standardised per column, then shifted by 4 standard errors
+# A fresh eps, standardised per column, then shifted by 4 standard errors: a correct answer with
+# an unlucky draw still passes, and a wrong sigma is still named as such, whatever the draw.
 UNLUCKY_TORCH = ("def fn(mu, log_var):\n"
-                 "    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(0))\n"
+                 "    eps = torch.randn_like(mu)\n"
                  "    eps = (eps - eps.mean(0)) / eps.std(0) + 4.0 / mu.shape[0] ** 0.5\n")
 UNLUCKY_KERAS = ("def fn(mu, log_var):\n"
-                 "    eps = np.random.default_rng(0).standard_normal(tuple(mu.shape))\n"
-                 "    eps = tf.constant((eps - eps.mean(0)) / eps.std(0) + 4.0 / mu.shape[0] ** 0.5, tf.float32)\n")
+                 "    eps = keras.random.normal(ops.shape(mu))\n"
+                 "    eps = (eps - ops.mean(eps, 0)) / ops.std(eps, 0) + 4.0 / mu.shape[0] ** 0.5\n")
 
 # ------------------------------------------------------------------ variants: (correct?, source)
 # Each source defines `fn`.
@@ -141,6 +142,114 @@ VARIANTS = {
     },
 }
 
+# More variants, each with the words its message must contain (True: a correct answer).
+# Classes from issue #12: draws shared across images / dimensions / calls, the caller's data
+# changed in place, defaults and calls as the notebook makes them, what the function returns.
+MORE = {
+    "torch": {
+        "05.reparameterize": {
+            "randn with the shape": (True, "def fn(mu, log_var):\n    return mu + torch.exp(0.5 * log_var) * torch.randn(mu.size(), dtype=mu.dtype)"),
+            "normal_ on a new tensor": (True, "def fn(mu, log_var):\n    eps = torch.empty_like(mu).normal_()\n    return torch.addcmul(mu, torch.exp(0.5 * log_var), eps)"),
+            "eps shared across dimensions": ("move together", "def fn(mu, log_var):\n    return mu + torch.exp(0.5 * log_var) * torch.randn(mu.shape[0], 1)"),
+            "eps shared by two dimensions": ("dimensions 1 and 3", "def fn(mu, log_var):\n    eps = torch.randn_like(mu)\n    eps[:, 3] = eps[:, 1]\n    return mu + torch.exp(0.5 * log_var) * eps"),
+            "one number for everything": ("every row of z is the same", "def fn(mu, log_var):\n    return mu + torch.exp(0.5 * log_var) * torch.randn(1)"),
+            "half the batch repeated": ("different rows", "def fn(mu, log_var):\n    eps = torch.randn(mu.shape[0] // 2 + 1, mu.shape[1]).repeat(2, 1)[:mu.shape[0]]\n    return mu + torch.exp(0.5 * log_var) * eps"),
+            "seed inside": ("two calls with the same mu and log_var return the same z", "def fn(mu, log_var):\n    torch.manual_seed(0)\n    return mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)"),
+            "fixed generator": ("the same z", "def fn(mu, log_var):\n    g = torch.Generator().manual_seed(1)\n    return mu + torch.exp(0.5 * log_var) * torch.randn(mu.shape, generator=g)"),
+            "eps drawn once, outside": ("do not reuse an eps drawn once", "EPS = torch.randn(50_000, 16)\ndef fn(mu, log_var):\n    return mu + torch.exp(0.5 * log_var) * EPS[:mu.shape[0], :mu.shape[1]]"),
+            "changes mu in place": ("changed `mu` in place", "def fn(mu, log_var):\n    return mu.add_(torch.exp(0.5 * log_var) * torch.randn_like(mu))"),
+            "changes log_var in place": ("changed `log_var` in place", "def fn(mu, log_var):\n    std = log_var.mul_(0.5).exp_()\n    return mu + std * torch.randn_like(mu)"),
+            "returns (z, eps)": ("a tuple of 2 values", "def fn(mu, log_var):\n    eps = torch.randn_like(mu)\n    return mu + torch.exp(0.5 * log_var) * eps, eps"),
+            "a generator": ("a generator", "def fn(mu, log_var):\n    yield mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)"),
+            "noise detached from log_var": ("back to log_var.", "def fn(mu, log_var):\n    return mu + (torch.exp(0.5 * log_var) * torch.randn_like(mu)).detach()"),
+            "z of the first image only": ("one sample for the whole batch", "def fn(mu, log_var):\n    return (mu + torch.exp(0.5 * log_var) * torch.randn_like(mu))[0]"),
+            "z transposed": ("z must have the shape of mu", "def fn(mu, log_var):\n    return (mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)).T"),
+            "z squeezed": ("for mu of shape (1, 2) z has shape (2,)", "def fn(mu, log_var):\n    return (mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)).squeeze()"),
+            "eps of a fixed shape": ("fails for mu and log_var of shape (2000, 2)", "def fn(mu, log_var):\n    return mu + torch.exp(0.5 * log_var) * torch.randn(20_000, 4)"),
+            "twice sigma": ("should have standard deviation exp(0.5 * log_var)", "def fn(mu, log_var):\n    return mu + 2 * torch.exp(0.5 * log_var) * torch.randn_like(mu)"),
+            "mu counted twice in the gradient": ("gradient of z with respect to mu should be 1", "def fn(mu, log_var):\n    return 2 * mu - mu.detach() + torch.exp(0.5 * log_var) * torch.randn_like(mu)"),
+            "sigma detached": ("gradient of z with respect to log_var is not 0.5 * sigma * eps", "def fn(mu, log_var):\n    return mu + torch.exp(0.5 * log_var).detach() * torch.randn_like(mu) + 0 * log_var"),
+            "eps reused, plus a little noise": ("nearly the same z (correlation 1.00)", "EPS = torch.randn(50_000, 16)\ndef fn(mu, log_var):\n    eps = EPS[:mu.shape[0], :mu.shape[1]] + 0.05 * torch.randn_like(mu)\n    return mu + torch.exp(0.5 * log_var) * eps"),
+            "numpy noise": ("numpy array", "def fn(mu, log_var):\n    return (mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)).detach().numpy()"),
+        },
+        "05.kl_divergence": {
+            "changes mu in place": ("changed `mu` in place", "def fn(mu, log_var):\n    return -0.5 * torch.sum(1 + log_var - mu.pow_(2) - log_var.exp(), dim=1)"),
+            "changes log_var in place": ("changed `log_var` in place", "def fn(mu, log_var):\n    var = log_var.exp_()\n    return 0.5 * torch.sum(mu**2 + var - 1 - torch.log(var), dim=1)"),
+            "returns (kl, mean)": ("a tuple of 2 values", "def fn(mu, log_var):\n    kl = -0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=1)\n    return kl, kl.mean()"),
+            "float32 only (notebook's float64 grid)": ("float64 tensors", "def fn(mu, log_var):\n    return 0.5 * (mu**2 + log_var.exp() - 1 - log_var) @ torch.ones(mu.shape[1])"),
+            "Python number for one image": ("plain Python number", "def fn(mu, log_var):\n    return -0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp()).item()"),
+            "one latent dimension kept as a column": ("your KL has shape (35, 1), expected (35,)", "def fn(mu, log_var):\n    kl = -0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=1)\n    return kl if mu.shape[1] > 1 else kl[:, None]"),
+            "matmul with matching dtype": (True, "def fn(mu, log_var):\n    return 0.5 * (mu**2 + log_var.exp() - 1 - log_var) @ torch.ones(mu.shape[1], dtype=mu.dtype)"),
+        },
+        "05.vae_loss": {
+            "per-image sums, then mean": (True, "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits.flatten(1), x.flatten(1), reduction='none').sum(1).mean()\n    kl = 0.5 * (mu**2 + log_var.exp() - 1 - log_var).sum(1).mean()\n    return rec + beta * kl, rec, kl"),
+            "binarised targets": ("binarises the targets", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, (x > 0.5).float(), reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "rounded targets": ("binarises the targets", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x.round(), reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "targets rounded in place": ("changed `x` in place", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x.round_(), reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "sigmoid twice": ("one sigmoid too many", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(torch.sigmoid(x_logits), x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "probability BCE on logits (clamped 0..1)": ("treats the logits as probabilities", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy(x_logits.clamp(0, 1), x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "KL summed over the batch": ("summed over the batch", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).sum()\n    return rec + beta * kl, rec, kl"),
+            "no default beta": ("give beta the default 1.0", "def fn(x, x_logits, mu, log_var, beta):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "default beta 0": ("called without beta", "def fn(x, x_logits, mu, log_var, beta=0.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "changes mu in place": ("changed `mu` in place", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu.pow_(2) - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "wrong order": ("in the order (reconstruction, kl, loss)", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec, kl, rec + beta * kl"),
+            "per-image reconstruction": ("reconstruction has shape (4,); expected a single number", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x, reduction='none').sum((1, 2, 3))\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec.mean() + beta * kl, rec, kl"),
+            "logits detached, gradient faked": ("gradient with respect to the logits is not", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits.detach(), x, reduction='sum') / len(x) + 0 * x_logits.sum()\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return rec + beta * kl, rec, kl"),
+            "KL detached": ("does not pass gradients back to mu and log_var", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean().detach()\n    return rec + beta * kl, rec, kl"),
+            "a dict": ("a dict", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = F.binary_cross_entropy_with_logits(x_logits, x, reduction='sum') / len(x)\n    kl = (-0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1)).mean()\n    return {'loss': rec + beta * kl, 'reconstruction': rec, 'kl': kl}"),
+        },
+    },
+    "keras": {
+        "05.reparameterize": {
+            "SeedGenerator": (True, "SEED = keras.random.SeedGenerator(3)\ndef fn(mu, log_var):\n    return mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu), seed=SEED)"),
+            "eps shared across dimensions": ("move together", "def fn(mu, log_var):\n    return mu + ops.exp(0.5 * log_var) * keras.random.normal((ops.shape(mu)[0], 1))"),
+            "one number for everything": ("every row of z is the same", "def fn(mu, log_var):\n    return mu + ops.exp(0.5 * log_var) * keras.random.normal(())"),
+            "set_random_seed inside": ("two calls with the same mu and log_var return the same z", "def fn(mu, log_var):\n    keras.utils.set_random_seed(0)\n    return mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu))"),
+            "tf.random.set_seed inside": ("the same z", "def fn(mu, log_var):\n    tf.random.set_seed(0)\n    return mu + tf.exp(0.5 * log_var) * tf.random.normal(tf.shape(mu))"),
+            "fixed seed argument": ("the same z", "def fn(mu, log_var):\n    return mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu), seed=42)"),
+            "eps drawn once, outside": ("do not reuse an eps drawn once", "EPS = np.random.default_rng(0).standard_normal((50_000, 16)).astype('float32')\ndef fn(mu, log_var):\n    return mu + ops.exp(0.5 * log_var) * EPS[:mu.shape[0], :mu.shape[1]]"),
+            "numpy noise (fixed once traced)": ("when TensorFlow traces the function", "def fn(mu, log_var):\n    eps = np.random.standard_normal(tuple(mu.shape)).astype('float32')\n    return mu + ops.exp(0.5 * log_var) * eps"),
+            "changes mu (assign)": ("changed `mu` in place", "def fn(mu, log_var):\n    mu.assign_add(ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu)))\n    return mu"),
+            "returns (z, eps)": ("a tuple of 2 values", "def fn(mu, log_var):\n    eps = keras.random.normal(ops.shape(mu))\n    return mu + ops.exp(0.5 * log_var) * eps, eps"),
+            "z transposed": ("z must have the shape of mu", "def fn(mu, log_var):\n    return ops.transpose(mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu)))"),
+            "eps of a fixed shape": ("fails for mu and log_var of shape (2000, 2)", "def fn(mu, log_var):\n    return mu + ops.exp(0.5 * log_var) * keras.random.normal((20_000, 4))"),
+            "z squeezed": ("for mu of shape (1, 2) z has shape (2,)", "def fn(mu, log_var):\n    return ops.squeeze(mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu)))"),
+            "TensorShape only (fails on numpy)": ("fails when given float32 numpy arrays", "def fn(mu, log_var):\n    return mu + tf.exp(0.5 * log_var) * tf.random.normal(mu.shape.as_list())"),
+            "float() of a tensor (fails in fit)": ("inside a tf.function, which is how Keras' fit runs the model: TypeError", "def fn(mu, log_var):\n    if float(ops.min(log_var)) < -30:\n        raise ValueError('log_var too small')\n    return mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu))"),
+        },
+        "05.kl_divergence": {
+            "changes log_var (assign)": ("changed `log_var` in place", "def fn(mu, log_var):\n    log_var.assign(ops.exp(log_var))\n    return 0.5 * ops.sum(mu**2 + log_var - 1 - ops.log(log_var), axis=1)"),
+            "returns (kl, mean)": ("a tuple of 2 values", "def fn(mu, log_var):\n    kl = -0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1)\n    return kl, ops.mean(kl)"),
+            "TensorShape only (fails on numpy)": ("fails when given float32 numpy arrays", "def fn(mu, log_var):\n    return -0.5 * ops.mean(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1) * mu.shape.as_list()[1]"),
+        },
+        "05.vae_loss": {
+            "flattened first": (True, "def fn(x, x_logits, mu, log_var, beta=1.0):\n    n = ops.shape(x)[0]\n    bce = ops.binary_crossentropy(ops.reshape(x, (n, -1)), ops.reshape(x_logits, (n, -1)), from_logits=True)\n    rec = ops.mean(ops.sum(bce, axis=1))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
+            "binarised targets": ("binarises the targets", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    xb = ops.cast(x > 0.5, 'float32')\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(xb, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
+            "rounded targets": ("binarises the targets", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(ops.round(x), x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
+            "from_logits forgotten": ("treats the logits as probabilities", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
+            # (ops.binary_crossentropy(x, ops.sigmoid(logits), from_logits=True) is right: Keras
+            # finds the logits behind its own sigmoid's output, and warns)
+            "sigmoid twice": ("one sigmoid too many", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = tf.reduce_mean(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=tf.sigmoid(x_logits)), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
+            "beta on reconstruction": ("puts beta on the wrong term", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return beta * rec + kl, rec, kl"),
+            "no default beta": ("give beta the default 1.0", "def fn(x, x_logits, mu, log_var, beta):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
+            "default beta 4": ("called without beta", "def fn(x, x_logits, mu, log_var, beta=4.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, rec, kl"),
+            "float(beta) (fails in train_step)": ("as in the notebook's VAE): AttributeError: ", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + float(beta) * kl, rec, kl"),
+            "beta only if a number": ("with beta a keras.Variable equal to 4", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    b = beta if isinstance(beta, (int, float)) else 1.0\n    return rec + b * kl, rec, kl"),
+            "wrong order": ("in the order (loss, kl, reconstruction)", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl, kl, rec"),
+            "only the loss": ("three values", "def fn(x, x_logits, mu, log_var, beta=1.0):\n    rec = ops.mean(ops.sum(ops.binary_crossentropy(x, x_logits, from_logits=True), axis=(1, 2, 3)))\n    kl = ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n    return rec + beta * kl"),
+        },
+    },
+}
+MORE_HINTS = []
+for _fw, _exercises in MORE.items():
+    for _ex, _cases in _exercises.items():
+        for _name, (_words, _source) in _cases.items():
+            assert _name not in VARIANTS[_fw][_ex], _name
+            VARIANTS[_fw][_ex][_name] = (_words is True, _source)
+            if _words is not True:
+                MORE_HINTS.append((_fw, _ex, _name, _words))
+
+
 RUNNER = """
 import json, sys
 {prelude}
@@ -209,7 +318,8 @@ HINTS = [
     ("torch", "05.reparameterize", "log_var as variance", "exp(log_var), the variance"),
     ("torch", "05.reparameterize", "log_var as variance, unlucky draw", "exp(log_var), the variance"),
     ("torch", "05.reparameterize", "sample without the trick", "no gradient"),
-    ("torch", "05.reparameterize", "one eps for the batch", "different"),
+    ("torch", "05.reparameterize", "one eps for the batch", "every row of z is the same"),
+    ("keras", "05.reparameterize", "one eps for the batch", "every row of z is the same"),
     ("torch", "05.vae_loss", "mean over pixels", "*mean* over pixels"),
     ("torch", "05.vae_loss", "sum over the batch", "summed over the batch"),
     ("torch", "05.vae_loss", "KL wrong sign", "wrong sign"),
@@ -221,8 +331,17 @@ HINTS = [
     ("keras", "05.reparameterize", "log_var as variance", "exp(log_var), the variance"),
     ("keras", "05.reparameterize", "log_var as variance, unlucky draw", "exp(log_var), the variance"),
     ("keras", "05.vae_loss", "mean over pixels", "*mean* over pixels"),
-    ("keras", "05.vae_loss", "numpy result", "numpy"),
-]
+    ("keras", "05.vae_loss", "numpy result", "plain Python number"),
+    ("torch", "05.reparameterize", "mu forgotten", "averages to 0 in every dimension"),
+    ("keras", "05.reparameterize", "mu forgotten", "averages to 0 in every dimension"),
+    ("torch", "05.reparameterize", "uniform noise", "standard normal"),
+    ("torch", "05.vae_loss", "item() breaks gradients", "plain Python number"),
+    ("torch", "05.vae_loss", "only the loss", "three values"),
+    ("torch", "05.vae_loss", "logits as probabilities", "treats the logits as probabilities"),
+    ("keras", "05.vae_loss", "logits as probabilities", "treats the logits as probabilities"),
+    ("torch", "05.reparameterize", "numpy", "numpy array"),
+    ("keras", "05.reparameterize", "numpy", "numpy array"),
+] + MORE_HINTS
 
 
 @pytest.mark.parametrize("framework, exercise_id, name, words", HINTS,
@@ -277,19 +396,20 @@ def state_after(run_checks):
 assert state_after(True) == state_after(False)
 torch.manual_seed(99)
 check.run("05.reparameterize", fn, framework="torch", show=False)
-assert torch.equal(draws[0], draws[2])   # the same eps on every run, whatever the notebook's seed
+assert torch.equal(draws[0], draws[len(draws) // 2])   # two runs: the same eps, whatever the notebook's seed
 print("OK")
 """,
     "keras": """
 import os, random
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-import numpy as np, keras
+import numpy as np, keras, tensorflow as tf
 from keras import ops
 from aelab import check
 draws = []
 def fn(mu, log_var):
     eps = keras.random.normal(ops.shape(mu))
-    draws.append(np.asarray(eps[:2]))
+    if tf.executing_eagerly():   # (the check also traces it in a tf.function)
+        draws.append(np.asarray(eps[:2]))
     return mu + ops.exp(0.5 * log_var) * eps
 def state_after(run_checks, draw_first):
     keras.utils.set_random_seed(7)
@@ -301,7 +421,7 @@ def state_after(run_checks, draw_first):
             random.random())
 for draw_first in (False, True):
     assert state_after(True, draw_first) == state_after(False, draw_first), draw_first
-assert np.array_equal(draws[0], draws[2])   # the same eps on every run, whatever came before
+assert np.array_equal(draws[0], draws[len(draws) // 2])   # two runs: the same eps, whatever came before
 print("OK")
 """,
 }

@@ -1,11 +1,26 @@
 """Checkers for lesson 03 (convolutional autoencoders): size arithmetic, parameter counts, and
-the mirror decoder."""
+the mirror decoder.
+
+The size and count exercises are called as the notebook calls them: positional arguments, and
+with the defaults left out. A wrong answer is compared with a list of plausible mistakes (on
+every case, not one), so the message names the mistake.
+
+``03.build_decoder`` is checked on what the decoder computes, not on its structure: the
+student's decoder gets the same seeded random weights as the course's mirror decoder (their
+parameters are matched by shape, which is unambiguous for this architecture), and both decode
+the same codes, small and large. A decoder with a different computation (a missing or different
+activation, a different final squashing, another layer order or reshape order, other transposed
+convolution settings) gives other pixels; the message then names the difference when it is one
+of the plausible ones, computed with the same weights.
+"""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from . import NotYet, exercise
+from . import NotYet, exercise, kind_of
 
 
 def conv_parameter_count_reference(in_channels: int, out_channels: int, kernel_size: int) -> int:
@@ -24,16 +39,77 @@ def conv_transpose_output_size_reference(size: int, kernel_size: int, stride: in
     return (size - 1) * stride - 2 * padding + kernel_size + output_padding
 
 
-def _expect_int(got, expected: int, what: str) -> None:
+def _whole_number(got, what: str) -> int:
+    """The student's answer as an int, or NotYet saying what it is instead."""
     if got is None:
         raise NotYet(f"{what}: your function returned None (fill in the TODO and `return` the answer).")
+    if hasattr(got, "shape") and np.size(got) == 1 and not isinstance(got, np.ndarray):
+        got = got.item() if hasattr(got, "item") else got   # a 0-d tensor
+    if isinstance(got, np.ndarray) and got.size == 1:
+        got = got.item()
     if isinstance(got, bool) or not isinstance(got, (int, np.integer, float, np.floating)):
-        raise NotYet(f"{what}: expected a whole number, got {type(got).__name__}.")
+        raise NotYet(f"{what}: expected one whole number, but your function returned "
+                     f"{kind_of(got)}.")
     if isinstance(got, (float, np.floating)) and not float(got).is_integer():
         raise NotYet(f"{what}: you returned {got}, which is not a whole number. A layer has a whole "
                      f"number of pixels: use floor division `//`.")
-    if int(got) != expected:
-        raise NotYet(f"{what}: you returned {int(got)}, expected {expected}.")
+    return int(got)
+
+
+def _check_formula(fn, name: str, cases, reference, mistakes) -> None:
+    """Call ``fn(*case)`` for every case (positional, as the notebook calls it); on a wrong
+    value, name the first mistake in ``mistakes`` [(formula, why)] that gives the student's
+    values on *every* case."""
+    got = {case: _whole_number(fn(*case), f"{name}{case}") for case in cases}
+    wrong = [case for case in cases if got[case] != reference(*case)]
+    if not wrong:
+        return
+    case = wrong[0]
+    example = f"{name}{case}: you returned {got[case]}, expected {reference(*case)}."
+    for formula, why in mistakes:
+        try:
+            if all(formula(*c) == got[c] for c in cases):
+                raise NotYet(f"{why} For example {example}")
+        except ArithmeticError:
+            continue
+    raise NotYet(example)
+
+
+def _check_defaults(fn, name: str, calls, reference, defaults: str) -> None:
+    """Call ``fn`` with the trailing arguments left out, as the notebook's examples do."""
+    for args in calls:
+        what = f"{name}{args} (the other arguments left at their defaults)"
+        try:
+            inspect.signature(fn).bind(*args)
+        except TypeError:
+            raise NotYet(f"{name}{args} fails: give the optional arguments their defaults "
+                         f"({defaults}), as in the exercise's signature.") from None
+        except ValueError:
+            pass  # no signature to read: the call says
+        got = _whole_number(fn(*args), what)
+        if got != reference(*args):
+            raise NotYet(f"{what}: you returned {got}, expected {reference(*args)}. Check the "
+                         f"defaults: {defaults}.")
+
+
+_COUNT_CASES = ((1, 16, 3), (16, 32, 3), (3, 8, 5), (32, 16, 4), (7, 1, 1), (2, 3, 7))
+_COUNT_MISTAKES = [
+    (lambda i, o, k: i * o * k * k, "you forgot the biases: one per output channel."),
+    (lambda i, o, k: i * o * k * k + i, "you count one bias per *input* channel; there is one "
+                                        "per output channel (one per filter)."),
+    (lambda i, o, k: i * o * k * k + 1, "you count one bias for the whole layer; there is one per "
+                                        "output channel (one per filter)."),
+    (lambda i, o, k: i * o * k * k + o * k * k, "you count a bias per weight of a filter; there "
+                                                "is one bias per output channel."),
+    (lambda i, o, k: i * o * k + o, "a filter has kernel_size x kernel_size weights per input "
+                                    "channel: k * k, not k."),
+    (lambda i, o, k: (i + o) * k * k + o, "the weights multiply the channel counts: one "
+                                          "k x k filter per (input, output) pair."),
+    (lambda i, o, k: o * k * k + o, "every output channel's filter spans *all* input channels: "
+                                    "multiply by in_channels too."),
+    (lambda i, o, k: i * k * k + o, "every output channel has its own filter over all input "
+                                    "channels: multiply by out_channels too."),
+]
 
 
 @exercise("03.conv_parameter_count", title="count the parameters of a convolution",
@@ -43,13 +119,32 @@ def _expect_int(got, expected: int, what: str) -> None:
                "in one filter? And there is one bias per output channel.",
           answer="`return in_channels * out_channels * kernel_size * kernel_size + out_channels`.")
 def _check_conv_parameter_count(fn, framework):
-    for cin, cout, k in ((1, 16, 3), (16, 32, 3), (3, 8, 5), (32, 16, 4), (7, 1, 1), (2, 3, 7)):
-        _expect_int(fn(cin, cout, k), conv_parameter_count_reference(cin, cout, k),
-                    f"conv_parameter_count({cin}, {cout}, {k})")
+    _check_formula(fn, "conv_parameter_count", _COUNT_CASES, conv_parameter_count_reference,
+                   _COUNT_MISTAKES)
 
 
 _CONV_CASES = ((28, 3, 2, 1), (14, 3, 2, 1), (28, 5, 1, 2), (28, 3, 1, 0), (27, 3, 2, 1),
                (10, 4, 3, 0), (32, 7, 2, 3), (9, 2, 2, 0), (13, 5, 3, 1))
+_CONV_MISTAKES = [
+    (lambda n, k, s, p: (n + p - k) // s + 1, "you add the padding once; it is added on both "
+                                              "sides: + 2 * padding."),
+    (lambda n, k, s, p: (n + 2 * p - k) // s, "you forgot the + 1 (the first position of the "
+                                              "kernel counts too)."),
+    (lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1, "you round up; the division rounds "
+                                                      "*down* (floor division `//`)."),
+    (lambda n, k, s, p: round((n + 2 * p - k) / s) + 1, "you round to the nearest whole number; "
+                                                        "the division rounds *down* (`//`)."),
+    (lambda n, k, s, p: (n + 2 * p - k + 1) // s + 1, "there is an off-by-one in the numerator: "
+                                                      "(size + 2 * padding - kernel_size)."),
+    (lambda n, k, s, p: (n + 2 * p - k) // s + 1 + 1, "you are one too high."),
+    (lambda n, k, s, p: -(-n // s), "that is Keras' padding=\"same\" size, ceil(size / stride); "
+                                    "here padding is a number of pixels."),
+    (lambda n, k, s, p: n // s, "you divide the size by the stride only; the kernel and the "
+                                "padding change the size too."),
+    (lambda n, k, s, p: (n - 1) * s - 2 * p + k, "that is the *transposed* convolution's formula."),
+    (lambda n, k, s, p: (n - 2 * p + k) // s + 1, "the signs are swapped: padding adds pixels, "
+                                                  "the kernel removes some."),
+]
 
 
 @exercise("03.conv_output_size", title="the output size of a convolution",
@@ -60,10 +155,39 @@ _CONV_CASES = ((28, 3, 2, 1), (14, 3, 2, 1), (28, 5, 1, 2), (28, 3, 1, 0), (27, 
           answer="`return (size + 2 * padding - kernel_size) // stride + 1` (`//` rounds down "
                  "and keeps an int).")
 def _check_conv_output_size(fn, framework):
-    for n, k, s, p in _CONV_CASES:
-        _expect_int(fn(n, k, s, p), conv_output_size_reference(n, k, s, p),
-                    f"conv_output_size({n}, kernel_size={k}, stride={s}, padding={p})")
-    _expect_int(fn(28, 3), 26, "conv_output_size(28, 3) with the default stride 1 and padding 0")
+    _check_formula(fn, "conv_output_size", _CONV_CASES, conv_output_size_reference,
+                   _CONV_MISTAKES)
+    _check_defaults(fn, "conv_output_size", ((28, 3), (9, 3), (28, 3, 2), (13, 4, 3)),
+                    conv_output_size_reference, "stride=1, padding=0")
+
+
+_TRANSPOSE_CASES = ((7, 4, 2, 1, 0), (14, 4, 2, 1, 0), (7, 3, 2, 1, 0), (5, 3, 1, 0, 0),
+                    (4, 5, 3, 2, 0), (9, 3, 3, 0, 0), (6, 2, 2, 0, 0), (7, 3, 2, 1, 1),
+                    (14, 3, 2, 1, 1), (5, 5, 3, 1, 2))
+_TRANSPOSE_MISTAKES = [
+    (lambda n, k, s, p, op: (n - 1) * s + k + op, "you forgot the padding: - 2 * padding."),
+    (lambda n, k, s, p, op: (n - 1) * s - p + k + op, "you subtract the padding once; it is "
+                                                      "removed on both sides: - 2 * padding."),
+    (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k, "you forgot output_padding (added once, "
+                                                     "on one side)."),
+    (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k + 2 * op, "output_padding is added once, on "
+                                                              "one side only, not twice."),
+    (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k - op, "output_padding *adds* rows: "
+                                                          "+ output_padding."),
+    (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k + op * s, "output_padding is a number of "
+                                                              "pixels, not of strides: add it "
+                                                              "as it is."),
+    (lambda n, k, s, p, op: n * s - 2 * p + k + op, "it is (size - 1) * stride: the first input "
+                                                    "pixel's stamp does not move."),
+    (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k + op + 1, "you are one too high."),
+    (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k + op - 1, "you are one too low."),
+    (lambda n, k, s, p, op: n * s + op, "that is the size for Keras' padding=\"same\" (size * "
+                                        "stride); here padding is a number of pixels."),
+    (lambda n, k, s, p, op: n * s, "that is the size for Keras' padding=\"same\" (size * "
+                                   "stride); here padding is a number of pixels."),
+    (lambda n, k, s, p, op: (n + 2 * p - k) // s + 1, "that is the (forward) convolution's "
+                                                      "formula."),
+]
 
 
 @exercise("03.conv_transpose_output_size", title="the output size of a transposed convolution",
@@ -74,16 +198,15 @@ def _check_conv_output_size(fn, framework):
                "pixels from each side, and `output_padding` adds pixels at the end.",
           answer="`return (size - 1) * stride - 2 * padding + kernel_size + output_padding`.")
 def _check_conv_transpose_output_size(fn, framework):
-    for n, k, s, p in ((7, 4, 2, 1), (14, 4, 2, 1), (7, 3, 2, 1), (5, 3, 1, 0), (4, 5, 3, 2),
-                       (9, 3, 3, 0), (6, 2, 2, 0)):
-        _expect_int(fn(n, k, s, p), conv_transpose_output_size_reference(n, k, s, p),
-                    f"conv_transpose_output_size({n}, kernel_size={k}, stride={s}, padding={p})")
-    for n, k, s, p, op in ((7, 3, 2, 1, 1), (14, 3, 2, 1, 1), (5, 5, 3, 1, 2)):
-        _expect_int(fn(n, k, s, p, op), conv_transpose_output_size_reference(n, k, s, p, op),
-                    f"conv_transpose_output_size({n}, kernel_size={k}, stride={s}, padding={p}, "
-                    f"output_padding={op})")
-    _expect_int(fn(5, 3), 7, "conv_transpose_output_size(5, 3) with the defaults")
+    _check_formula(fn, "conv_transpose_output_size", _TRANSPOSE_CASES,
+                   conv_transpose_output_size_reference, _TRANSPOSE_MISTAKES)
+    _check_defaults(fn, "conv_transpose_output_size",
+                    ((5, 3), (7, 4, 2), (7, 4, 2, 1), (4, 5, 3, 2)),
+                    conv_transpose_output_size_reference,
+                    "stride=1, padding=0, output_padding=0")
 
+
+# --------------------------------------------------------------------------- the mirror decoder
 
 def _reference_decoder(framework):
     if framework == "torch":
@@ -93,39 +216,349 @@ def _reference_decoder(framework):
     return lambda latent_dim: build_decoder(latent_dim)
 
 
+_CHANNELS, _SIDE = 32, 7                      # the reshape: 32 maps of 7 x 7 = 1568 numbers
+_CODE_SCALES = (0.3, 1.0, 1.0, 3.0, 10.0, 30.0)   # one code per scale: small and large codes
+
+
+def _codes(latent_dim: int) -> np.ndarray:
+    """Six codes (6, latent_dim), float32: standard normal rows scaled by ``_CODE_SCALES``."""
+    rng = np.random.default_rng(1000 + latent_dim)
+    return (rng.standard_normal((len(_CODE_SCALES), latent_dim))
+            * np.array(_CODE_SCALES)[:, None]).astype(np.float32)
+
+
+def _reference_shapes(latent_dim: int, framework: str) -> list[tuple[str, tuple]]:
+    """(description, shape) of every parameter of the mirror decoder, in order."""
+    c, c1 = _CHANNELS, 16
+    if framework == "torch":
+        return [("the linear layer's weight", (c * 49, latent_dim)),
+                ("the linear layer's bias", (c * 49,)),
+                ("the first transposed convolution's weight (32 -> 16 channels, kernel 4)",
+                 (c, c1, 4, 4)),
+                ("the first transposed convolution's bias", (c1,)),
+                ("the second transposed convolution's weight (16 -> 1 channel, kernel 4)",
+                 (c1, 1, 4, 4)),
+                ("the second transposed convolution's bias", (1,))]
+    return [("the dense layer's kernel", (latent_dim, c * 49)),
+            ("the dense layer's bias", (c * 49,)),
+            ("the first transposed convolution's kernel (32 -> 16 channels, kernel 4)",
+             (4, 4, c1, c)),
+            ("the first transposed convolution's bias", (c1,)),
+            ("the second transposed convolution's kernel (16 -> 1 channel, kernel 4)",
+             (4, 4, 1, c1)),
+            ("the second transposed convolution's bias", (1,))]
+
+
+def _test_weights(latent_dim: int, framework: str) -> list[np.ndarray]:
+    """Seeded random values for the mirror decoder's parameters, in the order of
+    :func:`_reference_shapes`: weights with a spread of 1.5 / sqrt(inputs per output value),
+    biases with a spread of 0.1 (not 0, so that a misplaced bias shows)."""
+    rng = np.random.default_rng(2000 + latent_dim)
+    weights = []
+    for _, shape in _reference_shapes(latent_dim, framework):
+        if len(shape) == 1:
+            scale = 0.1
+        elif len(shape) == 2:
+            scale = 1.5 / np.sqrt(latent_dim)
+        else:  # stride 2, kernel 4: each output value sees 2 x 2 taps of every input channel
+            in_channels = shape[0] if framework == "torch" else shape[3]
+            scale = 1.5 / np.sqrt(4 * in_channels)
+        weights.append((rng.standard_normal(shape) * scale).astype(np.float32))
+    return weights
+
+
+def _is_model(value, framework: str) -> bool:
+    if framework == "torch":
+        import torch
+
+        return isinstance(value, torch.nn.Module)
+    import keras
+
+    return isinstance(value, keras.layers.Layer)
+
+
+def _expect_decoder(decoder, latent_dim: int, framework: str):
+    what = "an nn.Module (e.g. nn.Sequential)" if framework == "torch" else \
+        "a keras.Model (e.g. keras.Sequential)"
+    call = f"build_decoder({latent_dim})"
+    if decoder is None:
+        raise NotYet(f"{call} returned None: build the layers and `return` the model.")
+    if inspect.isclass(decoder):
+        raise NotYet(f"{call} returned {kind_of(decoder)}: create the model and return it "
+                     f"(e.g. `return {decoder.__name__}(...)`), the notebook calls "
+                     f"build_decoder(LATENT_DIM) and uses what it returns as the decoder.")
+    if isinstance(decoder, (list, tuple)) and decoder and all(
+            _is_model(layer, framework) for layer in decoder):
+        wrap = "nn.Sequential(...)" if framework == "torch" else "keras.Sequential([...])"
+        raise NotYet(f"{call} returned {kind_of(decoder)} (layers); wrap them in one model, "
+                     f"{wrap}, and return that.")
+    if framework == "torch":
+        ok = _is_model(decoder, framework)
+    else:
+        import keras
+
+        ok = isinstance(decoder, keras.Model)
+        if not ok and _is_model(decoder, framework):
+            raise NotYet(f"{call} returned a single Keras layer ({type(decoder).__name__}); "
+                         f"return {what} that holds all the layers.")
+    if not ok:
+        raise NotYet(f"{call} should return {what}, but returned {kind_of(decoder)}.")
+    return decoder
+
+
 def _decode(decoder, codes: np.ndarray, framework: str) -> np.ndarray:
     if framework == "torch":
         import torch
 
-        if not isinstance(decoder, torch.nn.Module):
-            raise NotYet(f"build_decoder should return a torch.nn.Module (e.g. nn.Sequential), "
-                         f"got {type(decoder).__name__}.")
         decoder.eval()
         with torch.no_grad():
-            return decoder(torch.from_numpy(codes)).detach().numpy()
+            out = decoder(torch.from_numpy(codes))
+    else:
+        out = decoder(codes, training=False)
+    if isinstance(out, (tuple, list)) or not hasattr(out, "shape"):
+        raise NotYet(f"the decoder's forward pass returned {kind_of(out)}; it should return "
+                     f"one batch of images.")
+    return np.asarray(out.detach().numpy() if hasattr(out, "detach") else out)
+
+
+def _parameters(decoder, framework: str) -> list:
+    """The decoder's parameters (torch Parameters / keras Variables), trainable or not."""
+    if framework == "torch":
+        return list(decoder.parameters()) + [b for b in decoder.buffers() if b.is_floating_point()]
+    return list(decoder.weights)
+
+
+def _transposed_settings(decoder, framework: str) -> list[str]:
+    """A description of every transposed convolution of the decoder, in order."""
+    found = []
+    if framework == "torch":
+        from torch import nn
+
+        for module in decoder.modules():
+            if isinstance(module, nn.ConvTranspose2d):
+                found.append(f"{module.in_channels} -> {module.out_channels} channels, kernel "
+                             f"{module.kernel_size[0]}, stride {module.stride[0]}, padding "
+                             f"{module.padding[0]}, output_padding {module.output_padding[0]}")
+        return found
     import keras
 
-    if not isinstance(decoder, keras.Model):
-        raise NotYet(f"build_decoder should return a keras.Model (e.g. keras.Sequential), "
-                     f"got {type(decoder).__name__}.")
-    return np.asarray(decoder(codes, training=False))
-
-
-def _parameter_count(decoder, framework: str) -> int:
-    if framework == "torch":
-        return sum(p.numel() for p in decoder.parameters() if p.requires_grad)
-    return int(sum(np.prod(w.shape) for w in decoder.trainable_weights))
-
-
-def _layer_kinds(decoder, framework: str) -> set:
-    if framework == "torch":
-        return {type(m).__name__ for m in decoder.modules()}
-    kinds, stack = set(), list(decoder.layers)
+    stack = list(reversed(decoder.layers))
     while stack:
         layer = stack.pop()
-        kinds.add(type(layer).__name__)
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            found.append(f"{layer.filters} filters, kernel {layer.kernel_size[0]}, strides "
+                         f"{layer.strides[0]}, padding=\"{layer.padding}\""
+                         + (f", output_padding {layer.output_padding[0]}"
+                            if layer.output_padding else ""))
+        stack.extend(reversed(getattr(layer, "layers", [])))
+    return found
+
+
+def _expected_settings(framework: str) -> str:
+    return ("kernel 4, stride 2, padding 1, output_padding 0" if framework == "torch" else
+            "kernel 4, strides 2, padding=\"same\"")
+
+
+def _reshape_targets(decoder, framework: str) -> list[tuple]:
+    """The target shapes of the decoder's reshape layers (nn.Unflatten / layers.Reshape)."""
+    if framework == "torch":
+        from torch import nn
+
+        return [tuple(m.unflattened_size) for m in decoder.modules()
+                if isinstance(m, nn.Unflatten)]
+    import keras
+
+    found, stack = [], list(decoder.layers)
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, keras.layers.Reshape):
+            found.append(tuple(layer.target_shape))
         stack.extend(getattr(layer, "layers", []))
-    return kinds
+    return found
+
+
+def _shape_message(out_shape, latent_dim, decoder, framework) -> str:
+    expected = (6, 1, 28, 28) if framework == "torch" else (6, 28, 28, 1)
+    call = f"build_decoder({latent_dim})"
+    wrong_order = (7, 7, 32) if framework == "torch" else (32, 7, 7)
+    if wrong_order in _reshape_targets(decoder, framework):
+        right = ("(32, 7, 7), channels first" if framework == "torch" else
+                 "(7, 7, 32), channels last")
+        return (f"{call} turns 6 codes into shape {out_shape}, expected {expected}: your reshape "
+                f"makes {wrong_order}, but {'PyTorch' if framework == 'torch' else 'Keras'} "
+                f"layers expect {right}.")
+    if out_shape == ((6, 28, 28, 1) if framework == "torch" else (6, 1, 28, 28)):
+        order = ("PyTorch images are channels first, (N, 1, 28, 28): keep the channel axis "
+                 "second (reshape to (32, 7, 7) and do not move the channels)"
+                 if framework == "torch" else
+                 "Keras images are channels last, (N, 28, 28, 1): keep the channel axis last "
+                 "(reshape to (7, 7, 32) and do not move the channels)")
+        return f"{call} turns 6 codes into shape {out_shape}, expected {expected}: {order}."
+    settings = _transposed_settings(decoder, framework)
+    if not settings:
+        return (f"{call} turns 6 codes into shape {out_shape}, expected {expected}, and has no "
+                f"transposed convolution; the mirror of a strided convolution is a transposed "
+                f"convolution (7 -> 14 -> 28).")
+    return (f"{call} turns 6 codes into shape {out_shape}, expected {expected}. Your transposed "
+            f"convolutions: {'; '.join(settings)}. Each must double the size (7 -> 14 -> 28): "
+            f"{_expected_settings(framework)}.")
+
+
+def _parameter_message(decoder, latent_dim: int, framework: str) -> str | None:
+    """None when the decoder's parameters have the mirror decoder's shapes (in any order),
+    else a message naming the first that differs."""
+    got = [tuple(p.shape) for p in _parameters(decoder, framework)]
+    expected = _reference_shapes(latent_dim, framework)
+    if sorted(got) == sorted(shape for _, shape in expected):
+        return None
+    call = f"build_decoder({latent_dim})"
+    if not _transposed_settings(decoder, framework):
+        layer = "nn.ConvTranspose2d" if framework == "torch" else "layers.Conv2DTranspose"
+        return (f"{call} has no transposed convolution; the mirror of a strided convolution is "
+                f"a transposed convolution ({layer}), two of them: 7 -> 14 -> 28.")
+    extra = list(got)
+    missing = []
+    for description, shape in expected:
+        if shape in extra:
+            extra.remove(shape)
+        else:
+            missing.append((description, shape))
+    if not missing:
+        return (f"{call} has extra parameters of shapes {extra} (e.g. a normalisation layer or "
+                f"an extra layer); the mirror decoder has only the linear layer and the two "
+                f"transposed convolutions.")
+    description, shape = missing[0]
+    hint = ""
+    if framework == "torch" and len(shape) == 4 and _ordinary_conv(decoder, shape):
+        hint = (f" (yours has an ordinary nn.Conv2d with weight {_ordinary_conv(decoder, shape)}; "
+                f"the mirror of a strided convolution is a transposed convolution, "
+                f"nn.ConvTranspose2d)")
+    elif len(shape) == 1 and not any(len(s) == 1 and s == shape for s in got):
+        hint = " (is a layer built with bias=False / use_bias=False?)"
+    elif len(shape) == 4:
+        kernels = [s for s in got if len(s) == 4]
+        if kernels:
+            hint = (f" (your transposed convolutions' weights: "
+                    f"{', '.join(str(s) for s in kernels)}; expected "
+                    f"{_expected_settings(framework)})")
+    instead = f"; instead it has parameters of shapes {extra}" if extra else ""
+    return (f"{call}: {description} should have shape {shape}, but your decoder has no "
+            f"parameter of that shape{hint}{instead}. The mirror decoder has "
+            f"{sum(int(np.prod(s)) for _, s in expected):,} parameters, yours "
+            f"{sum(int(np.prod(s)) for s in got):,}.")
+
+
+def _ordinary_conv(decoder, shape: tuple) -> tuple | None:
+    """The weight shape of a torch nn.Conv2d with the channels of the transposed convolution
+    whose weight has ``shape`` (in, out, k, k), if the decoder has one."""
+    from torch import nn
+
+    for module in decoder.modules():
+        if isinstance(module, nn.Conv2d) and (module.in_channels, module.out_channels) == shape[:2]:
+            return tuple(module.weight.shape)
+    return None
+
+
+def _load(decoder, weights: list[np.ndarray], framework: str) -> None:
+    """Give every parameter of the student's decoder the test value of the same shape."""
+    by_shape = {w.shape: w for w in weights}
+    if framework == "torch":
+        import torch
+
+        with torch.no_grad():
+            for p in _parameters(decoder, framework):
+                p.copy_(torch.from_numpy(by_shape[tuple(p.shape)]))
+        return
+    for variable in _parameters(decoder, framework):
+        variable.assign(by_shape[tuple(variable.shape)])
+
+
+# Plausible decoders with the mirror's parameters, for the message: (what differs, settings)
+_MIRROR = dict(pre="none", hidden="relu", middle="relu", final="sigmoid", order="right")
+_VARIANTS = [
+    ("there is no ReLU after the linear layer (before the reshape).", dict(hidden="none")),
+    ("there is no ReLU after the first transposed convolution.", dict(middle="none")),
+    ("there is no ReLU in the decoder: one after the linear layer and one after the first "
+     "transposed convolution.", dict(hidden="none", middle="none")),
+    ("the output has no sigmoid: pixels must be squashed into [0, 1] by a sigmoid.",
+     dict(final="none")),
+    ("the output ends with tanh, which gives values in [-1, 1]; pixels are in [0, 1]: end "
+     "with a sigmoid.", dict(final="tanh")),
+    ("the output ends with a ReLU, which is not bounded by 1: end with a sigmoid.",
+     dict(final="relu")),
+    ("the output is clipped to [0, 1] instead of squashed by a sigmoid: clipping has no "
+     "gradient outside [0, 1], so those pixels stop learning. End with a sigmoid.",
+     dict(final="clip")),
+    ("the output ends with a hard sigmoid (piecewise linear); the lesson uses the sigmoid.",
+     dict(final="hard_sigmoid")),
+    ("the output ends with a softmax over the last axis, which makes values sum to 1 along "
+     "that axis instead of squashing each pixel: end with a sigmoid.", dict(final="softmax")),
+    ("the output is squashed twice (two sigmoids at the end).", dict(final="sigmoid2")),
+    ("the hidden layers use tanh instead of ReLU.", dict(hidden="tanh", middle="tanh")),
+    ("the hidden layers use a sigmoid instead of ReLU.", dict(hidden="sigmoid", middle="sigmoid")),
+    ("the hidden layers use a leaky ReLU instead of ReLU.", dict(hidden="leaky_relu",
+                                                                 middle="leaky_relu")),
+    ("the hidden layers use ELU instead of ReLU.", dict(hidden="elu", middle="elu")),
+    ("the hidden layers use GELU instead of ReLU.", dict(hidden="gelu", middle="gelu")),
+    ("the layer after the linear layer uses tanh instead of ReLU.", dict(hidden="tanh")),
+    ("the activation after the first transposed convolution is a sigmoid instead of ReLU.",
+     dict(middle="sigmoid")),
+    ("a ReLU is applied to the codes *before* the linear layer; it belongs after it (layer, "
+     "then activation).", dict(pre="relu", hidden="none")),
+    ("the sigmoid comes before the last transposed convolution; the order is transposed "
+     "convolution, then sigmoid.", dict(middle="sigmoid", final="none")),
+    ("the 1568 numbers are reshaped in the wrong order: channels last, then moved to the front. "
+     "Reshape straight to (32, 7, 7) (nn.Unflatten(1, (32, 7, 7)) or .view(-1, 32, 7, 7)).",
+     dict(order="channels_last_then_permuted")),
+    ("the 1568 numbers are reshaped in the wrong order: to (32, 7, 7), then the channels moved "
+     "to the end. Reshape straight to (7, 7, 32) with layers.Reshape((7, 7, 32)).",
+     dict(order="channels_first_then_permuted")),
+]
+
+
+def _forward(weights: list[np.ndarray], codes: np.ndarray, framework: str, pre: str,
+             hidden: str, middle: str, final: str, order: str) -> np.ndarray:
+    """The mirror decoder's computation with the given weights and activations."""
+    n = len(codes)
+    if framework == "torch":
+        import torch
+        import torch.nn.functional as F
+
+        acts = {"none": lambda t: t, "relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+                "leaky_relu": F.leaky_relu, "elu": F.elu, "gelu": F.gelu,
+                "clip": lambda t: t.clamp(0, 1), "hard_sigmoid": F.hardsigmoid,
+                "softmax": lambda t: F.softmax(t, dim=-1),
+                "sigmoid2": lambda t: torch.sigmoid(torch.sigmoid(t))}
+        w = [torch.from_numpy(v) for v in weights]
+        with torch.no_grad():
+            h = acts[hidden](F.linear(acts[pre](torch.from_numpy(codes)), w[0], w[1]))
+            if order == "channels_last_then_permuted":
+                h = h.reshape(n, _SIDE, _SIDE, _CHANNELS).permute(0, 3, 1, 2)
+            elif order == "right":
+                h = h.reshape(n, _CHANNELS, _SIDE, _SIDE)
+            else:
+                return None
+            h = acts[middle](F.conv_transpose2d(h, w[2], w[3], stride=2, padding=1))
+            return acts[final](F.conv_transpose2d(h, w[4], w[5], stride=2, padding=1)).numpy()
+    import keras
+    from keras import ops
+
+    get = keras.activations.get
+    acts = {"none": lambda t: t, "relu": get("relu"), "sigmoid": get("sigmoid"),
+            "tanh": get("tanh"), "leaky_relu": lambda t: keras.layers.LeakyReLU()(t),
+            "elu": get("elu"), "gelu": get("gelu"), "clip": lambda t: ops.clip(t, 0.0, 1.0),
+            "hard_sigmoid": get("hard_sigmoid"), "softmax": get("softmax"),
+            "sigmoid2": lambda t: ops.sigmoid(ops.sigmoid(t))}
+    h = acts[hidden](ops.matmul(acts[pre](codes), weights[0]) + weights[1])
+    if order == "channels_first_then_permuted":
+        h = ops.transpose(ops.reshape(h, (n, _CHANNELS, _SIDE, _SIDE)), (0, 2, 3, 1))
+    elif order == "right":
+        h = ops.reshape(h, (n, _SIDE, _SIDE, _CHANNELS))
+    else:
+        return None
+    h = acts[middle](ops.conv_transpose(h, weights[2], strides=2, padding="same") + weights[3])
+    out = acts[final](ops.conv_transpose(h, weights[4], strides=2, padding="same") + weights[5])
+    return np.asarray(out)
 
 
 @exercise("03.build_decoder", title="build the mirror decoder", frameworks=("torch", "keras"),
@@ -146,39 +579,48 @@ def _layer_kinds(decoder, framework: str) -> set:
                            "activation=\"relu\"), layers.Conv2DTranspose(1, 4, strides=2, "
                            "padding=\"same\", activation=\"sigmoid\")])`."})
 def _check_build_decoder(fn, framework):
-    shape = (1, 28, 28) if framework == "torch" else (28, 28, 1)
+    if _is_model(fn, framework):
+        raise NotYet(f"you passed a model ({type(fn).__name__}) to check.run; pass the function "
+                     f"that builds one, build_decoder itself (no parentheses): the notebook "
+                     f"calls build_decoder(LATENT_DIM) to get a new decoder.")
     for latent_dim in (32, 2):
-        decoder = fn(latent_dim)
-        if decoder is None:
-            raise NotYet("build_decoder returned None: build the layers and `return` the model.")
-        codes = np.random.default_rng(latent_dim).normal(0, 3, (6, latent_dim)).astype(np.float32)
+        decoder = _expect_decoder(fn(latent_dim), latent_dim, framework)
+        codes = _codes(latent_dim)
         try:
             out = _decode(decoder, codes, framework)
         except NotYet:
             raise
         except Exception as err:
+            where = ("PyTorch expects them ((N, 32, 7, 7))" if framework == "torch" else
+                     "Keras expects them ((N, 7, 7, 32))")
             raise NotYet(f"build_decoder({latent_dim}) failed on a batch of codes of shape "
                          f"{codes.shape}: {type(err).__name__}: {err}. Does the first layer take "
-                         f"`latent_dim` inputs?") from None
-        if out.shape != (6, *shape):
-            raise NotYet(f"build_decoder({latent_dim}) turns 6 codes into shape {out.shape}, "
-                         f"expected {(6, *shape)}. Check the reshape and the transposed "
-                         f"convolutions' kernel, stride and padding (7 -> 14 -> 28).")
-        if not np.all(np.isfinite(out)):
-            raise NotYet("the decoder's output contains NaN or infinity.")
-        if out.min() < 0 or out.max() > 1:
-            raise NotYet(f"the decoder's outputs range from {out.min():.3g} to {out.max():.3g}; "
-                         f"pixels must lie in [0, 1]. End with a sigmoid.")
-        if np.ptp(out) < 1e-6:
-            raise NotYet("the decoder gives the same constant output for every code.")
-        kinds = _layer_kinds(decoder, framework)
-        transposed = {"ConvTranspose2d", "Conv2DTranspose"}
-        if not kinds & transposed:
-            raise NotYet("the decoder has no transposed convolution; the mirror of a strided "
-                         "convolution is a transposed convolution.")
-        expected = _parameter_count(_reference_decoder(framework)(latent_dim), framework)
-        got = _parameter_count(decoder, framework)
-        if got != expected:
-            raise NotYet(f"build_decoder({latent_dim}) has {got:,} trainable parameters; the mirror "
-                         f"decoder has {expected:,}. Check the channel counts (1568 -> 32 maps "
-                         f"-> 16 -> 1) and kernel size 4.")
+                         f"`latent_dim` inputs, and does the reshape keep the batch axis and "
+                         f"put the 32 channels where {where}?") from None
+        shape = (1, 28, 28) if framework == "torch" else (28, 28, 1)
+        if out.shape != (len(codes), *shape):
+            raise NotYet(_shape_message(out.shape, latent_dim, decoder, framework))
+        message = _parameter_message(decoder, latent_dim, framework)
+        if message:
+            raise NotYet(message)
+        weights = _test_weights(latent_dim, framework)
+        _load(decoder, weights, framework)
+        out = _decode(decoder, codes, framework)
+        expected = _forward(weights, codes, framework, **_MIRROR)
+        if out.shape == expected.shape and np.allclose(out, expected, rtol=1e-4, atol=2e-5):
+            continue
+        for why, change in _VARIANTS:
+            variant = _forward(weights, codes, framework, **{**_MIRROR, **change})
+            if variant is not None and np.allclose(out, variant, rtol=1e-4, atol=2e-5):
+                raise NotYet(f"build_decoder({latent_dim}) has the mirror decoder's parameters, "
+                             f"but computes something else: {why}")
+        worst = np.unravel_index(np.argmax(np.abs(out - expected)), out.shape)
+        settings = _transposed_settings(decoder, framework)
+        raise NotYet(f"build_decoder({latent_dim}) has the mirror decoder's parameters, but with "
+                     f"the same weights it computes other pixels (e.g. {out[worst]:.4g} where "
+                     f"the mirror decoder gives {expected[worst]:.4g}). Check the order of the "
+                     f"layers, the reshape, the activations (ReLU after the linear layer and "
+                     f"after the first transposed convolution, a sigmoid at the end) and the "
+                     f"transposed convolutions' settings"
+                     + (f" (yours: {'; '.join(settings)}; expected {_expected_settings(framework)})"
+                        if settings else "") + ".")
