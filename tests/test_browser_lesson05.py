@@ -153,7 +153,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         # from 0. A code outside the sliders' range (-3..3) widens the range, never gets clamped,
         # so the sliders must show exactly the digit's code whichever digit it is.
         index = lesson.kernel(
-            "import json; _far = np.abs(encode_2d(test_images[1:200])).max(axis=1);"
+            "import json; _far = np.abs(encode_2d(test_x[1:200])).max(axis=1);"
             " print(json.dumps(int(_far.argmax()) + 1))")
         digit_box = page.locator(".widget-text:has-text('digit #') input").first
         digit_box.fill(str(index))
@@ -162,7 +162,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         lesson.settle(image_2d)
         digit_code, encoded = lesson.kernel(
             "import json; print(json.dumps([sliders_2d.code.tolist(), "
-            f"encode_2d(test_images[{index}:{index + 1}])[0].tolist()]))")
+            f"encode_2d(test_x[{index}:{index + 1}])[0].tolist()]))")
         np.testing.assert_allclose(digit_code, encoded, atol=1e-5)
         np.testing.assert_allclose(lesson.slider_values(0, 2), digit_code, atol=0.006)
         expected = _grey(lesson.kernel(
