@@ -775,14 +775,18 @@ print(f"notebook run time so far: {elapsed:.0f} s")
 #
 # ## Check your understanding
 #
-# **1.** You double every column of the decoder and halve every row of the encoder. What happens
-# to the reconstructions, the loss, and the principal angles to PCA?
+# **1.** You double every column of the decoder, and halve every row of the encoder and every
+# entry of the encoder's bias. What happens to the reconstructions, the loss, and the principal
+# angles to PCA? And if you forget to halve the bias?
 
 # %% [markdown] tags=["answer"]
-# Nothing changes in the reconstructions or the loss: $\tfrac12 W_e$ followed by $2 W_d$ is the
-# same map. The principal angles stay the same too, since the columns still span the same
-# subspace. Only the codes are halved, which shows that the size of a code value means nothing
-# on its own.
+# Nothing changes in the reconstructions or the loss: the code becomes
+# $\tfrac12 (W_e x + b_e)$, and $2 W_d$ undoes the factor, so the whole map is the same. The
+# principal angles stay the same too, since the columns still span the same subspace. Only the
+# codes are halved, which shows that the size of a code value means nothing on its own. Without
+# halving the bias, every reconstruction moves by the same image $W_d b_e$ (the code is
+# $\tfrac12 W_e x + b_e$, decoded to $W_d W_e x + 2 W_d b_e + b_d$): the loss changes unless
+# $W_d b_e = 0$, while the principal angles, which depend on $W_d$'s columns only, do not.
 
 # %% [markdown]
 # **2.** Why do we compare subspaces with principal angles instead of comparing the decoder's
@@ -825,7 +829,7 @@ print(f"notebook run time so far: {elapsed:.0f} s")
 # The biases can learn it, and the optimum is the same. But the pixels' mean is large compared
 # with their spread along most principal directions, and learning it through the biases while
 # the weights change makes gradient descent much slower. With the same recipe (Adam, cosine
-# decay, 5 epochs) on raw pixels, our k = 32 PyTorch model ended 1.4% above PCA's test error
+# decay), but 5 epochs instead of this lesson's 6, on raw pixels, our k = 32 PyTorch model ended 1.4% above PCA's test error
 # instead of 0.07% (`benchmarks/lesson01_training_recipe.py` measures this, and the effect of
 # the initialisation). Centring removes that job, exactly as PCA does.
 

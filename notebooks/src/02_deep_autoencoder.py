@@ -384,11 +384,16 @@ assert np.mean((outputs["linear + MSE"] < 0) | (outputs["linear + MSE"] > 1)) > 
 #   while MSE's is multiplied by y(1 − y) and fades when an output saturates on the wrong side.
 # - **None of them draws crisp strokes.** Compare the "grey" column with the data's: the
 #   reconstructions have two to three times as many in-between pixels as real digits, and their
-#   ink is fainter. That blur is not the loss's fault: 10 numbers cannot say exactly where each
-#   stroke is, and a pixel-wise loss then answers with the average of the possibilities, a
-#   blurred stroke. A larger code (or convolutions, lesson 03) sharpens it.
+#   ink is fainter. The blur comes from two things together: 10 numbers cannot say exactly
+#   where each stroke is, and a pixel-wise loss (BCE or MSE alike) is smallest, for an
+#   uncertain stroke, at the *average* of its possible positions: a blurred stroke. Switching
+#   between these two losses does not remove it; a code that pins the strokes down does (a
+#   larger code, or convolutions, lesson 03).
 #
-# For pixels in [0, 1], **sigmoid output** is the safe default; BCE or MSE are both fine.
+# For pixels in [0, 1], **sigmoid output** is the safe default. Behind it, BCE and MSE gave
+# nearly the same result here, but BCE is the more robust of the two: MSE's gradient fades on
+# exactly the pixels a saturated sigmoid gets wrong, and lesson 04 shows a network that collapses
+# to blank images that way.
 #
 # ## 6. How autoencoders fail
 #
@@ -633,13 +638,19 @@ if not QUICK:
 
 # %% [markdown]
 # **Symptom:** one code number is 0 for every image (the points lie on an axis), or all of them
-# are (a single point), and then every reconstruction is the **same image**: the average digit.
-# The decoder gets a constant input, so the best it can do is output the mean. The error sits at
-# the "average digit" level, however long you train.
+# are (a single point). With one of the two units dead, the decoder sees a single number per
+# image, so the reconstructions vary along one curve of images only, and the error stays well
+# above the healthy model's. With both dead, the decoder gets a constant input, the best it can
+# do is output the mean, and every reconstruction is the **same image**: the average digit,
+# however long you train.
 #
-# **Cure:** never put a ReLU on the code layer; leave it linear (as in section 3), or use a
-# leaky ReLU. More generally: count dead units (your `dead_code_units`) after training, and
-# lower the learning rate if many die. A too-small code (k = 2, even alive) shows the milder
+# **Cure:** keep a *small* code linear (as in section 3), or use a leaky ReLU: when the code has
+# only a few units, each dead one is a large share of the capacity, and nothing brings it back
+# (its gradient is 0 for every image). A wide code is a different case: the over-complete,
+# sparse and contractive models below put a ReLU on a code of hundreds of units on purpose,
+# where switching units off for most images is the point and losing a few costs little. In any
+# case, count dead units (your `dead_code_units`) after training, and lower the learning rate if
+# many die. A too-small code (k = 2, even alive) shows the milder
 # version of the same symptom: blurry prototypes instead of digits (section 4).
 #
 # ### 6.5 An over-complete autoencoder learns to copy
@@ -740,8 +751,11 @@ def overcomplete_codes(model, images):
 
 
 # %% [markdown]
-# The non-digits: four noise images and four shapes, all inside the central 20 × 20 box.
-# (Digits never touch the outer 4 pixels, so no autoencoder learns anything there.)
+# The non-digits: four noise images and four shapes, all inside the central 20 × 20 box, where
+# digits draw most of their ink. (MNIST scaled each digit to fit 20 × 20 and then centred it by
+# its centre of mass, so strokes do stray outside that box: 3.3 % of the training set's ink lies
+# in the outer 4-pixel frame, and three quarters of the training digits put some ink there. The
+# outermost 2 pixels are almost empty: 0.2 % of the ink.)
 
 # %%
 rng = np.random.default_rng(0)
@@ -807,8 +821,9 @@ if not QUICK:
 #
 # ### Sparse autoencoder
 #
-# Add to the loss a penalty λ · Σ|code|: the L1 norm of each image's code, averaged over the
-# batch. Cheapest for the network is to switch most code units off for each image: the code
+# (Sparse codes go back to sparse coding, Olshausen & Field, 1996; for autoencoders, see Ranzato
+# et al., 2007, and Ng's *Sparse autoencoder* lecture notes, 2011.) Add to the loss a penalty
+# λ · Σ|code|: the L1 norm of each image's code, averaged over the batch. Cheapest for the network is to switch most code units off for each image: the code
 # becomes **sparse**, and the network must choose which few features describe each digit.
 #
 # ### Exercise 2: the L1 penalty on the codes
@@ -850,7 +865,7 @@ l1_code_penalty = result.use()
 # %% [markdown]
 # ### Contractive autoencoder
 #
-# A contractive autoencoder penalises how strongly the code reacts to small changes of the
+# A contractive autoencoder (Rifai et al., 2011) penalises how strongly the code reacts to small changes of the
 # input: the squared Frobenius norm of the encoder's Jacobian, ‖∂h/∂x‖². A copying model
 # reacts to *every* pixel change, so it pays a lot; a model that ignores directions along which
 # digits do not vary pays little.
@@ -1028,8 +1043,9 @@ if not QUICK:
 #
 # - A deep autoencoder beats PCA by a wide margin at small code sizes; with large codes and a
 #   short training budget, PCA holds its own (section 4).
-# - A sigmoid output keeps pixels valid; BCE sharpens ink a little; blur is what any pixel loss
-#   gives where the code is uncertain.
+# - A sigmoid output keeps pixels valid. BCE and MSE behind it reconstruct nearly alike here;
+#   BCE's gradient does not fade when the sigmoid saturates (lesson 04). Blur is what any
+#   pixel-wise loss gives where the code is uncertain.
 #
 # Next: **03 · convolutional autoencoders**, which use the fact that images are images.
 #

@@ -532,12 +532,53 @@ plt.show()
 #
 # $$\frac{\partial}{\partial z} (\sigma(z) - y)^2 = 2\,(\sigma(z) - y)\,\sigma(z)\,(1 - \sigma(z)).$$
 #
-# Once the outputs are pushed near 0, the factor $\sigma(z)(1 - \sigma(z))$ is nearly 0 too: the
-# gradient vanishes *even on the white stroke pixels*, where the error is largest. The sigmoid has
-# saturated and learning stops. Binary cross-entropy has no such factor: its gradient with respect
-# to `z` is simply $\sigma(z) - y$, large exactly where the output is wrong. (MSE on the logits,
-# or a linear output layer, would also avoid the trap.) If your autoencoder ever outputs a blank
-# image, check for a saturated output layer first.
+# Once the outputs are pushed near 0, the factor $\sigma(z)(1 - \sigma(z))$ is nearly 0 too,
+# *even on the white stroke pixels*, where the error is largest. "The gradient vanishes" is not
+# the whole story, though: Adam divides each step by the recent size of the gradient, so a
+# uniformly small gradient would still give full-size steps. What goes wrong is the gradient's
+# **direction**. Each pixel's share of it shrinks like $e^{z}$, so the few least-saturated
+# pixels decide where the step goes, and those are background pixels asking to be darker still.
+# The ink pixels, which need the opposite, have almost no say. Let us measure it: recover each
+# output's logit $z = \log \frac{p}{1-p}$ and compute what share of the per-pixel gradient comes
+# from ink pixels (target above 0.5).
+
+# %%
+def logits_of(outputs):
+    """The sigmoid's input z recovered from its output p (in float64, so tiny outputs stay finite)."""
+    p = np.clip(outputs.astype(np.float64), 1e-300, 1 - 1e-16)
+    return np.log(p) - np.log1p(-p)
+
+
+def gradient_wrt_logits(outputs, targets, loss):
+    """d(loss)/dz per pixel, for a sigmoid output p = sigmoid(z)."""
+    p, y = outputs.astype(np.float64), targets.astype(np.float64)
+    return 2 * (p - y) * p * (1 - p) if loss == "MSE" else p - y
+
+
+ink = test_images > 0.5
+ink_share = {}
+print(f"{'loss':<6}{'median logit (ink)':>20}{'median logit (background)':>27}{'ink share of |gradient|':>25}")
+for name, outputs in (("MSE", outputs_mse), ("BCE", outputs_bce)):
+    z = logits_of(outputs)
+    grad = np.abs(gradient_wrt_logits(outputs, test_images, name))
+    ink_share[name] = grad[ink].sum() / grad.sum()
+    print(f"{name:<6}{np.median(z[ink]):20.1f}{np.median(z[~ink]):27.1f}{ink_share[name]:25.2g}")
+if not QUICK:
+    assert ink_share["MSE"] < 1e-3 < 0.1 < ink_share["BCE"]
+
+# %% [markdown]
+# The ink pixels' share of the MSE run's gradient is vanishingly small, while with BCE about half
+# of the gradient comes from the ink. Binary cross-entropy has no saturating factor: its gradient
+# with respect to `z` is simply $\sigma(z) - y$, large exactly where the output is wrong, however
+# saturated the sigmoid is. Whether MSE falls into the trap depends on how far the first steps
+# push the logits: in our PyTorch runs of this network, the learning rate of 3·10⁻³ drove the
+# median logit below −10 within a dozen steps, while at 3·10⁻⁴ the MSE run did not collapse (mean
+# output 0.10 after three epochs, the data's is 0.13); lesson 02's dense autoencoders, trained
+# with MSE at 10⁻³, never did. That is why lesson 02 could call sigmoid + MSE and sigmoid + BCE
+# "nearly the same": they are, until a large first step saturates the sigmoid. BCE does not
+# depend on that luck. (MSE on the logits, or a linear output layer, would also avoid the
+# trap.) If your autoencoder ever outputs a blank image, check for a saturated output layer
+# first: look at its logits, not only at its pictures.
 
 # %%
 assert outputs_mse.mean() < 0.02, "expected the MSE run to collapse to a (nearly) black output"
@@ -636,7 +677,7 @@ plt.show()
 # %%
 unseen = {"salt & pepper 20%": lambda x, rng: add_salt_and_pepper(x, 0.2, rng),
           "blocks 25%": lambda x, rng: mask_blocks(x, 0.25, rng)}
-unseen_outputs = {}
+unseen_outputs, unseen_psnr = {}, {}
 print(f"{'corruption':<20}" + "".join(f"{m:>22}" for m in ["noisy input", "median 3×3", "plain AE", "denoising AE"]))
 for name, corrupt in unseen.items():
     corrupted = corrupt(test_images, np.random.default_rng(4))
@@ -647,9 +688,17 @@ for name, corrupt in unseen.items():
     estimates = {"noisy input": corrupted, "median 3×3": FILTERS["median 3×3"](corrupted),
                  "plain AE": plain_denoise(corrupted), "denoising AE": dae_denoise(corrupted)}
     unseen_outputs[name] = (clean, estimates)
+    unseen_psnr[name] = {method: compute_psnr(clean, e) for method, e in estimates.items()}
     print(f"{name:<20}" + "".join(f"{compute_psnr(clean, e):>15.2f} / {metrics.ssim(clean, e):.2f}"
                                   for e in estimates.values())
           + f"   ({changed.sum()} of {len(test_images)} images changed)")
+
+# %%
+if not QUICK:   # the claims of the next paragraph
+    salt = unseen_psnr["salt & pepper 20%"]
+    assert salt["denoising AE"] > salt["median 3×3"] > salt["noisy input"]
+    blocks = unseen_psnr["blocks 25%"]
+    assert all(blocks[m] < blocks["noisy input"] for m in ("median 3×3", "plain AE", "denoising AE"))
 
 # %%
 for name, (clean, estimates) in unseen_outputs.items():

@@ -196,13 +196,20 @@ assert np.isfinite(plain_codes).all()
 # %% [markdown]
 # ## 3. The probabilistic view
 #
-# A VAE treats the image x as generated from a hidden code z:
+# The variational autoencoder was introduced twice, independently, in 2013–14: by Kingma &
+# Welling (*Auto-Encoding Variational Bayes*) and by Rezende, Mohamed & Wierstra (*Stochastic
+# Backpropagation and Approximate Inference in Deep Generative Models*). A VAE treats the image
+# x as generated from a hidden code z:
 #
 # - **Prior** p(z) = N(0, I): a code is a vector of independent standard normal numbers. This is
 #   the shape we will sample from.
-# - **Decoder** p(x | z): a network maps z to 784 pixel probabilities. MNIST pixels are grey
-#   levels in [0, 1]; we treat each as a (continuous) Bernoulli target, so the decoder's loss is the
-#   **binary cross-entropy**, summed over the 784 pixels.
+# - **Decoder** p(x | z): a network maps z to 784 pixel probabilities, and its loss is the
+#   **binary cross-entropy** (BCE), summed over the 784 pixels. For a pixel that is exactly 0 or 1
+#   this is the negative log-likelihood of a Bernoulli distribution. MNIST pixels are grey levels
+#   in [0, 1], and for those BCE is the common shortcut, not an exact likelihood: a distribution
+#   over grey levels must integrate to one over [0, 1], and the Bernoulli formula does not (the
+#   *continuous* Bernoulli distribution adds the missing normalising term). The price of the
+#   shortcut is the *entropy floor* below: even a perfect decoder pays BCE on grey pixels.
 # - **Encoder** q(z | x): a network maps an image to a *distribution* over codes, a normal with
 #   mean μ(x) and variance σ²(x) per latent dimension. It outputs **μ and log σ²** (`log_var`):
 #   the log can be any real number, while a variance must be positive.
@@ -332,7 +339,9 @@ kl_divergence = result.use()
 
 # %% [markdown]
 # How does the KL of one latent dimension depend on μ and σ? It is zero only at μ = 0, σ = 1
-# (q equals the prior) and grows when the code moves away from 0 *or* becomes too certain.
+# (q equals the prior) and grows in every direction away from that point: when the code moves
+# away from 0, when it becomes too certain (σ < 1), and when it becomes less certain than the
+# prior (σ > 1), though more slowly on that side: per dimension it is ½(μ² + σ² − 1 − log σ²).
 
 # %% tags=["torch"]
 mu_grid, log_var_grid = np.meshgrid(np.linspace(-3, 3, 121), np.linspace(-4, 2, 121))
@@ -910,7 +919,7 @@ assert np.isclose(kl_dims_16d.sum(), result_16d["kl"], rtol=0.05)  # the parts a
 # %% [markdown]
 # ## 7. β: the knob between reconstruction and the prior
 #
-# Multiply the KL term by β. With **β > 1** (the "β-VAE") the model pays more for information
+# Multiply the KL term by β. With **β > 1** (the "β-VAE" of Higgins et al., 2017) the model pays more for information
 # in the code: it squeezes the KL of every dimension, reconstructions blur, but codes follow the
 # prior closely. With **β < 1** it keeps more detail, but the codes drift away from the prior and
 # random samples get worse. When a dimension's KL drops to zero the model has switched it off,
@@ -1008,7 +1017,7 @@ plt.show()
 # ## 8. A conditional VAE: choose the digit, slide the style
 #
 # In the 2-D map above, the label and the style (slant, thickness) share the same two numbers.
-# A **conditional VAE** gives the label to both networks as an extra input (a one-hot vector), so
+# A **conditional VAE** (Sohn, Lee & Yan, 2015) gives the label to both networks as an extra input (a one-hot vector), so
 # the code no longer needs to store *which* digit it is, only *how* it is written. Generating is
 # then: choose the digit, pick z.
 
@@ -1168,7 +1177,67 @@ print(f"entropy floor of the test images: {ENTROPY_FLOOR:.1f}")
 # - A conditional VAE separates the digit (given) from the style (the code).
 #
 # Next: **06 · applications**, where reconstruction error spots anomalies.
+
+# %% [markdown]
+# ## Check your understanding
 #
+# **1.** What can you do with a VAE that you cannot do with the plain autoencoder of section 2,
+# and what does the plain autoencoder still do as well?
+
+# %% [markdown] tags=["answer"]
+# You can *generate*: draw z from N(0, I) and decode it. The KL term keeps the codes of the
+# training images spread like the prior, so random codes land where the decoder has learned to
+# draw digits; the plain autoencoder's codes sit wherever training put them, and random codes
+# fall into gaps (section 2). Both encode and reconstruct; the plain autoencoder reconstructs at
+# least as sharply, since nothing pulls its codes towards the prior.
+
+# %% [markdown]
+# **2.** Why does the encoder output `log_var` rather than σ or σ²? And what goes wrong if you
+# sample z with `torch.randn` / `keras.random.normal` alone and never use μ and σ?
+
+# %% [markdown] tags=["answer"]
+# A network's output can be any real number; a variance must be positive. `log_var` can be
+# anything, and σ = exp(½ · log_var) is then always positive, with no clipping. Sampling z
+# without μ and σ cuts the path from the loss back to the encoder: the reconstruction no longer
+# depends on the input image, gradients do not reach the encoder, and the decoder learns to draw
+# the average digit. The trick z = μ + σ·ε keeps the randomness in ε and the dependence on x in
+# μ and σ, so the gradient flows.
+
+# %% [markdown]
+# **3.** The 16-D VAE's test loss is about 99 nats per image, of which 45.5 are the entropy
+# floor. A classmate reports 80 nats on MNIST with a similar model. Who has the better model?
+
+# %% [markdown] tags=["answer"]
+# You cannot tell from the two numbers. First check the data: on *binarised* MNIST the floor is
+# 0, so 80 nats there and 99 nats on grey-level MNIST are not comparable. Then check what is
+# measured: the negative ELBO is an upper bound on −log p(x); papers often report a tighter
+# estimate (importance sampling with many z), which is lower than the ELBO for the same model.
+# Compare on the same data, with the same estimator.
+
+# %% [markdown]
+# **4.** In the β experiment, the β = 5 model has the smallest KL and the largest
+# reconstruction loss. Why does its test loss (evaluated with β = 1) come out *higher* than the
+# β = 1 model's, even though it was trained to keep the KL small?
+
+# %% [markdown] tags=["answer"]
+# Training with β = 5 minimises reconstruction + 5 · KL, not the ELBO. Evaluated with β = 1, the
+# KL it saved is worth only a fifth of what it paid for in reconstruction: the β = 1 model sits at
+# the optimum of the very quantity we evaluate, so no other β can beat it on that number (up to
+# the noise of a short training run). β ≠ 1 buys something else: a code closer to the prior (β > 1)
+# or sharper reconstructions (β < 1).
+
+# %% [markdown]
+# **5.** Some of the 16-D model's latent dimensions have a KL of almost zero. What does the
+# decoder do with those dimensions, and would a bigger latent space help?
+
+# %% [markdown] tags=["answer"]
+# A dimension with zero KL has q(z_j | x) = N(0, 1) for every image: it carries no information
+# about the input, so the decoder learns to ignore it (it is switched off). The model uses only
+# as many dimensions as pay for their KL, so a bigger latent space tends to add switched-off
+# dimensions rather than detail. Exercise 3 below lets you measure how many of 32 stay active,
+# and what the test loss gains.
+
+# %% [markdown]
 # ## Exercises to try on your own
 #
 # 1. Train the 2-D VAE with β = 4 and draw the latent map again. What happens to the clusters?
