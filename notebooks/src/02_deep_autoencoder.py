@@ -18,9 +18,10 @@
 #
 # 1. **Going deep**: a 784-256-64-k autoencoder against PCA with the same k, across code sizes;
 #    and what the output activation and the loss do to the pictures.
-# 2. **How autoencoders fail**: five failures you *will* meet, each reproduced by a small
-#    experiment, with the symptom to recognise it by and the cure. Then two regularised
-#    autoencoders that keep a wide code without learning to copy.
+# 2. **How autoencoders fail**: six failures you *will* meet, each reproduced by a small
+#    experiment, with the symptom to recognise it by and the cure, not enough data among them.
+#    Then regularised autoencoders that keep a wide code without learning to copy: sparse
+#    (an L1 penalty, or a KL target on each unit's activity) and contractive.
 #
 # You are in the **{{framework}} track**. Full mode takes a few minutes on a laptop CPU.
 
@@ -43,6 +44,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+import copy
+import itertools
+
 from aelab.torch_support import count_parameters, make_dataloader, numpy_function
 
 # %% tags=["keras"]
@@ -58,15 +62,22 @@ from aelab.keras_support import count_parameters, make_dataset, numpy_function
 #
 # Dense layers take flat vectors, so we load the images flattened: 784 numbers in [0, 1] each.
 # The experiments on failures use a 10,000-image subset to stay quick.
+#
+# As in lesson 01, three sets with three jobs: the models are fitted to the **training** images;
+# every choice (the learning rate, the loss, when to stop, how strong a penalty) is made by
+# looking at the **validation** images, 5,000 training images set aside and never trained on;
+# the **test** images are used only for the final numbers we report.
 
 # %%
 QUICK = aelab.quick_mode()
-x_train, train_labels = load_mnist("train", size=2_000 if QUICK else None, flatten=True)
+N_VAL = 500 if QUICK else 5_000
+x_all, _ = load_mnist("train", size=2_000 + N_VAL if QUICK else None, flatten=True)
+x_train, x_val = x_all[:-N_VAL], x_all[-N_VAL:]     # the last N_VAL images are never trained on
 x_test, test_labels = load_mnist("test", size=1_000 if QUICK else None, flatten=True)
 x_small = x_train[: 2_000 if QUICK else 10_000]   # for the small experiments of section 6
 
 MEAN_DIGIT_MSE = reconstruction_mse(x_test, np.broadcast_to(x_train.mean(axis=0), x_test.shape))
-print(f"train {x_train.shape}, test {x_test.shape}, small subset {x_small.shape}")
+print(f"train {x_train.shape}, validation {x_val.shape}, test {x_test.shape}, small subset {x_small.shape}")
 print(f"predicting the average digit for every image: test MSE {MEAN_DIGIT_MSE:.4f}")
 
 # %%
@@ -82,10 +93,11 @@ assert 0.05 < MEAN_DIGIT_MSE < 0.09
 # %%
 K_VALUES = (2, 32) if QUICK else (2, 10, 32, 64)
 
-pca_mse = {}
+pca_mse, pca_val_mse = {}, {}
 for k in K_VALUES:
     pca = PCA(n_components=k, random_state=0).fit(x_train)
     pca_mse[k] = reconstruction_mse(x_test, pca.inverse_transform(pca.transform(x_test)))
+    pca_val_mse[k] = reconstruction_mse(x_val, pca.inverse_transform(pca.transform(x_val)))
     print(f"PCA, k = {k:2d}: test MSE {pca_mse[k]:.4f}")
 
 # %% [markdown]
@@ -144,7 +156,7 @@ def encoder_of(model):
 
 # %% [markdown]
 # The training loop: mean squared error (or binary cross-entropy, section 5) between the input
-# and its reconstruction, the Adam optimiser, and after every epoch the error on the test
+# and its reconstruction, the Adam optimiser, and after every epoch the error on the validation
 # images, so we can see whether training has finished.
 
 # %% tags=["torch"]
@@ -152,13 +164,13 @@ LOSSES = {"mse": nn.functional.mse_loss, "bce": nn.functional.binary_cross_entro
 
 
 def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
-                      optimizer="adam", batch_size=128, test_images=None):
-    """Train `model` to reproduce `images`. Returns {"loss": [...], "test_mse": [...]} per epoch."""
+                      optimizer="adam", batch_size=128, val_images=None):
+    """Train `model` to reproduce `images`. Returns {"loss": [...], "val_mse": [...]} per epoch."""
     loader = make_dataloader(images, images, batch_size=batch_size)
     make_optimizer = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer]
     optimizer = make_optimizer(model.parameters(), lr=learning_rate)
     loss_fn = LOSSES[loss]
-    history = {"loss": [], "test_mse": []}
+    history = {"loss": [], "val_mse": []}
     progress = tqdm(total=epochs * len(loader), unit="batch", leave=False)   # moves every batch
     for epoch in range(epochs):
         model.train()
@@ -172,8 +184,8 @@ def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
             total += loss_value.item() * len(inputs)
             progress.update()
         history["loss"].append(total / len(images))
-        if test_images is not None:
-            history["test_mse"].append(reconstruction_mse(test_images, reconstruct(model, test_images)))
+        if val_images is not None:
+            history["val_mse"].append(reconstruction_mse(val_images, reconstruct(model, val_images)))
     progress.close()
     model.eval()
     return history
@@ -190,30 +202,30 @@ def encode(model, images):
 
 
 # %% tags=["keras"]
-class TestMSE(keras.callbacks.Callback):
-    """After each epoch, adds the reconstruction MSE on `test_images` to the logs as "test_mse"."""
+class ValidationMSE(keras.callbacks.Callback):
+    """After each epoch, adds the reconstruction MSE on `val_images` to the logs as "val_mse"."""
 
-    def __init__(self, test_images):
+    def __init__(self, val_images):
         super().__init__()
-        self.test_images = test_images
+        self.val_images = val_images
 
     def on_epoch_end(self, epoch, logs=None):
-        logs["test_mse"] = reconstruction_mse(self.test_images, reconstruct(self.model, self.test_images))
+        logs["val_mse"] = reconstruction_mse(self.val_images, reconstruct(self.model, self.val_images))
 
 
 def train_autoencoder(model, images, epochs, learning_rate=1e-3, loss="mse",
-                      optimizer="adam", batch_size=128, test_images=None):
-    """Train `model` to reproduce `images`. Returns {"loss": [...], "test_mse": [...]} per epoch."""
+                      optimizer="adam", batch_size=128, val_images=None):
+    """Train `model` to reproduce `images`. Returns {"loss": [...], "val_mse": [...]} per epoch."""
     make_optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[optimizer]
     model.compile(optimizer=make_optimizer(learning_rate),
                   loss={"mse": "mse", "bce": "binary_crossentropy"}[loss])
     # Create the optimiser's state (Adam's moment estimates) now: if `fit` has to create it
     # while tracing the training step into a TensorFlow graph, it traces the step twice.
     model.optimizer.build(model.trainable_variables)
-    callbacks = [] if test_images is None else [TestMSE(test_images)]
+    callbacks = [] if val_images is None else [ValidationMSE(val_images)]
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
                     callbacks=callbacks)
-    return {"loss": fit.history["loss"], "test_mse": fit.history.get("test_mse", [])}
+    return {"loss": fit.history["loss"], "val_mse": fit.history.get("val_mse", [])}
 
 
 # compiled=False: run the model eagerly, in chunks of 1024 images. Most models here are used
@@ -238,23 +250,24 @@ BATCH_SIZE = 32 if QUICK else 128   # quick mode: small batches, so a few images
 start = time.perf_counter()
 deep = {32: make_deep_autoencoder(32)}
 deep_history = {32: train_autoencoder(deep[32], x_train, DEEP_EPOCHS, batch_size=BATCH_SIZE,
-                                      test_images=x_test)}
+                                      val_images=x_val)}
 deep_seconds_per_epoch = (time.perf_counter() - start) / DEEP_EPOCHS
 print(f"{count_parameters(deep[32]):,} parameters, {deep_seconds_per_epoch:.1f} s per epoch")
-print(f"test MSE after each epoch: {np.round(deep_history[32]['test_mse'], 4)}")
+print(f"validation MSE after each epoch: {np.round(deep_history[32]['val_mse'], 4)}")
 
 # %%
 fig = plot.reconstructions(x_test[:10], {"deep AE": reconstruct(deep[32], x_test[:10])},
                            title="Test digits (top) and their reconstructions from 32 numbers (bottom)")
 plt.show()
 assert deep_history[32]["loss"][-1] < deep_history[32]["loss"][0]
-assert deep_history[32]["test_mse"][-1] < MEAN_DIGIT_MSE
+assert deep_history[32]["val_mse"][-1] < MEAN_DIGIT_MSE
 
 # %% [markdown]
 # ## 4. Depth against PCA, for every code size
 #
 # Now the sweep: for each k, PCA, a **linear** autoencoder (784 → k → 784, no activations,
-# lesson 01's model) and the **deep** autoencoder.
+# lesson 01's model) and the **deep** autoencoder. We made no choice on this sweep, so each
+# model is scored once, on the test images, after training.
 
 # %% tags=["torch"]
 def make_linear_autoencoder(latent_dim):
@@ -271,16 +284,16 @@ def make_linear_autoencoder(latent_dim):
 # %%
 LINEAR_EPOCHS = 2 if QUICK else 4
 
-linear_mse, deep_mse = {}, {32: deep_history[32]["test_mse"][-1]}
+linear_mse, deep_mse = {}, {}
 for k in K_VALUES:
     linear = make_linear_autoencoder(k)
-    linear_mse[k] = train_autoencoder(linear, x_train, LINEAR_EPOCHS, learning_rate=3e-3,
-                                      batch_size=BATCH_SIZE, test_images=x_test)["test_mse"][-1]
+    train_autoencoder(linear, x_train, LINEAR_EPOCHS, learning_rate=3e-3, batch_size=BATCH_SIZE)
+    linear_mse[k] = reconstruction_mse(x_test, reconstruct(linear, x_test))
     if k not in deep:
         deep[k] = make_deep_autoencoder(k)
         deep_history[k] = train_autoencoder(deep[k], x_train, DEEP_EPOCHS, batch_size=BATCH_SIZE,
-                                            test_images=x_test)
-        deep_mse[k] = deep_history[k]["test_mse"][-1]
+                                            val_images=x_val)
+    deep_mse[k] = reconstruction_mse(x_test, reconstruct(deep[k], x_test))
     print(f"k = {k:2d}: PCA {pca_mse[k]:.4f} | linear AE {linear_mse[k]:.4f} | deep AE {deep_mse[k]:.4f}")
 
 # %%
@@ -330,7 +343,8 @@ if not QUICK:
 #   punishes a confident mistake (y ≈ 0 where x = 1) very hard.
 #
 # We train three k = 10 models the same way (the 10,000-image subset, the same epochs) and
-# compare them with sigmoid + MSE, our choice so far.
+# compare them with sigmoid + MSE, our choice so far. Picking an output layer and a loss is a
+# choice, so we compare them on the **validation** images.
 
 # %%
 K_LOSS, LOSS_EPOCHS = 10, (1 if QUICK else 5)
@@ -340,21 +354,21 @@ for name, output, loss in (("sigmoid + MSE", "sigmoid", "mse"), ("sigmoid + BCE"
     variants[name] = make_deep_autoencoder(K_LOSS, output=output)
     train_autoencoder(variants[name], x_small, LOSS_EPOCHS, loss=loss, batch_size=BATCH_SIZE)
 
-ink = x_test > 0.5
-print(f"{'k = 10':15s} {'test MSE':>9s} {'mean on ink':>12s} {'mean on background':>19s} "
+ink = x_val > 0.5
+print(f"{'k = 10':15s} {'val. MSE':>9s} {'mean on ink':>12s} {'mean on background':>19s} "
       f"{'grey (0.25-0.75)':>17s} {'outside [0, 1]':>15s}")
 outputs = {}
 for name, model in variants.items():
-    out = outputs[name] = reconstruct(model, x_test)
+    out = outputs[name] = reconstruct(model, x_val)
     grey = np.mean((out > 0.25) & (out < 0.75))   # blur: pixels that are neither ink nor background
-    print(f"{name:15s} {reconstruction_mse(x_test, out):9.4f} {out[ink].mean():12.3f} "
+    print(f"{name:15s} {reconstruction_mse(x_val, out):9.4f} {out[ink].mean():12.3f} "
           f"{out[~ink].mean():19.3f} {grey:17.1%} {np.mean((out < 0) | (out > 1)):15.1%}")
-print(f"{'(the data)':15s} {'':9s} {x_test[ink].mean():12.3f} {x_test[~ink].mean():19.3f} "
-      f"{np.mean((x_test > 0.25) & (x_test < 0.75)):17.1%} {0:15.1%}")
+print(f"{'(the data)':15s} {'':9s} {x_val[ink].mean():12.3f} {x_val[~ink].mean():19.3f} "
+      f"{np.mean((x_val > 0.25) & (x_val < 0.75)):17.1%} {0:15.1%}")
 
 # %%
-fig = plot.reconstructions(x_test[:8], {name: np.clip(outputs[name][:8], 0, 1) for name in variants}, n=8,
-                           title="Rows: original, sigmoid + MSE, sigmoid + BCE, linear + MSE (k = 10)")
+fig = plot.reconstructions(x_val[:8], {name: np.clip(outputs[name][:8], 0, 1) for name in variants}, n=8,
+                           title="Validation digits. Rows: original, sigmoid + MSE, sigmoid + BCE, linear + MSE (k = 10)")
 plt.show()
 
 fig, ax = plt.subplots(figsize=(6.5, 3.2))
@@ -398,7 +412,7 @@ assert np.mean((outputs["linear + MSE"] < 0) | (outputs["linear + MSE"] > 1)) > 
 #
 # ## 6. How autoencoders fail
 #
-# Each failure below is produced on purpose, by a small experiment on 10,000 training images.
+# Each failure below is produced on purpose, by a small experiment on at most 10,000 training images.
 # Learn the **symptom** and you will recognise the failure in your own projects.
 #
 # ### 6.1 Training too briefly
@@ -437,10 +451,10 @@ fig = plot.reconstructions(x_test[:8], {"20 steps": brief_out[:8],
                            n=8, title="Training too briefly: 20 mini-batches (middle) vs full training (bottom)")
 plt.show()
 
-fig = plot.training_curves(deep_history[32], panels={"Learning curve of the k = 32 model": ["test_mse"]},
-                           labels={"test_mse": "test MSE, k = 32"}, ylabel="test MSE per pixel",
+fig = plot.training_curves(deep_history[32], panels={"Learning curve of the k = 32 model": ["val_mse"]},
+                           labels={"val_mse": "deep AE, k = 32"}, ylabel="validation MSE per pixel",
                            title=None, size=(6, 3))
-fig.axes[0].axhline(pca_mse[32], color="C1", ls="--", label="PCA, k = 32")
+fig.axes[0].axhline(pca_val_mse[32], color="C1", ls="--", label="PCA, k = 32")
 fig.axes[0].legend()
 plt.show()
 print(f"after 20 steps: test MSE {brief_mse:.4f} (average digit: {MEAN_DIGIT_MSE:.4f}); "
@@ -456,8 +470,9 @@ if not QUICK:
 # learns the mean first, then the broad shapes, then the details; the learning curve is still
 # falling steeply when you stop.
 #
-# **Cure:** train longer. Watch the test (validation) error after each epoch, and stop when the
-# curve flattens, not after a fixed number you picked in advance.
+# **Cure:** train longer. Watch the validation error after each epoch, and stop when the
+# curve flattens, not after a fixed number you picked in advance. (Not the test error: a number
+# of epochs chosen by looking at the test set makes the test error an optimistic estimate.)
 #
 # ### 6.2 Learning rate too high
 #
@@ -474,7 +489,7 @@ for name, (learning_rate, output) in lr_runs.items():
     lr_models[name] = make_deep_autoencoder(10, output=output)
     lr_history[name] = train_autoencoder(lr_models[name], x_small, LR_EPOCHS,
                                          learning_rate=learning_rate, batch_size=BATCH_SIZE,
-                                         test_images=x_test)
+                                         val_images=x_val)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -484,7 +499,7 @@ axes[0].axhline(MEAN_DIGIT_MSE, color="grey", ls=":", label="average digit")
 axes[0].set(yscale="log", xlabel="epoch", ylabel="training loss (MSE, log scale)",
             title="Training loss at four learning rates", xticks=range(1, LR_EPOCHS + 1))
 axes[0].legend(fontsize=8)
-spread = {name: reconstruct(model, x_test).std(axis=0).mean() for name, model in lr_models.items()}
+spread = {name: reconstruct(model, x_val).std(axis=0).mean() for name, model in lr_models.items()}
 axes[1].bar(range(len(spread)), list(spread.values()))
 axes[1].set_xticks(range(len(spread)), list(spread), rotation=15, fontsize=8)
 axes[1].set(ylabel="std of reconstructions across images",
@@ -492,8 +507,8 @@ axes[1].set(ylabel="std of reconstructions across images",
 fig.tight_layout()
 plt.show()
 for name, history in lr_history.items():
-    print(f"{name:22s} training loss per epoch {np.round(history['loss'], 4)}, test MSE "
-          f"{history['test_mse'][-1]:.4f}, spread {spread[name]:.3f}")
+    print(f"{name:22s} training loss per epoch {np.round(history['loss'], 4)}, validation MSE "
+          f"{history['val_mse'][-1]:.4f}, spread {spread[name]:.3f}")
 
 # %%
 fig = plot.image_grid(np.concatenate([np.clip(reconstruct(lr_models[name], x_test[:8]), 0, 1)
@@ -505,8 +520,8 @@ plt.show()
 # %%
 assert np.isfinite(lr_history["lr 0.001"]["loss"]).all()
 if not QUICK:
-    assert lr_history["lr 0.001"]["test_mse"][-1] < 0.8 * MEAN_DIGIT_MSE       # learns
-    assert lr_history["lr 0.1"]["test_mse"][-1] > 0.9 * MEAN_DIGIT_MSE       # stuck at a constant image
+    assert lr_history["lr 0.001"]["val_mse"][-1] < 0.8 * MEAN_DIGIT_MSE       # learns
+    assert lr_history["lr 0.1"]["val_mse"][-1] > 0.9 * MEAN_DIGIT_MSE       # stuck at a constant image
     assert max(lr_history["lr 0.1, linear output"]["loss"]) > 10 * MEAN_DIGIT_MSE   # blew up
 
 # %% [markdown]
@@ -519,8 +534,8 @@ if not QUICK:
 #
 # **Cure:** lower the learning rate, and keep outputs bounded (a sigmoid). For Adam, 1e-3 is a
 # safe start; a larger rate can be faster (compare 0.01 and 0.001 above), so try a few powers
-# of ten and keep the largest one whose loss falls smoothly. A jagged or climbing loss
-# curve means the rate is too high.
+# of ten, and among those whose loss falls smoothly keep the one with the lowest
+# **validation** error. A jagged or climbing loss curve means the rate is too high.
 #
 # ### 6.3 The data range does not match the output activation
 #
@@ -661,16 +676,17 @@ if not QUICK:
 
 # %% tags=["torch"]
 class OvercompleteAutoencoder(nn.Module):
-    """784 -> width (ReLU code) -> 784, linear output. `penalty(model, pre, codes)` is optional."""
+    """784 -> width (ReLU or sigmoid code) -> 784, linear output. `penalty(model, pre, codes)` is optional."""
 
-    def __init__(self, width=1024, penalty=None):
+    def __init__(self, width=1024, penalty=None, code_activation="relu"):
         super().__init__()
         self.code_layer = nn.Linear(784, width)
         self.output_layer = nn.Linear(width, 784)
         self.penalty = penalty
+        self.activation = {"relu": torch.relu, "sigmoid": torch.sigmoid}[code_activation]
 
     def forward(self, x):
-        return self.output_layer(torch.relu(self.code_layer(x)))
+        return self.output_layer(self.activation(self.code_layer(x)))
 
 
 def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128):
@@ -683,7 +699,7 @@ def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128
         progress.set_description(f"epoch {epoch + 1}/{epochs}")
         for inputs, targets in loader:
             pre_activation = model.code_layer(inputs)
-            codes = torch.relu(pre_activation)
+            codes = model.activation(pre_activation)
             mse = nn.functional.mse_loss(model.output_layer(codes), targets)
             loss = mse if model.penalty is None else mse + model.penalty(model, pre_activation, codes)
             optimizer.zero_grad()
@@ -697,19 +713,25 @@ def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128
 
 
 def overcomplete_codes(model, images):
-    """numpy (N, 784) -> numpy (N, width) ReLU codes."""
-    return numpy_function(lambda x: torch.relu(model.code_layer(x)))(images)
+    """numpy (N, 784) -> numpy (N, width) codes (after the code activation)."""
+    return numpy_function(lambda x: model.activation(model.code_layer(x)))(images)
+
+
+def code_unit_images(model):
+    """(width, 784) numpy: row j is what code unit j adds to the output (its decoder weights)."""
+    return model.output_layer.weight.detach().numpy().T.copy()   # nn.Linear stores (784, width)
 
 
 # %% tags=["keras"]
 class OvercompleteAutoencoder(keras.Model):
-    """784 -> width (ReLU code) -> 784, linear output. `penalty(model, pre, codes)` is optional."""
+    """784 -> width (ReLU or sigmoid code) -> 784, linear output. `penalty(model, pre, codes)` is optional."""
 
-    def __init__(self, width=1024, penalty=None):
+    def __init__(self, width=1024, penalty=None, code_activation="relu"):
         super().__init__()
         self.code_layer = layers.Dense(width)
         self.output_layer = layers.Dense(784)
         self.penalty = penalty
+        self.activation = {"relu": tf.nn.relu, "sigmoid": tf.sigmoid}[code_activation]
         # means over the epoch's mini-batches, for the progress bar and the history
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.mse_tracker = keras.metrics.Mean(name="mse")
@@ -723,13 +745,13 @@ class OvercompleteAutoencoder(keras.Model):
         self.output_layer.build((*input_shape[:-1], self.code_layer.units))
 
     def call(self, x):
-        return self.output_layer(tf.nn.relu(self.code_layer(x)))
+        return self.output_layer(self.activation(self.code_layer(x)))
 
     def train_step(self, data):
         inputs, targets = data
         with tf.GradientTape() as tape:
             pre_activation = self.code_layer(inputs)
-            codes = tf.nn.relu(pre_activation)
+            codes = self.activation(pre_activation)
             mse = tf.reduce_mean(tf.square(targets - self.output_layer(codes)))
             loss = mse if self.penalty is None else mse + self.penalty(self, pre_activation, codes)
         gradients = tape.gradient(loss, self.trainable_variables)
@@ -749,8 +771,13 @@ def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128
 
 
 def overcomplete_codes(model, images):
-    """numpy (N, 784) -> numpy (N, width) ReLU codes."""
-    return numpy_function(lambda x: tf.nn.relu(model.code_layer(x)))(images)
+    """numpy (N, 784) -> numpy (N, width) codes (after the code activation)."""
+    return numpy_function(lambda x: model.activation(model.code_layer(x)))(images)
+
+
+def code_unit_images(model):
+    """(width, 784) numpy: row j is what code unit j adds to the output (its decoder weights)."""
+    return model.output_layer.kernel.numpy().copy()   # a Dense kernel is stored (width, 784)
 
 
 # %% [markdown]
@@ -818,6 +845,228 @@ if not QUICK:
 # **Cure:** a bottleneck (k much smaller than the input), *or* keep the wide code and add a
 # constraint that makes copying expensive: corrupt the input (lesson 04), or penalise the
 # code, as in section 7.
+#
+# ### 6.6 Not enough data: over-fitting
+#
+# An autoencoder with 440,000 weights and only a few hundred training images can learn *those
+# images* rather than digits: its error on the training images keeps falling while its error on
+# images it has never seen stops falling and climbs. That is over-fitting, and the only way to see
+# it is to measure both errors, on the training images and on the validation images, as training
+# goes on.
+#
+# We train the k = 32 model of section 3 on the first 300, 1,000, 3,000 and 10,000 training
+# images, each for the same number of mini-batches (64 images each), so that the only difference
+# is how many different images it sees. Every 75 mini-batches we record both errors. (A function
+# of its own, because it counts mini-batches instead of epochs: 1,500 mini-batches are 320
+# passes over 300 images, but fewer than 10 over 10,000.) It also has the two cures we will try:
+# weight decay, and early stopping with `patience`.
+
+# %% tags=["torch"]
+def seeded_deep_autoencoder(latent_dim, seed=0):
+    """make_deep_autoencoder(latent_dim), starting from the same random weights for the same seed."""
+    torch.manual_seed(seed)
+    return make_deep_autoencoder(latent_dim)
+
+
+def train_with_validation(model, images, val_images, steps, checkpoints=20, weight_decay=0.0,
+                          patience=None, learning_rate=1e-3, batch_size=64):
+    """AdamW on the MSE for `steps` mini-batches, with `checkpoints` evaluations evenly spread.
+
+    At each checkpoint, record the MSE on all of `images` and on `val_images`. With `patience`,
+    stop once the validation MSE has not improved for that many checkpoints, and put back the
+    weights of the checkpoint with the lowest validation MSE (early stopping).
+    Returns {"step": [...], "train_mse": [...], "val_mse": [...], "best": index of the best checkpoint}.
+    """
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    loader = make_dataloader(images, images, batch_size=batch_size)
+    batches = itertools.chain.from_iterable(itertools.repeat(loader))   # reshuffled on each pass
+    steps_per_checkpoint = steps // checkpoints
+    history = {"step": [], "train_mse": [], "val_mse": [], "best": None}
+    best_weights = None
+    for checkpoint in tqdm(range(checkpoints), desc=f"{len(images):,} images", leave=False):
+        model.train()
+        for inputs, targets in itertools.islice(batches, steps_per_checkpoint):
+            loss = nn.functional.mse_loss(model(inputs), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        history["step"].append((checkpoint + 1) * steps_per_checkpoint)
+        history["train_mse"].append(reconstruction_mse(images, reconstruct(model, images)))
+        history["val_mse"].append(reconstruction_mse(val_images, reconstruct(model, val_images)))
+        if history["best"] is None or history["val_mse"][-1] < history["val_mse"][history["best"]]:
+            history["best"] = checkpoint
+            if patience is not None:
+                best_weights = copy.deepcopy(model.state_dict())
+        elif patience is not None and checkpoint - history["best"] >= patience:
+            break                                      # early stopping
+    if best_weights is not None:
+        model.load_state_dict(best_weights)            # back to the best checkpoint
+    model.eval()
+    return history
+
+
+# %% tags=["keras"]
+def seeded_deep_autoencoder(latent_dim, seed=0):
+    """make_deep_autoencoder(latent_dim), starting from the same random weights for the same seed."""
+    keras.utils.set_random_seed(seed)
+    return make_deep_autoencoder(latent_dim)
+
+
+class TrainAndValidationMSE(keras.callbacks.Callback):
+    """After each epoch, adds the MSE on `images` ("train_mse") and `val_images` ("val_mse") to the logs."""
+
+    def __init__(self, images, val_images):
+        super().__init__()
+        self.images, self.val_images = images, val_images
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["train_mse"] = reconstruction_mse(self.images, reconstruct(self.model, self.images))
+        logs["val_mse"] = reconstruction_mse(self.val_images, reconstruct(self.model, self.val_images))
+
+
+def train_with_validation(model, images, val_images, steps, checkpoints=20, weight_decay=0.0,
+                          patience=None, learning_rate=1e-3, batch_size=64):
+    """AdamW on the MSE for `steps` mini-batches, with `checkpoints` evaluations evenly spread.
+
+    At each checkpoint, record the MSE on all of `images` and on `val_images`. With `patience`,
+    stop once the validation MSE has not improved for that many checkpoints, and put back the
+    weights of the checkpoint with the lowest validation MSE (early stopping).
+    Returns {"step": [...], "train_mse": [...], "val_mse": [...], "best": index of the best checkpoint}.
+    """
+    model.compile(optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay), loss="mse")
+    model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: one trace, not two
+    callbacks = [TrainAndValidationMSE(images, val_images)]   # first, so the next one sees val_mse
+    if patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_mse", mode="min", patience=patience,
+                                                       restore_best_weights=True))
+    steps_per_checkpoint = steps // checkpoints
+    # Keras calls a checkpoint an epoch: `steps_per_epoch` mini-batches from the repeated data.
+    fit = model.fit(make_dataset(images, images, batch_size=batch_size).repeat(), epochs=checkpoints,
+                    steps_per_epoch=steps_per_checkpoint, callbacks=callbacks, verbose=2)
+    val_mse = fit.history["val_mse"]
+    return {"step": [(i + 1) * steps_per_checkpoint for i in range(len(val_mse))],
+            "train_mse": fit.history["train_mse"], "val_mse": val_mse, "best": int(np.argmin(val_mse))}
+
+
+# %%
+DATA_SIZES = (300, 1_000) if QUICK else (300, 1_000, 3_000, 10_000)
+DATA_STEPS, CHECKPOINTS = (200, 10) if QUICK else (1_500, 20)
+
+start = time.perf_counter()
+size_runs = {}
+for n in DATA_SIZES:
+    model = seeded_deep_autoencoder(32)
+    history = train_with_validation(model, x_small[:n], x_val, DATA_STEPS, CHECKPOINTS)
+    size_runs[n] = {"model": model, "history": history}
+    best = history["best"]
+    print(f"{n:6,d} training images: at the end, training MSE {history['train_mse'][-1]:.4f}, "
+          f"validation MSE {history['val_mse'][-1]:.4f} (gap {history['val_mse'][-1] - history['train_mse'][-1]:.4f}); "
+          f"lowest validation MSE {history['val_mse'][best]:.4f} after {history['step'][best]} mini-batches")
+print(f"({len(DATA_SIZES)} runs in {time.perf_counter() - start:.0f} s)")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+for (n, run), colour in zip(size_runs.items(), ("C0", "C1", "C2", "C3")):
+    history = run["history"]
+    axes[0].plot(history["step"], history["val_mse"], "-", color=colour, label=f"{n:,} images: validation")
+    axes[0].plot(history["step"], history["train_mse"], "--", color=colour, label=f"{n:,} images: training")
+axes[0].set(yscale="log", xlabel="mini-batches of 64 images", ylabel="MSE per pixel (log scale)",
+            title="Training (dashed) and validation (solid) error")
+axes[0].legend(fontsize=7, ncol=2)
+sizes = list(size_runs)
+axes[1].plot(sizes, [size_runs[n]["history"]["train_mse"][-1] for n in sizes], "o--", label="training images")
+axes[1].plot(sizes, [size_runs[n]["history"]["val_mse"][-1] for n in sizes], "o-", label="validation images")
+axes[1].set(xscale="log", yscale="log", xlabel="training images", ylabel="MSE per pixel after training (log scale)",
+            title="The gap between the two is over-fitting")
+axes[1].set_xticks(sizes, [f"{n:,}" for n in sizes])
+axes[1].xaxis.set_minor_locator(plt.NullLocator())
+axes[1].legend()
+fig.tight_layout()
+plt.show()
+
+# %%
+gap = {n: run["history"]["val_mse"][-1] - run["history"]["train_mse"][-1] for n, run in size_runs.items()}
+smallest, largest = DATA_SIZES[0], DATA_SIZES[-1]
+assert all(np.isfinite(run["history"]["val_mse"]).all() for run in size_runs.values())
+if not QUICK:
+    assert gap[smallest] > 3 * gap[largest]
+    assert size_runs[smallest]["history"]["val_mse"][-1] > size_runs[largest]["history"]["val_mse"][-1]
+    small_val = size_runs[smallest]["history"]["val_mse"]
+    assert small_val[-1] > 1.05 * min(small_val)        # the validation error turned back up
+
+# %% [markdown]
+# **Symptom:** the training error is far below the validation error, and the gap grows as
+# training goes on; with the fewest images the validation error reaches its lowest point early
+# and then *rises*, while the training error keeps falling. With 10,000 images the two curves
+# stay close. Without a validation set you would see only the falling training curve and
+# believe the model keeps improving.
+#
+# **Cures:** more data is the best one (the right panel). When there is no more, two cures,
+# on the 300 images:
+#
+# - **weight decay**: shrink every weight a little towards zero at each step, so the network
+#   cannot build the large, finely balanced weights that memorising single images takes.
+#   `AdamW`'s `weight_decay` does this (decoupled from Adam's step sizes; an L2 term in the loss
+#   would be rescaled by Adam). Its strength is a choice, so we try a few values and keep the
+#   one with the lowest error on the validation images.
+# - **early stopping**: keep the weights of the checkpoint with the lowest validation error.
+#   With `patience=3`, training stops after three checkpoints without a new best, and the best
+#   weights are put back. It is the same run as the plain one, from the same starting weights,
+#   only stopped at its best point.
+#
+# The test images then give the final, unbiased verdict.
+
+# %%
+WEIGHT_DECAYS = (0.3, 3.0)
+decay_runs = {}
+for weight_decay in WEIGHT_DECAYS:
+    model = seeded_deep_autoencoder(32)
+    decay_runs[weight_decay] = {"model": model, "history": train_with_validation(
+        model, x_small[:smallest], x_val, DATA_STEPS, CHECKPOINTS, weight_decay=weight_decay)}
+    print(f"weight decay {weight_decay:g}: validation MSE {decay_runs[weight_decay]['history']['val_mse'][-1]:.4f}")
+best_decay = min(WEIGHT_DECAYS, key=lambda wd: decay_runs[wd]["history"]["val_mse"][-1])
+print(f"kept: weight decay {best_decay:g}")
+
+# %%
+model = seeded_deep_autoencoder(32)
+cures = {"no cure": size_runs[smallest], "weight decay": decay_runs[best_decay],
+         "early stopping": {"model": model, "history": train_with_validation(
+             model, x_small[:smallest], x_val, DATA_STEPS, CHECKPOINTS, patience=3)}}
+for name, run in cures.items():   # the final weights (early stopping: those of its best checkpoint)
+    errors = {images_name: reconstruction_mse(images, reconstruct(run["model"], images))
+              for images_name, images in (("training", x_small[:smallest]), ("validation", x_val),
+                                          ("test", x_test))}
+    run["test_mse"] = errors["test"]
+    print(f"{name:15s} ({smallest} images): " + ", ".join(f"{k} MSE {v:.4f}" for k, v in errors.items())
+          + f"  (trained for {run['history']['step'][-1]} mini-batches)")
+largest_test_mse = reconstruction_mse(x_test, reconstruct(size_runs[largest]["model"], x_test))
+print(f"{'more data':15s} ({largest:,} images): test MSE {largest_test_mse:.4f}")
+
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+for (name, run), colour in zip(cures.items(), ("C0", "C1", "C2")):
+    ax.plot(run["history"]["step"], run["history"]["val_mse"], "-", color=colour, label=f"{name}: validation")
+    ax.plot(run["history"]["step"], run["history"]["train_mse"], "--", color=colour, label=f"{name}: training")
+best = cures["early stopping"]["history"]["best"]
+ax.plot(cures["early stopping"]["history"]["step"][best], cures["early stopping"]["history"]["val_mse"][best],
+        "k*", ms=12, label="weights kept by early stopping")
+ax.set(yscale="log", xlabel="mini-batches of 64 images", ylabel="MSE per pixel (log scale)",
+       title=f"Two cures for over-fitting on {smallest} training images")
+ax.legend(fontsize=7)
+plt.show()
+
+# %%
+assert all(np.isfinite(run["test_mse"]) for run in cures.values())
+if not QUICK:
+    assert cures["weight decay"]["test_mse"] < cures["no cure"]["test_mse"]
+    assert cures["early stopping"]["test_mse"] < cures["no cure"]["test_mse"]
+    assert cures["early stopping"]["test_mse"] < cures["weight decay"]["test_mse"]
+    assert largest_test_mse < min(run["test_mse"] for run in cures.values())
+
+# %% [markdown]
+# Both cures lower the error on the test images, which took part in no decision. Here weight
+# decay helps only a little, early stopping clearly more, and neither comes close to what 30
+# times more images give. Both are cheap regularisers; the penalties of section 7 and the noise
+# of lesson 04 are others.
 #
 # ## 7. Regularised autoencoders: a wide code that does not copy
 #
@@ -994,6 +1243,162 @@ if not QUICK:
 # non-digits rises. Both keep a wide code and still have to learn something about digits;
 # both have a weight λ to tune, which trades reconstruction against the constraint.
 #
+# ### The KL sparsity target
+#
+# The L1 penalty is **per image**: every image pays for every unit it switches on, so each code
+# is pushed towards few active units, but nothing says *which* units: one unit may fire for
+# every image and another for none. The classic alternative (Ng's lecture notes) constrains each
+# **unit, on average over the images**. Let ρ̂_j be unit j's mean activation over a batch. We
+# want it to equal a small target ρ, say 0.05 (each unit busy for about 5 % of the images), and
+# penalise the gap with the Kullback-Leibler divergence between two coin flips with
+# probabilities ρ and ρ̂_j:
+#
+# KL(ρ ‖ ρ̂_j) = ρ log(ρ / ρ̂_j) + (1 − ρ) log((1 − ρ) / (1 − ρ̂_j)),  penalty = β · Σ_j KL(ρ ‖ ρ̂_j).
+#
+# It is 0 when ρ̂_j = ρ and grows without bound as ρ̂_j approaches 0 (a dead unit) or 1 (a
+# unit that always fires). The formula needs ρ̂_j to be a fraction between 0 and 1, so the code
+# units must be too: we use **sigmoid** code units for this model. (A ReLU code has no upper
+# bound, so its mean is not a fraction; one could rescale it, but then the target depends on the
+# scale chosen.) The KL penalty does not limit any single image: an image may switch on many
+# units, as long as each unit stays quiet on average.
+
+# %% tags=["torch"]
+def kl_sparsity_penalty(codes, target, weight):
+    """weight * sum_j KL(target || mean activation of unit j over the batch). codes: (N, k) in (0, 1)."""
+    mean_activation = codes.mean(dim=0).clamp(1e-6, 1 - 1e-6)   # rho-hat, (k,); clamp: no log(0)
+    kl = (target * torch.log(target / mean_activation)
+          + (1 - target) * torch.log((1 - target) / (1 - mean_activation)))
+    return weight * kl.sum()
+
+
+# %% tags=["keras"]
+def kl_sparsity_penalty(codes, target, weight):
+    """weight * sum_j KL(target || mean activation of unit j over the batch). codes: (N, k) in (0, 1)."""
+    mean_activation = tf.clip_by_value(tf.reduce_mean(codes, axis=0), 1e-6, 1 - 1e-6)   # rho-hat, (k,)
+    kl = (target * tf.math.log(target / mean_activation)
+          + (1 - target) * tf.math.log((1 - target) / (1 - mean_activation)))
+    return weight * tf.reduce_sum(kl)
+
+
+# %% [markdown]
+# Each penalty has a weight to choose, which trades reconstruction against sparsity. We sweep
+# both weights, train each model the same way as above, and measure on the **validation**
+# images the error and the number of active units per image. A unit counts as active when its
+# input is positive: a ReLU output above 0, a sigmoid output above 0.5.
+
+# %%
+SPARSITY_TARGET = 0.05
+L1_WEIGHTS = (3e-4,) if QUICK else (1e-4, 3e-4, 1e-3)
+KL_WEIGHTS = (1e-5,) if QUICK else (1e-6, 1e-5, 1e-4)
+
+
+def active_per_image(codes, code_activation):
+    """(N, width) codes -> mean number of active units per image: above 0 (ReLU), above 0.5 (sigmoid)."""
+    return float((codes > {"relu": 0.0, "sigmoid": 0.5}[code_activation]).sum(axis=1).mean())
+
+
+sweep = {}
+for weight in L1_WEIGHTS:
+    if weight == L1_WEIGHT:
+        model = regularised["sparse (L1)"]    # trained above
+    else:
+        model = OvercompleteAutoencoder(1024, penalty=lambda model, pre, codes, w=weight: l1_code_penalty(codes, w))
+        train_overcomplete(model, x_small, OVER_EPOCHS)
+    sweep["L1", weight] = model
+for weight in KL_WEIGHTS:
+    model = OvercompleteAutoencoder(1024, code_activation="sigmoid",
+                                    penalty=lambda model, pre, codes, w=weight: kl_sparsity_penalty(codes, SPARSITY_TARGET, w))
+    train_overcomplete(model, x_small, OVER_EPOCHS)
+    sweep["KL", weight] = model
+
+sweep_rows = {}
+for (kind, weight), model in sweep.items():
+    codes = overcomplete_codes(model, x_val)
+    activation = "relu" if kind == "L1" else "sigmoid"
+    active = codes > {"relu": 0.0, "sigmoid": 0.5}[activation]
+    sweep_rows[kind, weight] = {"val MSE": reconstruction_mse(x_val, reconstruct(model, x_val)),
+                                "active": active_per_image(codes, activation),
+                                "firing rate": active.mean(axis=0)}   # per unit: share of images
+    row = sweep_rows[kind, weight]
+    print(f"{kind} weight {weight:g}: validation MSE {row['val MSE']:.4f} | active units per image "
+          f"{row['active']:6.1f} of 1024 | units never active {int(np.sum(row['firing rate'] == 0)):4d} | "
+          f"units active for more than half the images {int(np.sum(row['firing rate'] > 0.5)):4d}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+for kind, weights, marker in (("L1", L1_WEIGHTS, "o-"), ("KL", KL_WEIGHTS, "s-")):
+    rows = [sweep_rows[kind, weight] for weight in weights]
+    axes[0].plot([row["active"] for row in rows], [row["val MSE"] for row in rows], marker,
+                 label=f"{kind} penalty ({'ReLU' if kind == 'L1' else 'sigmoid'} code)")
+    for weight, row in zip(weights, rows):
+        axes[0].annotate(f"{weight:g}", (row["active"], row["val MSE"]), textcoords="offset points",
+                         xytext=(4, 4), fontsize=8)
+axes[0].set(xscale="log", xlabel="active units per image (of 1024, log scale)",
+            ylabel="validation MSE per pixel", title="Sparsity against error, for each penalty weight")
+axes[0].legend()
+SHOWN = {"L1": L1_WEIGHT, "KL": KL_WEIGHTS[len(KL_WEIGHTS) // 2]}   # the middle weight of each sweep
+for kind, weight in SHOWN.items():
+    axes[1].hist(sweep_rows[kind, weight]["firing rate"], bins=np.linspace(0, 1, 41), histtype="step",
+                 lw=1.5, label=f"{kind}, weight {weight:g}")
+axes[1].axvline(SPARSITY_TARGET, color="grey", ls=":", label=f"KL target ρ = {SPARSITY_TARGET}")
+axes[1].set(yscale="log", xlabel="fraction of validation images for which a unit is active",
+            ylabel="code units (log scale)", title="Per image (L1) or per unit (KL)")
+axes[1].legend()
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# And what have the units learned? Each code unit adds its decoder weights, an image, to the
+# output in proportion to its activation. Here are those images for 12 units picked at random
+# among the units that are active for at least one validation image, for the two models of the
+# right-hand plot (red adds ink, blue removes it).
+
+# %%
+rng = np.random.default_rng(0)
+feature_rows, feature_captions = [], []
+for kind, weight in SHOWN.items():
+    alive = np.flatnonzero(sweep_rows[kind, weight]["firing rate"] > 0)
+    units = np.sort(rng.choice(alive, size=min(12, len(alive)), replace=False))
+    images = code_unit_images(sweep[kind, weight])[units]
+    feature_rows.append(images / np.abs(images).max(axis=1, keepdims=True))   # each in [-1, 1]
+    feature_captions += [f"{kind} unit {j}" for j in units]
+fig = plot.image_grid(np.concatenate(feature_rows), captions=feature_captions, ncols=12, cmap="RdBu_r",
+                      vmin=-1, vmax=1, size=1.1,
+                      title="Decoder weights of 12 code units: L1 model (top), KL model (bottom)")
+plt.show()
+
+# %%
+assert all(np.isfinite(row["val MSE"]) for row in sweep_rows.values())
+if not QUICK:
+    l1_active = [sweep_rows["L1", weight]["active"] for weight in L1_WEIGHTS]
+    kl_active = [sweep_rows["KL", weight]["active"] for weight in KL_WEIGHTS]
+    assert l1_active == sorted(l1_active, reverse=True)       # a larger weight, sparser codes
+    assert kl_active == sorted(kl_active, reverse=True)
+    kl_rate = sweep_rows["KL", SHOWN["KL"]]["firing rate"]
+    l1_rate = sweep_rows["L1", SHOWN["L1"]]["firing rate"]
+    assert np.sum(kl_rate > 0.5) < np.sum(l1_rate > 0.5)       # KL: fewer units busy for most images
+    assert all(np.sum(sweep_rows["L1", weight]["firing rate"] == 0) > 100 for weight in L1_WEIGHTS)
+    assert all(np.sum(sweep_rows["KL", weight]["firing rate"] == 0) < 0.02 * 1024 for weight in KL_WEIGHTS[:2])
+
+# %% [markdown]
+# What the sweep shows (read the numbers above):
+#
+# - For both penalties a larger weight gives sparser codes and a larger error: there is no free
+#   sparsity. Which point to pick depends on what the code is for, and it is picked on the
+#   validation images, as here; the test images stay for the final number.
+# - **L1 is per image**: it makes each code short, and does not care which units do the work.
+#   At every weight hundreds of units are never active, and many others are active for more
+#   than half of the images (the blue histogram).
+# - **KL is per unit**: a unit whose average activity approaches 0 or 1 pays without bound, so
+#   at the two smaller weights almost every unit is used. But the average alone does not say how a unit spends its activity: it can meet
+#   ρ = 0.05 by firing strongly for 5 % of the images, or by sitting at 0.05 for all of them.
+#   The second kind never crosses 0.5, so it counts as "never active" here although it is not
+#   off: that is what the largest KL weight does to hundreds of units.
+# - The decoder images show what each unit contributes. The L1 model's often-active units draw
+#   digit-like templates and strokes, with blue where their digits have no ink; its rarely
+#   active units, and most of the KL model's units, which share the work with a thousand
+#   others, still look much like the random noise they started from after 3 epochs.
+#
 # ## Check your understanding
 #
 # 1. Your autoencoder's reconstructions all look the same, and the loss is stuck at about 0.067.
@@ -1033,6 +1438,27 @@ if not QUICK:
 # outside the valid range).
 
 # %% [markdown]
+# 5. A classmate trains for 50 epochs, keeps the epoch with the lowest *test* error, and reports
+#    that error. What is wrong with the number, and how should it be done?
+
+# %% [markdown] tags=["answer"]
+# The epoch was chosen because it did best on the test images, so the reported error is the
+# lowest of 50 noisy measurements on those images: an optimistic estimate, not a fair one. Choose
+# the epoch on a validation set held out from the training images (early stopping), then measure
+# the chosen model once on the test images.
+
+# %% [markdown]
+# 6. A sparse autoencoder with an L1 penalty leaves a third of its units never active, while
+#    the others fire constantly. Would the KL penalty of section 7 behave the same way? Why?
+
+# %% [markdown] tags=["answer"]
+# No. L1 charges each image for its active units but does not care which units those are, so
+# it is content to let some units die and others carry every image. The KL penalty looks at
+# each unit's average activity over the batch and pushes it towards the target ρ: a unit that
+# never fires (ρ̂ near 0) or always fires (ρ̂ near 1) pays a large penalty, so the work is
+# spread over the units.
+
+# %% [markdown]
 # ## Summary
 #
 # | what you see | likely cause | cure |
@@ -1042,12 +1468,17 @@ if not QUICK:
 # | wrong background, loss stuck high, outputs clipped at a bound | data range ≠ output range | sigmoid for [0, 1], tanh for [−1, 1], or rescale |
 # | codes are 0 for every image, output = average digit | dead ReLU bottleneck | linear code layer; check dead units |
 # | tiny error, reconstructs noise and shapes too | copying (no bottleneck) | narrow code, or sparse / contractive / denoising |
+# | training error far below validation error, validation error rising | not enough data (over-fitting) | more data; weight decay; early stopping on the validation error |
 #
 # - A deep autoencoder beats PCA by a wide margin at small code sizes; with large codes and a
 #   short training budget, PCA holds its own (section 4).
 # - A sigmoid output keeps pixels valid. BCE and MSE behind it reconstruct nearly alike here;
 #   BCE's gradient does not fade when the sigmoid saturates (lesson 04). Blur is what any
 #   pixel-wise loss gives where the code is uncertain.
+# - Training, validation and test images each have one job: fit on the first, make every
+#   choice (epochs, learning rate, loss, penalty weight) on the second, report the third.
+# - Sparsity two ways: an L1 penalty makes each image's code short; a KL target makes each
+#   unit fire for a set share of the images. Both trade error for sparsity through their weight.
 #
 # Next: **03 · convolutional autoencoders**, which use the fact that images are images.
 #
@@ -1057,5 +1488,6 @@ if not QUICK:
 #    and is it still falling?
 # 2. Replace the ReLU on the dead k = 2 code by `LeakyReLU` (slope 0.01) and re-run the three
 #    seeds. Do any units die?
-# 3. Sweep `L1_WEIGHT` over 1e-4, 3e-4, 1e-3 and plot test MSE against active units per image.
+# 3. Change `SPARSITY_TARGET` to 0.01 and to 0.2 for the KL model, and compare the firing
+#    rates and the decoder images of its units.
 # 4. Add your own non-digits to `odd_images` (letters, a smiley) and compare the two models.
