@@ -11,6 +11,18 @@ import inspect
 import numpy as np
 
 
+def check_arguments(model, output, batch_size, expected: str) -> None:
+    """The checks both frameworks' ``numpy_function`` make on their arguments; ``expected`` says
+    what ``model`` should be (e.g. "a torch module or a function of tensors")."""
+    if not callable(model):
+        raise TypeError(f"numpy_function: expected {expected}, got {type(model).__name__}")
+    if output is not None and not callable(output):
+        raise TypeError(f"numpy_function: output must be a function of the numpy result or None, "
+                        f"got {type(output).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"numpy_function: batch_size must be a positive int, got {batch_size!r}")
+
+
 def describe(model) -> str:
     """A short name for error messages: the model's class, or the function's name."""
     return str(getattr(model, "__qualname__", None) or type(model).__name__)

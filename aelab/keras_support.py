@@ -75,14 +75,7 @@ def numpy_function(model, *, output=None, batch_size: int = 1024, compiled: bool
     inputs for the model) raises a TypeError / ValueError saying what was expected.
     Same signature as :func:`aelab.torch_support.numpy_function`, plus ``compiled``.
     """
-    if not callable(model):
-        raise TypeError(f"numpy_function: expected a Keras model or a function of arrays, "
-                        f"got {type(model).__name__}")
-    if output is not None and not callable(output):
-        raise TypeError(f"numpy_function: output must be a function of the numpy result or None, "
-                        f"got {type(output).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"numpy_function: batch_size must be a positive int, got {batch_size!r}")
+    _bridge.check_arguments(model, output, batch_size, "a Keras model or a function of arrays")
     is_layer = isinstance(model, keras.layers.Layer)
     what = f"numpy_function({model.name if is_layer else _bridge.describe(model)})"
     if is_layer:

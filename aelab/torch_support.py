@@ -63,14 +63,7 @@ def numpy_function(model, *, output=None, batch_size: int = 1024):
     inputs for the model) raises a TypeError / ValueError saying what was expected.
     Same signature as :func:`aelab.keras_support.numpy_function`.
     """
-    if not callable(model):
-        raise TypeError(f"numpy_function: expected a torch module or a function of tensors, "
-                        f"got {type(model).__name__}")
-    if output is not None and not callable(output):
-        raise TypeError(f"numpy_function: output must be a function of the numpy result or None, "
-                        f"got {type(output).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"numpy_function: batch_size must be a positive int, got {batch_size!r}")
+    _bridge.check_arguments(model, output, batch_size, "a torch module or a function of tensors")
     owner = model if isinstance(model, torch.nn.Module) else getattr(model, "__self__", None)
     module = owner if isinstance(owner, torch.nn.Module) else None
     what = f"numpy_function({_bridge.describe(model)})"
