@@ -942,7 +942,7 @@ def train_with_validation(model, images, val_images, steps, checkpoints=20, weig
     steps_per_checkpoint = steps // checkpoints
     # Keras calls a checkpoint an epoch: `steps_per_epoch` mini-batches from the repeated data.
     fit = model.fit(make_dataset(images, images, batch_size=batch_size).repeat(), epochs=checkpoints,
-                    steps_per_epoch=steps_per_checkpoint, callbacks=callbacks, verbose=2)
+                    steps_per_epoch=steps_per_checkpoint, callbacks=callbacks)
     val_mse = fit.history["val_mse"]
     return {"step": [(i + 1) * steps_per_checkpoint for i in range(len(val_mse))],
             "train_mse": fit.history["train_mse"], "val_mse": val_mse, "best": int(np.argmin(val_mse))}
