@@ -760,9 +760,6 @@ class _NotAttemptedMessage(str):
     """A verdict message for an untouched stub."""
 
 
-NOT_IMPLEMENTED = ("not implemented yet: replace the `raise NotImplementedError` with your code.")
-
-
 def _untouched(why: NotYet, fn, returned_none: list[bool]) -> bool:
     """Is this "not yet" about an untouched stub? A function that returned None on every call
     is one, whatever the checker's wording; one that returned something else on some call is
@@ -796,16 +793,17 @@ def _judge(ex: Exercise, fn, framework: str, seconds: float) -> tuple[bool, str]
                 frames = _student_frames(err, ex.checker)
                 if isinstance(err, _TimeUp):
                     return False, _timeout_message(err, frames)
-                if isinstance(err, NotImplementedError) and (answer.raised_here(err) or frames):
-                    return False, _NotAttemptedMessage(NOT_IMPLEMENTED)
                 if answer.raised_here(err) or frames:
                     # a model passed for a function failed to be called (no frame of its code
                     # ran); a model passed for a class can never be right
                     instead = (_model_instead_of(ex, fn, framework)
                                if not frames or inspect.isclass(ex.reference(framework)) else "")
+                    if instead:
+                        return False, instead
                     yours = "your class" if inspect.isclass(fn) else "your function"
-                    return False, (instead or _student_error(
-                        err, _where(frames[-1]) if frames else "", yours))
+                    message = _student_error(err, _where(frames[-1]) if frames else "", yours)
+                    stub = isinstance(err, NotImplementedError)   # the stub's `raise`, untouched
+                    return False, _NotAttemptedMessage(message) if stub else message
                 return False, (_wrong_kind_of_result(ex, framework, answer, seconds)
                                or _checker_error(err, ex.checker))
             return True, f"well done: {ex.title}."
