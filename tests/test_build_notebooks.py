@@ -35,6 +35,12 @@ SOURCE = textwrap.dedent('''\
         return None
         ### END STUB
 
+    # %% [markdown] tags=["hint"]
+    # Think of addition.
+
+    # %% [markdown] tags=["hint"]
+    # x + x is one way.
+
     # %% [markdown] tags=["answer"]
     # Because two is twice one.
 
@@ -84,6 +90,21 @@ def test_answers_are_folded_for_students(tmp_path):
     assert answer.startswith("<details>")
     shown = [c.source for c in nbs["keras", "solution"].cells if "twice one" in c.source][0]
     assert not shown.startswith("<details>")
+
+
+def test_hints_are_folded_and_numbered_in_every_version(tmp_path):
+    nbs = _build(tmp_path)
+    for nb in nbs.values():
+        first = [c.source for c in nb.cells if "Think of addition" in c.source][0]
+        second = [c.source for c in nb.cells if "x + x" in c.source][0]
+        assert first.startswith("<details><summary><b>Show hint 1</b>")
+        assert second.startswith("<details><summary><b>Show hint 2</b>")
+        assert all("tags" not in c.metadata for c in nb.cells if "x + x" in c.source)
+
+
+def test_a_cell_cannot_be_hint_and_answer(tmp_path):
+    with pytest.raises(build_notebooks.SourceError, match="not both"):
+        _build(tmp_path, SOURCE.replace('tags=["answer"]', 'tags=["answer", "hint"]'))
 
 
 def test_header_says_track_and_variant(tmp_path):

@@ -20,6 +20,8 @@ Cell tags (``# %% tags=["torch"]``):
   solution / student   the cell exists only in that variant
   answer               (markdown) an answer to a question: folded in a <details> in the student
                        version, shown in the solution version
+  hint                 (markdown) one tier of help for an exercise: folded in a <details> in
+                       every version, numbered "hint 1", "hint 2", ... within a run of hint cells
 Inside a code cell, line markers:
   ### BEGIN SOLUTION ... ### END SOLUTION   kept only in the solution version
   ### BEGIN STUB ... ### END STUB           kept only in the student version
@@ -51,7 +53,7 @@ TRACKS = {
 VARIANTS = ("student", "solution")
 FRAMEWORK_TAGS = {"torch", "keras"}
 VARIANT_TAGS = {"student", "solution"}
-BUILD_TAGS = FRAMEWORK_TAGS | VARIANT_TAGS | {"answer"}
+BUILD_TAGS = FRAMEWORK_TAGS | VARIANT_TAGS | {"answer", "hint"}
 MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|STUB)\s*$")
 
 
@@ -113,6 +115,7 @@ def build(source: Path, track: str, variant: str) -> nbformat.NotebookNode:
     src = jupytext.read(source, fmt="py:percent")
     fw = TRACKS[track]["fw"]
     cells = []
+    hint_number = 0
     for index, cell in enumerate(src.cells):
         tags = set(cell.metadata.get("tags", []))
         where = f"{source.name}, cell {index + 1}"
@@ -129,11 +132,18 @@ def build(source: Path, track: str, variant: str) -> nbformat.NotebookNode:
         elif cell.cell_type == "markdown":
             if MARKER.search(text):
                 raise SourceError(f"{where}: SOLUTION/STUB markers belong in code cells")
+            if "answer" in tags and "hint" in tags:
+                raise SourceError(f"{where}: a cell is a hint or an answer, not both")
             if "answer" in tags and variant == "student":
                 text = f"<details><summary><b>Show the answer</b></summary>\n\n{text}\n\n</details>"
+            if "hint" in tags:
+                hint_number += 1
+                text = f"<details><summary><b>Show hint {hint_number}</b></summary>\n\n{text}\n\n</details>"
             new = nbformat.v4.new_markdown_cell(text)
         else:
             new = nbformat.v4.new_raw_cell(text)
+        if "hint" not in tags:
+            hint_number = 0
         kept = [t for t in cell.metadata.get("tags", []) if t not in BUILD_TAGS]
         if kept:
             new.metadata["tags"] = kept
