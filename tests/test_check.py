@@ -93,13 +93,6 @@ def test_non_callable_answer_is_not_yet():
     assert not result.passed and "function" in result.message
 
 
-def test_describe_names_the_exercise():
-    text = check.describe("00.mean_image")
-    assert text.startswith("00.mean_image: ") and "(00_welcome)" in text
-    assert "Hint: " + check._get("00.mean_image").hint in text
-    assert check._get("00.mean_image").answer not in text
-
-
 # ---------------------------------------------------------------- the checker kit
 
 def _add_one_in_place(images):
@@ -387,7 +380,7 @@ def dummy_exercise():
 
     def register(checker, *, reference=None, exercise_id="99.dummy"):
         ref = reference or (lambda images: images.reshape(len(images), -1))
-        exercise(exercise_id, title="a test exercise", reference=lambda framework: ref)(checker)
+        exercise(exercise_id, title="a test exercise", reference=ref)(checker)
         added.append(exercise_id)
         return exercise_id
 
@@ -740,3 +733,20 @@ def test_strict_mode_setting(monkeypatch, tmp_path, value, folder, strict):
             result.use()
     else:
         assert result.use(verbose=False) is check.reference("00.mean_image")
+
+
+def test_exercise_takes_a_numpy_reference_itself_and_a_framework_reference_by_name():
+    from aelab.check import exercise
+
+    def flatten(images):
+        return images.reshape(len(images), -1)
+
+    with pytest.raises(TypeError, match="reference function itself"):
+        exercise("99.old_style", title="t", reference=lambda framework: flatten)
+    with pytest.raises(TypeError, match="reference function itself"):
+        exercise("99.named", title="t", reference="conv.build_decoder")
+    with pytest.raises(TypeError, match="'<topic>.<name>'"):
+        exercise("99.function", title="t", reference=flatten, frameworks=("torch", "keras"))
+    assert "99.old_style" not in check._REGISTRY   # nothing registered
+    ex = check._get("03.build_decoder")
+    assert ex.reference.__code__ is check._get("05.vae_loss").reference.__code__   # one lookup

@@ -62,10 +62,11 @@ from typing import Callable
 
 import numpy as np
 
-from ._compare import (NotAttempted, NotYet, answer_array, call_unchanged, expect_array,  # noqa: F401
-                       expect_close, kind_of, to_numpy)  # (re-exported for the lesson checkers)
+from ._compare import (NotAttempted, NotYet, answer_array, answer_number,  # noqa: F401
+                       call_unchanged, expect_array, expect_close, kind_of,
+                       to_numpy)  # (re-exported for the lesson checkers)
 
-__all__ = ["CheckResult", "NotAttempted", "NotYet", "answer", "describe", "exercise", "exercises",
+__all__ = ["CheckResult", "NotAttempted", "NotYet", "answer", "exercise", "exercises",
            "hint", "listing", "reference", "run"]
 
 # The lessons: each notebook (notebooks/src/<name>.py) and its exercises in the order the
@@ -100,7 +101,7 @@ class Exercise:
     id: str
     title: str
     checker: Callable  # checker(fn, framework) -> None; raises NotYet with a diagnosis
-    reference: Callable  # reference(framework) -> the reference implementation
+    reference: Callable  # reference(framework) -> the reference implementation (see exercise)
     frameworks: tuple = ("numpy",)
     hint: str | dict = ""
     answer: str | dict = ""
@@ -120,22 +121,48 @@ _REGISTRY: dict[str, Exercise] = {}
 _LOADED = False
 
 
-def exercise(exercise_id: str, *, title: str, reference: Callable,
+def exercise(exercise_id: str, *, title: str, reference: Callable | str,
              frameworks: tuple = ("numpy",), hint: str | dict = "", answer: str | dict = ""):
     """Decorator registering ``checker(fn, framework)`` as the checker of ``exercise_id``.
 
-    ``hint``: the idea, no code that is the answer; ``answer``: the full recipe (see
-    :class:`Exercise`). The registered checker reports an untouched stub as not attempted.
+    ``reference``: the course's answer. A numpy exercise (the same in both tracks) passes the
+    function itself; a framework exercise names it ``"<topic>.<name>"``, the attribute ``name``
+    of ``aelab.models.<topic>_<framework>``, imported only when asked for (so registering an
+    exercise never imports a framework). ``hint``: the idea, no code that is the answer;
+    ``answer``: the full recipe (see :class:`Exercise`). The registered checker reports an
+    untouched stub as not attempted.
     """
+    lookup = _reference_lookup(exercise_id, reference, tuple(frameworks))
 
     def register(checker):
         if exercise_id in _REGISTRY:
             raise ValueError(f"exercise {exercise_id!r} is registered twice")
-        _REGISTRY[exercise_id] = Exercise(exercise_id, title, checker, reference,
+        _REGISTRY[exercise_id] = Exercise(exercise_id, title, checker, lookup,
                                           tuple(frameworks), hint, answer, len(_REGISTRY))
         return checker
 
     return register
+
+
+def _reference_lookup(exercise_id: str, reference, frameworks: tuple) -> Callable:
+    """``reference`` of :func:`exercise` as a function of the framework."""
+    if frameworks == ("numpy",):
+        try:
+            parameters = list(inspect.signature(reference).parameters)
+        except (TypeError, ValueError):
+            parameters = None
+        if isinstance(reference, str) or not callable(reference) or parameters == ["framework"]:
+            raise TypeError(f"exercise {exercise_id!r}: a numpy exercise's reference is the "
+                            f"reference function itself, got {reference!r}")
+        return lambda framework: reference
+    if not (isinstance(reference, str) and re.fullmatch(r"\w+\.\w+", reference)):
+        raise TypeError(f"exercise {exercise_id!r} exists for {frameworks}: name its reference "
+                        f"'<topic>.<name>', for aelab.models.<topic>_<framework>.<name>; got "
+                        f"{reference!r}")
+    topic, name = reference.split(".")
+    package = __name__.rpartition(".")[0]
+    return lambda framework: getattr(
+        importlib.import_module(f"{package}.models.{topic}_{framework}"), name)
 
 
 def _load_all() -> None:
@@ -183,13 +210,6 @@ def _get(exercise_id: str) -> Exercise:
     except KeyError:
         raise ValueError(f"unknown exercise {exercise_id!r}; known ids: "
                          f"{', '.join(sorted(_REGISTRY))}") from None
-
-
-def describe(exercise_id: str) -> str:
-    """The title, notebook and hint of an exercise (plain text; not the answer)."""
-    ex = _get(exercise_id)
-    text = _tier(ex, "hint", None)
-    return f"{ex.id}: {ex.title} ({ex.notebook})" + (f"\nHint: {text}" if text else "")
 
 
 def _tier(ex: Exercise, which: str, framework: str | None) -> str:
@@ -430,7 +450,7 @@ def _show(result: CheckResult) -> None:
     _display(result)
 
 
-CHECK_SEED = 0  # every check draws the same random numbers, whatever the notebook did before
+_CHECK_SEED = 0  # every check draws the same random numbers, whatever the notebook did before
 
 
 @contextlib.contextmanager
@@ -445,17 +465,17 @@ def _own_random_state(framework: str):
     ``tf.random.*`` op seeds.
     """
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    random.seed(CHECK_SEED)
-    np.random.seed(CHECK_SEED)
+    random.seed(_CHECK_SEED)
+    np.random.seed(_CHECK_SEED)
     try:
         with contextlib.ExitStack() as stack:
             if framework == "torch":
                 import torch
 
                 stack.enter_context(torch.random.fork_rng(devices=[]))
-                torch.manual_seed(CHECK_SEED)
+                torch.manual_seed(_CHECK_SEED)
             elif framework == "keras":
-                stack.enter_context(_keras_global_seed_generator(CHECK_SEED))
+                stack.enter_context(_keras_global_seed_generator(_CHECK_SEED))
             yield
     finally:
         random.setstate(python_state)

@@ -51,19 +51,32 @@ def expect_array(got, expected, *, name: str = "the result", rtol: float = 1e-5,
     return got_arr
 
 
-def expect_close(got, expected: float, *, name: str = "the result", rtol: float = 1e-5,
-                 atol: float = 1e-8) -> float:
-    """Check a scalar ``got`` against ``expected``; raise NotYet if it differs."""
+def answer_number(got, *, name: str = "the result", returns: str = "one number") -> float:
+    """A student's answer as one finite float (a Python or numpy number, a 0-d or one-element
+    array or tensor); NotYet saying what it is otherwise. ``returns`` names what the function
+    should `return`, for the hint."""
     if got is None:
         raise NotAttempted(f"{name} is None: the function does not return anything yet.")
-    try:
-        value = float(to_numpy(got))
-    except Exception:
-        raise NotYet(f"{name} should be a single number, got {type(got).__name__}"
-                     f"{' of shape ' + str(np.shape(to_numpy(got))) if hasattr(got, 'shape') else ''}."
-                     ) from None
+    number_like = hasattr(got, "shape") or hasattr(got, "__float__")
+    if isinstance(got, (tuple, list, dict, str)) or callable(got) or not number_like:
+        raise NotYet(f"{name} should be a single number, but your function returned "
+                     f"{kind_of(got)}; `return` {returns}.")
+    arr = to_numpy(got)
+    if arr.size != 1:
+        raise NotYet(f"{name} should be a single number, got an array of shape {arr.shape}.")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise NotYet(f"{name} should be a number, got dtype {arr.dtype}.")
+    value = float(arr.reshape(()))
     if not np.isfinite(value):
         raise NotYet(f"{name} is {value}, expected a finite number.")
+    return value
+
+
+def expect_close(got, expected: float, *, name: str = "the result", rtol: float = 1e-5,
+                 atol: float = 1e-8) -> float:
+    """Check a scalar ``got`` (see :func:`answer_number`) against ``expected``; raise NotYet if
+    it differs."""
+    value = answer_number(got, name=name)
     if not np.isclose(value, expected, rtol=rtol, atol=atol):
         raise NotYet(f"{name} is {value:.6g}, expected {expected:.6g}.")
     return value

@@ -28,7 +28,7 @@ def _digits(n: int, seed: int) -> np.ndarray:
 
 
 @exercise("00.flatten_images", title="flatten (N, 28, 28) images into (N, 784) vectors",
-          reference=lambda framework: flatten_images_reference,
+          reference=flatten_images_reference,
           hint="Each image should become one row: the first axis (which image) stays as it is, "
                "and the two pixel axes (row, column) merge into one. numpy can give an array a "
                "new shape without touching its values, and can work out one of the sizes for you.",
@@ -47,7 +47,7 @@ def _check_flatten(fn, framework):
 
 
 @exercise("00.mean_image", title="the average image of a stack of images",
-          reference=lambda framework: mean_image_reference,
+          reference=mean_image_reference,
           hint="An array of shape (N, 28, 28) has three axes: which image, which row, which "
                "column. You want one number per pixel position, averaged over all the images: "
                "which axis is that?",

@@ -56,7 +56,7 @@ def _data(n: int, d: int, seed: int) -> np.ndarray:
 
 
 @exercise("01.pca_components", title="PCA with an SVD: the mean and the top-k principal directions",
-          reference=lambda framework: pca_components_reference,
+          reference=pca_components_reference,
           hint="PCA describes how the data spreads around its mean, so remove the mean first. "
                "The singular value decomposition of the centred data matrix then gives the "
                "principal directions directly, ordered by how much variance each explains. Mind "
@@ -121,7 +121,7 @@ def _check_pca_components(fn, framework):
 
 
 @exercise("01.pca_reconstruct", title="reconstruct images from their top-k principal components",
-          reference=lambda framework: pca_reconstruct_reference,
+          reference=pca_reconstruct_reference,
           hint="A reconstruction goes down to k numbers per image and back up: measure each "
                "image from the mean, take its coordinate along each principal direction (one dot "
                "product per direction), rebuild the image from those k coordinates, and undo the "
@@ -163,7 +163,7 @@ def _check_pca_reconstruct(fn, framework):
 
 
 @exercise("01.principal_angles", title="principal angles between two subspaces (QR + SVD)",
-          reference=lambda framework: principal_angles_reference,
+          reference=principal_angles_reference,
           hint="The angles between two subspaces do not depend on the bases you were given, so "
                "first replace each basis by an orthonormal one. The cosines of the principal "
                "angles are then the singular values of the matrix of dot products between the "
@@ -214,14 +214,6 @@ def _check_principal_angles(fn, framework):
 # latent_dim), loads the same seeded weights as a reference model into its encoder and decoder,
 # and compares what it computes with decoder(encoder(x)) on random batches; then it checks that
 # gradients reach both layers. A mismatch is compared with known mistakes to name the one made.
-
-
-def _model_reference(framework: str):
-    if framework == "torch":
-        from ..models.linear_torch import LinearAutoencoder
-    else:
-        from ..models.linear_keras import LinearAutoencoder
-    return LinearAutoencoder
 
 
 def _affine_violation(f, x1: np.ndarray, x2: np.ndarray) -> float:
@@ -534,7 +526,7 @@ def _check_one_model(m, d: int, k: int, seed: int, compiled: bool) -> None:
 
 
 @exercise("01.linear_autoencoder", title="the linear autoencoder: encoder, decoder, forward pass",
-          reference=_model_reference, frameworks=("torch", "keras"),
+          reference="linear.LinearAutoencoder", frameworks=("torch", "keras"),
           hint="A linear autoencoder is one layer that squeezes input_dim numbers into "
                "latent_dim and one layer that expands them back, with nothing in between: no "
                "activation function anywhere, so the whole model stays linear.",

@@ -57,7 +57,7 @@ def _code_batches():
 
 
 @exercise("02.dead_code_units", title="find the dead units of a ReLU code",
-          reference=lambda framework: dead_code_units_reference,
+          reference=dead_code_units_reference,
           hint="A unit is one column of `codes` (its value for each input). A dead unit never "
                "fires: it is 0 for every input. Test each entry, then ask, column by column, "
                "whether the test holds for all the rows.",
@@ -247,16 +247,8 @@ def l1_code_penalty_numpy(codes: np.ndarray, weight: float) -> float:
     return float(weight * np.abs(codes).sum(axis=1).mean())
 
 
-def _l1_reference(framework):
-    if framework == "torch":
-        from ..models.dense_torch import l1_code_penalty
-    else:
-        from ..models.dense_keras import l1_code_penalty
-    return l1_code_penalty
-
-
 @exercise("02.l1_code_penalty", title="the L1 sparsity penalty on the codes",
-          frameworks=("torch", "keras"), reference=_l1_reference,
+          frameworks=("torch", "keras"), reference="dense.l1_code_penalty",
           hint="Measure the size of each image's code as the sum of the absolute values of its "
                "units, average that over the batch, and scale by `weight`. Use the framework's "
                "own operations so that gradients flow back to the codes.",
@@ -303,16 +295,8 @@ def contractive_penalty_numpy(encoder_weight: np.ndarray, pre_activation: np.nda
     return float(weight * ((pre_activation > 0) * row_norms).sum(axis=1).mean())
 
 
-def _contractive_reference(framework):
-    if framework == "torch":
-        from ..models.dense_torch import contractive_penalty
-    else:
-        from ..models.dense_keras import contractive_penalty
-    return contractive_penalty
-
-
 @exercise("02.contractive_penalty", title="the contractive penalty of a ReLU encoder",
-          frameworks=("torch", "keras"), reference=_contractive_reference,
+          frameworks=("torch", "keras"), reference="dense.contractive_penalty",
           hint="Row j of the encoder's Jacobian is relu'(a_j) times unit j's weights, and "
                "relu'(a) is 1 where a > 0, else 0. So for each input, the penalty adds up the "
                "squared weight norms of the units that are active for that input. Check which "

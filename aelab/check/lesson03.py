@@ -21,6 +21,7 @@ import inspect
 import numpy as np
 
 from . import NotYet, exercise, kind_of
+from ._compare import _is_model
 
 
 def conv_parameter_count_reference(in_channels: int, out_channels: int, kernel_size: int) -> int:
@@ -113,7 +114,7 @@ _COUNT_MISTAKES = [
 
 
 @exercise("03.conv_parameter_count", title="count the parameters of a convolution",
-          reference=lambda framework: conv_parameter_count_reference,
+          reference=conv_parameter_count_reference,
           hint="Count the weights and the biases separately. A convolution has one small square "
                "filter for every pair of (input channel, output channel); how many numbers are "
                "in one filter? And there is one bias per output channel.",
@@ -148,7 +149,7 @@ _CONV_MISTAKES = [
 
 
 @exercise("03.conv_output_size", title="the output size of a convolution",
-          reference=lambda framework: conv_output_size_reference,
+          reference=conv_output_size_reference,
           hint="Padding adds pixels on both sides. Then count the positions where the whole "
                "kernel fits: the first at 0, the next `stride` pixels further, and so on. A step "
                "that does not fit does not count, so round down, and return a whole number.",
@@ -191,7 +192,7 @@ _TRANSPOSE_MISTAKES = [
 
 
 @exercise("03.conv_transpose_output_size", title="the output size of a transposed convolution",
-          reference=lambda framework: conv_transpose_output_size_reference,
+          reference=conv_transpose_output_size_reference,
           hint="A transposed convolution runs a convolution backwards: every input pixel stamps "
                "a kernel_size-wide patch onto the output, each stamp `stride` pixels after the "
                "previous one. Where does the last stamp end? Then `padding` trims that many "
@@ -207,14 +208,6 @@ def _check_conv_transpose_output_size(fn, framework):
 
 
 # --------------------------------------------------------------------------- the mirror decoder
-
-def _reference_decoder(framework):
-    if framework == "torch":
-        from ..models.conv_torch import build_decoder
-    else:
-        from ..models.conv_keras import build_decoder
-    return lambda latent_dim: build_decoder(latent_dim)
-
 
 _CHANNELS, _SIDE = 32, 7                      # the reshape: 32 maps of 7 x 7 = 1568 numbers
 _CODE_SCALES = (0.3, 1.0, 1.0, 3.0, 10.0, 30.0)   # one code per scale: small and large codes
@@ -267,16 +260,6 @@ def _test_weights(latent_dim: int, framework: str) -> list[np.ndarray]:
     return weights
 
 
-def _is_model(value, framework: str) -> bool:
-    if framework == "torch":
-        import torch
-
-        return isinstance(value, torch.nn.Module)
-    import keras
-
-    return isinstance(value, keras.layers.Layer)
-
-
 def _expect_decoder(decoder, latent_dim: int, framework: str):
     what = "an nn.Module (e.g. nn.Sequential)" if framework == "torch" else \
         "a keras.Model (e.g. keras.Sequential)"
@@ -288,17 +271,17 @@ def _expect_decoder(decoder, latent_dim: int, framework: str):
                      f"(e.g. `return {decoder.__name__}(...)`), the notebook calls "
                      f"build_decoder(LATENT_DIM) and uses what it returns as the decoder.")
     if isinstance(decoder, (list, tuple)) and decoder and all(
-            _is_model(layer, framework) for layer in decoder):
+            _is_model(layer) for layer in decoder):
         wrap = "nn.Sequential(...)" if framework == "torch" else "keras.Sequential([...])"
         raise NotYet(f"{call} returned {kind_of(decoder)} (layers); wrap them in one model, "
                      f"{wrap}, and return that.")
     if framework == "torch":
-        ok = _is_model(decoder, framework)
+        ok = _is_model(decoder)
     else:
         import keras
 
         ok = isinstance(decoder, keras.Model)
-        if not ok and _is_model(decoder, framework):
+        if not ok and _is_model(decoder):
             raise NotYet(f"{call} returned a single Keras layer ({type(decoder).__name__}); "
                          f"return {what} that holds all the layers.")
     if not ok:
@@ -562,7 +545,7 @@ def _forward(weights: list[np.ndarray], codes: np.ndarray, framework: str, pre: 
 
 
 @exercise("03.build_decoder", title="build the mirror decoder", frameworks=("torch", "keras"),
-          reference=_reference_decoder,
+          reference="conv.build_decoder",
           hint="Mirror the encoder, from the code back to the image: a dense layer up to as many "
                "numbers as the encoder's last feature maps hold (32 maps of 7 x 7), a reshape "
                "into those maps, then two transposed convolutions that each double the size (7 "

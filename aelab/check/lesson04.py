@@ -178,6 +178,18 @@ def _output(got, like: np.ndarray, what: str, label: str | None = None) -> np.nd
     return arr.astype(np.float64)
 
 
+def _corrupted(fn, what: str, seed):
+    """``corrupted(images, level, call, **kwargs)``: the student's corruption ``fn(images, level,
+    rng, **kwargs)`` called with the checker's generator number ``call`` (see :func:`_rng`),
+    through :func:`call_unchanged`, its result checked by :func:`_output`."""
+
+    def corrupted(images, level, call, **kwargs):
+        got = call_unchanged(fn, images, level, _rng(seed, call), what=what, **kwargs)
+        return _output(got, images, what)
+
+    return corrupted
+
+
 def _require_keyword(fn, what: str, positional: int, name: str, value, role: str) -> None:
     """NotYet when ``fn`` cannot be called with ``positional`` arguments and ``name=value``."""
     try:
@@ -245,7 +257,7 @@ def _halves(field: np.ndarray):
 
 @exercise("04.add_gaussian_noise",
           title="additive Gaussian noise of standard deviation sigma, clipped to [0, 1]",
-          reference=lambda framework: gaussian_noise,
+          reference=gaussian_noise,
           hint="Draw one standard normal number per pixel from `rng` (not from the global random "
                "state), scale them to standard deviation `sigma`, add them to the images, and "
                "make sure the result is still an image: every value in [0, 1].",
@@ -253,10 +265,7 @@ def _halves(field: np.ndarray):
                  "np.clip(noisy, 0.0, 1.0)`.")
 def _check_gaussian(fn, framework, seed=0):
     what = "add_gaussian_noise"
-
-    def noisy(images, sigma, call):
-        got = call_unchanged(fn, images, sigma, _rng(seed, call), what=what)
-        return _output(got, images, what)
+    noisy = _corrupted(fn, what, seed)
 
     # 1. sigma = 0 changes nothing.
     images = _digits_like()
@@ -377,7 +386,7 @@ def _check_gaussian(fn, framework, seed=0):
 
 @exercise("04.add_salt_and_pepper",
           title="salt-and-pepper noise: a fraction `amount` of pixels set to 0 or 1",
-          reference=lambda framework: salt_and_pepper,
+          reference=salt_and_pepper,
           hint="Two random decisions per pixel, both drawn from `rng`: whether the pixel is hit "
                "(with probability `amount`), and, if it is, black or white (half each). Every "
                "pixel that is not hit keeps its value exactly.",
@@ -385,10 +394,7 @@ def _check_gaussian(fn, framework, seed=0):
                  "0.5`; `return np.where(hit, white, images).astype(np.float32)`.")
 def _check_salt_and_pepper(fn, framework, seed=0):
     what = "add_salt_and_pepper"
-
-    def noisy(images, amount, call):
-        got = call_unchanged(fn, images, amount, _rng(seed, call), what=what)
-        return _output(got, images, what)
+    noisy = _corrupted(fn, what, seed)
 
     images = _digits_like(64)  # 50,176 pixels, none of them 0, 0.5 or 1
     clean = images.astype(np.float64)
@@ -554,7 +560,7 @@ def _square_side(erased: np.ndarray, sides=(28, 14, 7, 4, 2, 1)) -> int:
 
 @exercise("04.mask_blocks",
           title="block masking: erase whole block x block squares, each with probability `fraction`",
-          reference=lambda framework: block_mask,
+          reference=block_mask,
           hint="Make one random decision per square (and per image) on a small grid of shape (N, "
                "28 // block, 28 // block), then blow that grid up so that each decision covers "
                "its block x block pixels, and set the chosen pixels to 0.",
@@ -564,10 +570,7 @@ def _square_side(erased: np.ndarray, sides=(28, 14, 7, 4, 2, 1)) -> int:
 def _check_mask_blocks(fn, framework, seed=0):
     what = "mask_blocks"
     _require_keyword(fn, what, 3, "block", 7, "the side of the squares in pixels, default 7")
-
-    def masked(images, fraction, call, **block):
-        got = call_unchanged(fn, images, fraction, _rng(seed, call), what=what, **block)
-        return _output(got, images, what)
+    masked = _corrupted(fn, what, seed)
 
     images = _digits_like(16)
     clean = images.astype(np.float64)
@@ -705,7 +708,7 @@ def _same(a, b) -> bool:
 
 @exercise("04.make_denoising_pair",
           title="a denoising training pair: corrupted input, clean target",
-          reference=lambda framework: make_denoising_pair_reference,
+          reference=make_denoising_pair_reference,
           hint="The network learns to undo the corruption: what does it see as input, and what "
                "is its output compared with? Only one of the two is corrupted.",
           answer="`return corrupt(clean, level, rng), clean`: corrupted inputs, clean targets.")
@@ -796,7 +799,7 @@ def _one_number(got, what: str) -> float:
 
 @exercise("04.compute_psnr",
           title="peak signal-to-noise ratio in dB, per image, averaged",
-          reference=lambda framework: compute_psnr_reference,
+          reference=compute_psnr_reference,
           hint="Work image by image: the mean squared error of one image over all its pixels, "
                "its PSNR in dB relative to the largest possible grey level (`data_range`, not "
                "the image's own maximum), and only then the average of the PSNRs over the images.",

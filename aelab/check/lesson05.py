@@ -19,7 +19,6 @@ draw; see :func:`_check_reparameterize` for the tests and their false-alarm rate
 
 from __future__ import annotations
 
-import importlib
 import inspect
 
 import numpy as np
@@ -27,14 +26,6 @@ import numpy as np
 from . import NotYet, call_unchanged, exercise, kind_of, to_numpy
 
 FRAMEWORKS = ("torch", "keras")
-
-
-def _reference_module(framework: str):
-    return importlib.import_module(f"aelab.models.vae_{framework}")
-
-
-def _reference(name: str):
-    return lambda framework: getattr(_reference_module(framework), name)
 
 
 def _leaves(inputs: list[np.ndarray], framework: str) -> tuple[list, list]:
@@ -246,7 +237,7 @@ def _same_draw(z1: np.ndarray, z2: np.ndarray) -> float:
 
 
 @exercise("05.reparameterize", title="the reparameterization trick: z = mu + sigma * eps",
-          reference=_reference("reparameterize"), frameworks=FRAMEWORKS,
+          reference="vae.reparameterize", frameworks=FRAMEWORKS,
           hint="Sampling z directly from N(mu, sigma^2) lets no gradient through. Instead, draw "
                "noise that does not depend on the parameters (a standard normal, one value per "
                "entry of mu), then scale it and shift it. `log_var` is the log of the variance, "
@@ -407,7 +398,7 @@ def _diagnose(got, expected, mistakes, name):
 
 
 @exercise("05.kl_divergence", title="the KL divergence from q(z|x) to the prior N(0, I)",
-          reference=_reference("kl_divergence"), frameworks=FRAMEWORKS,
+          reference="vae.kl_divergence", frameworks=FRAMEWORKS,
           hint="For a diagonal Gaussian q = N(mu, exp(log_var)) against N(0, I) the KL has a "
                "closed form, one term per latent dimension (written in the lesson); it is 0 when "
                "mu = 0 and log_var = 0. Add the terms over the latent dimensions: one number per "
@@ -509,7 +500,7 @@ def _scalars(outputs) -> list[float]:
 
 
 @exercise("05.vae_loss", title="the VAE loss: reconstruction (BCE summed over pixels) + beta * KL",
-          reference=_reference("vae_loss"), frameworks=FRAMEWORKS,
+          reference="vae.vae_loss", frameworks=FRAMEWORKS,
           hint="Two terms, each one number per image, then averaged over the images: how badly "
                "the decoder's logits explain the pixels (binary cross-entropy computed from "
                "logits, added up over all pixels of the image), and how far q(z|x) is from the "

@@ -22,7 +22,7 @@ from math import comb
 
 import numpy as np
 
-from . import NotYet, answer_array, call_unchanged, exercise, expect_array, kind_of, to_numpy
+from . import NotYet, answer_array, answer_number, call_unchanged, exercise, expect_array, to_numpy
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,39 +65,12 @@ def sample_per_class_reference(labels: np.ndarray, n_per_class: int, seed: int) 
 # Helpers
 
 
-def _result_array(value, name: str, returns: str) -> np.ndarray:
-    """The student's result as a numpy array; NotYet naming a None, tuple, list or generator."""
-    if value is None:
-        raise NotYet(f"{name} is None: the function does not return anything yet "
-                     f"(fill in the TODO and `return` {returns}).")
-    return answer_array(value, name=name, returns=returns)
-
-
-def _scalar(value, name: str, returns: str = "one number") -> float:
-    """The student's result as one finite float; NotYet naming what it is otherwise."""
-    if value is None:
-        raise NotYet(f"{name} is None: the function does not return anything yet.")
-    number_like = hasattr(value, "shape") or hasattr(value, "__float__")
-    if isinstance(value, (tuple, list, dict, str)) or callable(value) or not number_like:
-        raise NotYet(f"{name} should be a single number, but your function returned "
-                     f"{kind_of(value)}; `return` {returns}.")
-    arr = to_numpy(value)
-    if arr.size != 1:
-        raise NotYet(f"{name} should be a single number, got an array of shape {arr.shape}.")
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise NotYet(f"{name} should be a number, got dtype {arr.dtype}.")
-    result = float(arr.reshape(()))
-    if not np.isfinite(result):
-        raise NotYet(f"{name} is {result}, expected a finite number.")
-    return result
-
-
 # --------------------------------------------------------------------------------------------
 # 06.reconstruction_error
 
 
 @exercise("06.reconstruction_error", title="per-image reconstruction error as an anomaly score",
-          reference=lambda framework: reconstruction_error_reference,
+          reference=reconstruction_error_reference,
           hint="An anomaly score is one number per image. Compare each image with its "
                "reconstruction pixel by pixel, square the differences, and average over the "
                "pixels of that image only, not over the images.",
@@ -110,7 +83,7 @@ def _check_reconstruction_error(fn, framework):
                         0, 1).astype(recon_dtype)   # sklearn's inverse_transform may give float64
         expected = reconstruction_error_reference(images, recon)
         out = call_unchanged(fn, images, recon, what="reconstruction_error")
-        arr = _result_array(out, f"the scores of {n} image(s)", "the (N,) array of scores")
+        arr = answer_array(out, name=f"the scores of {n} image(s)", returns="the (N,) array of scores")
         if arr.shape == ():
             raise NotYet("you returned one number for the whole batch; an anomaly score needs one "
                          "number per image, shape (N,). Average over the pixels only (axis=1).")
@@ -156,7 +129,7 @@ def _pairs(scores, positive):
 
 
 @exercise("06.roc_auc", title="ROC AUC by hand: the chance that an anomaly outscores a normal image",
-          reference=lambda framework: roc_auc_reference,
+          reference=roc_auc_reference,
           hint="The AUC is a probability: pick one anomaly and one normal image at random; how "
                "often does the anomaly get the higher score? Go through every (anomaly, normal) "
                "pair, count a tie as one half, and divide by the number of pairs. Broadcasting "
@@ -169,8 +142,8 @@ def _check_roc_auc(fn, framework):
 
     for what, scores, labels in _auc_cases():
         expected = roc_auc_score(labels, scores)
-        got = _scalar(call_unchanged(fn, scores, labels, what="roc_auc"), f"the AUC for {what}",
-                      returns="the AUC, one number")
+        got = answer_number(call_unchanged(fn, scores, labels, what="roc_auc"),
+                            name=f"the AUC for {what}", returns="the AUC, one number")
         if np.isclose(got, expected, atol=1e-9):
             continue
         if np.isclose(got, 1 - expected, atol=1e-9):
@@ -191,8 +164,8 @@ def _check_roc_auc(fn, framework):
     scores = rng.random(40)
     as_bool = rng.random(40) < 0.5
     expected = roc_auc_score(as_bool, scores)
-    got = _scalar(call_unchanged(fn, scores, as_bool.astype(int), what="roc_auc"),
-                  "the AUC for labels given as 0/1 integers", returns="the AUC, one number")
+    got = answer_number(call_unchanged(fn, scores, as_bool.astype(int), what="roc_auc"),
+                        name="the AUC for labels given as 0/1 integers", returns="the AUC, one number")
     if not np.isclose(got, expected, atol=1e-9):
         raise NotYet(f"with the same labels given as 0/1 integers instead of booleans you get "
                      f"{got:.4f}, expected {expected:.4f}. Indexing with an integer array picks "
@@ -205,7 +178,7 @@ def _check_roc_auc(fn, framework):
 
 
 @exercise("06.threshold_from_training", title="an alarm threshold from the training errors alone",
-          reference=lambda framework: threshold_from_training_reference,
+          reference=threshold_from_training_reference,
           hint="The training images are all normal, so every training score above the threshold "
                "is a false alarm. Put the threshold where exactly a fraction `false_alarm_rate` "
                "of the training scores lies above it: which quantile of the training scores is "
@@ -219,8 +192,8 @@ def _check_threshold(fn, framework):
                "2000 log-normal float32 scores": rng.lognormal(-4, 0.6, 2000).astype(np.float32)}
     for what, scores in samples.items():
         for rate in (0.01, 0.05, 0.2):
-            t = _scalar(call_unchanged(fn, scores, rate, what="threshold_from_training"),
-                        f"the threshold for {what} at rate {rate}", returns="the threshold")
+            t = answer_number(call_unchanged(fn, scores, rate, what="threshold_from_training"),
+                              name=f"the threshold for {what} at rate {rate}", returns="the threshold")
             above = float(np.mean(scores > t))
             at_or_above = float(np.mean(scores >= t))
             slack = 1.0 / len(scores) + 1e-12
@@ -275,7 +248,7 @@ def _call_sampler(fn, labels, n, seed):
 def _sample_indices(out, labels: np.ndarray, n: int) -> np.ndarray:
     """Validate one sample: integer positions in ``labels``, no repeats, n of every class."""
     classes = np.unique(labels)
-    idx = _result_array(out, "the sample", "the 1-D array of indices")
+    idx = answer_array(out, name="the sample", returns="the 1-D array of indices")
     if idx.dtype == bool:
         raise NotYet("you returned a boolean mask; return the integer indices of the chosen "
                      "images (e.g. with np.flatnonzero or rng.choice on index arrays).")
@@ -375,7 +348,7 @@ def sampling_statistics(fn, seeds=range(SAMPLING_SEEDS)) -> dict:
 
 
 @exercise("06.sample_per_class", title="a labelled subset with the same number of images per class",
-          reference=lambda framework: sample_per_class_reference,
+          reference=sample_per_class_reference,
           hint="One class at a time: find the positions of that class's images in `labels`, draw "
                "n_per_class of those positions at random without repeats, from a generator "
                "seeded with `seed` (not the global random state), and put the picks of all "
