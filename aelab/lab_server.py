@@ -45,8 +45,8 @@ environment's application settings (``<prefix>/share/jupyter/lab/settings/overri
 written by ``python -m aelab.lab_server --install-settings``, which ``make lab`` and ``postBuild``
 run): they apply to JupyterLab started from the course's environment only, never to the user's
 ``~/.jupyter``, and a student can still change them in the Settings editor.
-:func:`lab_flags` adds what ``make lab`` opens: the student's working copy as the server's root
-and lesson 00 of a track as the first page.
+``make lab`` adds the student's working copy as the server's root and lesson 00 of a track as
+the first page.
 
 Imported only by the Jupyter server and the tools that start one, never by ``import aelab``.
 """
@@ -62,7 +62,7 @@ from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
 
 __all__ = ["NoDelayKernelWebsocketConnection", "SERVER_FLAG", "UNTRACKED_FLAGS", "PING_FLAG",
            "SERVER_FLAGS", "LAB_SETTINGS", "untracked_message_types", "server_config",
-           "install_lab_settings", "lab_flags"]
+           "install_lab_settings"]
 
 
 class NoDelayKernelWebsocketConnection(ZMQChannelsWebsocketConnection):
@@ -94,7 +94,6 @@ SERVER_FLAGS = (SERVER_FLAG, *UNTRACKED_FLAGS, PING_FLAG)
 # JupyterLab defaults for the course: no news pop-up (fetchNews "none" means "ask"), no update check.
 LAB_SETTINGS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
                                                                  "checkForUpdates": False}}
-TRACKS = ("pytorch", "keras")
 
 
 def server_config() -> dict:
@@ -117,16 +116,6 @@ def install_lab_settings(prefix: str | Path | None = None) -> Path:
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return path
-
-
-def lab_flags(root: str | Path, track: str = "pytorch") -> list[str]:
-    """``jupyter lab`` options for the course, as ``make lab`` passes them: :data:`SERVER_FLAGS`,
-    the folder ``root`` (the student's working copy) as the server's root, and
-    ``<track>/00_welcome.ipynb`` in it as the page JupyterLab opens on."""
-    if track not in TRACKS:
-        raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
-    return [*SERVER_FLAGS, f"--ServerApp.root_dir={root}",
-            f"--LabApp.default_url=/lab/tree/{track}/00_welcome.ipynb"]
 
 
 def main(argv=None) -> int:

@@ -10,8 +10,7 @@ import numpy as np
 
 from ._arrays import _finite_float, _to_numpy
 
-__all__ = ["reconstruction_mse", "psnr", "ssim", "principal_angles", "bernoulli_cross_entropy",
-           "bernoulli_entropy_floor"]
+__all__ = ["reconstruction_mse", "psnr", "ssim", "principal_angles", "bernoulli_entropy_floor"]
 
 
 def _pair(originals, reconstructions) -> tuple[np.ndarray, np.ndarray]:
@@ -90,24 +89,6 @@ def _unit_interval(arr: np.ndarray, name: str) -> None:
     if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
         raise ValueError(f"{name}: expected values in [0, 1] (grey levels or probabilities), "
                          f"got values from {arr.min():.4g} to {arr.max():.4g}")
-
-
-def bernoulli_cross_entropy(originals, probabilities, *, per_image: bool = False,
-                            eps: float = 1e-7):
-    """Bernoulli reconstruction loss in nats per image: binary cross-entropy SUMMED over pixels.
-
-    originals : images with grey levels in [0, 1], e.g. (N, 28, 28) or (N, 784).
-    probabilities : the decoder's pixel probabilities (after the sigmoid), same shape, in [0, 1];
-        they are clipped to [eps, 1 - eps] so a confident wrong pixel costs about 16 nats.
-    Returns the average over images (a float), or an (N,) array with ``per_image=True``.
-    This is the reconstruction term of a VAE's negative ELBO (lesson 05).
-    """
-    a, b = _pair(originals, probabilities)
-    _unit_interval(a, "originals")
-    _unit_interval(b, "probabilities")
-    a, b = a.astype(np.float64), np.clip(b.astype(np.float64), eps, 1 - eps)
-    values = -(a * np.log(b) + (1 - a) * np.log1p(-b)).sum(axis=1)
-    return values if per_image else float(values.mean())
 
 
 def bernoulli_entropy_floor(images, *, per_image: bool = False):

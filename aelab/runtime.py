@@ -26,7 +26,7 @@ def quick_mode() -> bool:
     return os.environ.get("AELAB_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def num_threads() -> int:
+def _num_threads() -> int:
     """Threads each framework may use: ``AELAB_THREADS`` if set, else the number of cores."""
     value = os.environ.get("AELAB_THREADS")
     if value:
@@ -86,7 +86,7 @@ def setup(framework: str, seed: int = 0, *, verbose: bool = True) -> dict:
     if other and other in sys.modules:
         raise RuntimeError(f"{other} is already imported in this kernel; a notebook uses one "
                            f"framework only. Restart the kernel and run the notebook from the top.")
-    threads = num_threads()
+    threads = _num_threads()
     random.seed(seed)
     np.random.seed(seed)
     version = np.__version__

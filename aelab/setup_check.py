@@ -38,7 +38,7 @@ def data_fix() -> str:
 
 
 @dataclass
-class Row:
+class _Row:
     item: str
     status: str
     detail: str
@@ -46,7 +46,7 @@ class Row:
 
 
 @dataclass
-class SetupReport:
+class _SetupReport:
     """Rows of (item, status, detail, how to fix). ``ok`` is False if any row is a problem."""
 
     rows: list = field(default_factory=list)
@@ -101,11 +101,11 @@ def _pinned_requirements() -> list:
     return pins
 
 
-def _versions_row() -> Row:
+def _versions_row() -> _Row:
     try:
         pins = _pinned_requirements()
     except metadata.PackageNotFoundError:
-        return Row("course packages", FAIL, "the aelab package is not installed in this kernel",
+        return _Row("course packages", FAIL, "the aelab package is not installed in this kernel",
                    "Open the course with `make lab`, or run `pip install -e .` in the course folder.")
     wrong = []
     for name, wanted in pins:
@@ -117,16 +117,16 @@ def _versions_row() -> Row:
         if found.split("+")[0] != wanted:
             wrong.append(f"{name} {found} (want {wanted})")
     if wrong:
-        return Row("course packages", WARN, "; ".join(wrong), _REINSTALL)
-    return Row("course packages", OK, f"all {len(pins)} pinned packages at the course's versions")
+        return _Row("course packages", WARN, "; ".join(wrong), _REINSTALL)
+    return _Row("course packages", OK, f"all {len(pins)} pinned packages at the course's versions")
 
 
-def _framework_row(framework: str) -> Row:
+def _framework_row(framework: str) -> _Row:
     module = {"torch": "torch", "keras": "keras"}[framework]
     try:
         mod = importlib.import_module(module)
     except ImportError as err:
-        return Row(f"framework: {runtime.FRAMEWORKS[framework]}", FAIL, f"cannot import {module}: {err}",
+        return _Row(f"framework: {runtime.FRAMEWORKS[framework]}", FAIL, f"cannot import {module}: {err}",
                    _REINSTALL)
     detail = f"{module} {mod.__version__}"
     if framework == "torch":
@@ -137,13 +137,13 @@ def _framework_row(framework: str) -> Row:
         detail += f" on TensorFlow {tf.__version__} (backend {mod.backend.backend()})"
     other = "tensorflow" if framework == "torch" else "torch"
     if other in sys.modules:
-        return Row(f"framework: {runtime.FRAMEWORKS[framework]}", WARN,
+        return _Row(f"framework: {runtime.FRAMEWORKS[framework]}", WARN,
                    detail + f"; {other} is also imported in this kernel",
                    "Restart the kernel: a notebook should load one framework only.")
-    return Row(f"framework: {runtime.FRAMEWORKS[framework]}", OK, detail)
+    return _Row(f"framework: {runtime.FRAMEWORKS[framework]}", OK, detail)
 
 
-def check_setup(framework: str | None = None) -> SetupReport:
+def check_setup(framework: str | None = None) -> _SetupReport:
     """Check Python, the pinned packages, the framework, the MNIST files and the widgets front end.
 
     ``framework`` is "torch" or "keras" (default: the one given to ``aelab.setup``).
@@ -151,29 +151,29 @@ def check_setup(framework: str | None = None) -> SetupReport:
     framework = framework or runtime.active_framework()
     if framework not in ("torch", "keras"):
         raise ValueError(f'framework must be "torch" or "keras", got {framework!r}')
-    report = SetupReport()
+    report = _SetupReport()
     py = platform.python_version()
-    report.rows.append(Row("Python", OK if sys.version_info >= (3, 11) else FAIL, py,
+    report.rows.append(_Row("Python", OK if sys.version_info >= (3, 11) else FAIL, py,
                            "" if sys.version_info >= (3, 11) else "Install Python 3.11 and run `make lab`."))
     report.rows.append(_versions_row())
     report.rows.append(_framework_row(framework))
     try:
         paths = data.verify_mnist()
-        report.rows.append(Row("MNIST data", OK, f"4 files verified in {data.data_dir()}"
+        report.rows.append(_Row("MNIST data", OK, f"4 files verified in {data.data_dir()}"
                                if len(paths) == 4 else "incomplete"))
     except data.DataFileError as err:
-        report.rows.append(Row("MNIST data", FAIL, str(err).splitlines()[0],
+        report.rows.append(_Row("MNIST data", FAIL, str(err).splitlines()[0],
                                f"In the course folder: {data_fix()}"))
     try:
         widgets_version = metadata.version("jupyterlab_widgets")
         import ipywidgets
         import anywidget  # the latent sliders draw their digits with it
 
-        report.rows.append(Row("widgets", OK, f"ipywidgets {ipywidgets.__version__}, "
+        report.rows.append(_Row("widgets", OK, f"ipywidgets {ipywidgets.__version__}, "
                                f"anywidget {anywidget.__version__}, "
                                f"JupyterLab extension {widgets_version}"))
     except (ImportError, metadata.PackageNotFoundError) as err:
-        report.rows.append(Row("widgets", FAIL, str(err), _REINSTALL))
+        report.rows.append(_Row("widgets", FAIL, str(err), _REINSTALL))
     mode = "quick (AELAB_QUICK=1: small data, few epochs)" if runtime.quick_mode() else "full"
-    report.rows.append(Row("mode", OK, mode))
+    report.rows.append(_Row("mode", OK, mode))
     return report

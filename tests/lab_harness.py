@@ -11,6 +11,8 @@ Shared by ``tests/test_browser.py`` (asserts behaviour) and ``benchmarks/browser
 - ``open_and_run_all``: opens a notebook, clicks Run > Run All Cells, waits for the widget.
 - ``SliderPage``: drags a slider with real mouse events, reads the grey levels drawn on the
   image's ``<canvas>``, and measures mousemove -> new image drawn -> next animation frame.
+- ``lab_flags``: the ``jupyter lab`` options ``make lab`` passes, for tests that start a server
+  as it does.
 - ``kernel_decode``: asks the notebook's kernel (via its connection file, a second client)
   for ``decode(z)``, so the test process never imports torch or tensorflow.
 """
@@ -37,6 +39,18 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def lab_flags(root, track: str = "pytorch") -> list[str]:
+    """The ``jupyter lab`` options ``make lab`` passes (the Makefile spells them in shell):
+    ``aelab.lab_server.SERVER_FLAGS``, the working copy ``root`` as the server's root, and
+    ``<track>/00_welcome.ipynb`` in it as the page JupyterLab opens on."""
+    from aelab.lab_server import SERVER_FLAGS
+
+    if track not in ("pytorch", "keras"):
+        raise ValueError(f"track must be pytorch or keras, got {track!r}")
+    return [*SERVER_FLAGS, f"--ServerApp.root_dir={root}",
+            f"--LabApp.default_url=/lab/tree/{track}/00_welcome.ipynb"]
 
 
 def chromium_available() -> bool:

@@ -1,7 +1,7 @@
 """A new student's first launch, in a real JupyterLab driven by headless Chromium (Playwright).
 
 The server runs as `make lab` runs it: the student's working copy (``aelab.workspace.sync``) as
-its root, ``aelab.lab_server.lab_flags`` (lesson 00 as the first page, the course's server
+its root, ``lab_harness.lab_flags`` (lesson 00 as the first page, the course's server
 settings), and the course's JupyterLab settings installed by ``aelab.lab_server.install_lab_settings``
 into an environment's application-settings folder (here a temporary one, passed as
 ``--LabApp.app_settings_dir``; the harness's own "no news" user setting is left out, so the
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_harness import JupyterLab, launch_browser, require_browser
+from lab_harness import JupyterLab, lab_flags, launch_browser, require_browser
 from conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -49,7 +49,7 @@ def first_launch(tmp_path_factory):
     app_dir = settings.parent.parent.parent
     # the application folder also holds JupyterLab's built front end: share the environment's
     (app_dir / "static").symlink_to(Path(sys.prefix) / "share" / "jupyter" / "lab" / "static")
-    flags = lab_server.lab_flags(mine, "pytorch")
+    flags = lab_flags(mine, "pytorch")
     extra = [f for f in flags if f not in lab_server.SERVER_FLAGS and not f.startswith("--ServerApp.root_dir")]
     server = JupyterLab([], root=mine, news_setting=False,
                         server_args=[*extra, f"--LabApp.app_settings_dir={app_dir / 'settings'}"])

@@ -226,35 +226,3 @@ def test_contractive_numpy_reference_layouts():
     assert contractive_penalty_numpy(w, a, 0.5, "torch") == contractive_penalty_numpy(w.T, a, 0.5, "keras")
     with pytest.raises(ValueError, match="layout"):
         contractive_penalty_numpy(w, a, 0.5, "tf")
-
-
-# --- reference models ---------------------------------------------------------------------------
-
-def test_dense_reference_models():
-    pytest.importorskip("torch")
-    import torch
-
-    from aelab.models.dense_torch import DenseAutoencoder
-
-    model = DenseAutoencoder(10)
-    with torch.no_grad():
-        out = model(torch.rand(4, 784))
-    assert out.shape == (4, 784) and 0 <= float(out.min()) and float(out.max()) <= 1
-    assert model.encoder(torch.rand(2, 784)).shape == (2, 10)
-    assert sum(p.numel() for p in model.parameters()) == 2 * (784 * 256 + 256 * 64 + 64 * 10) + 256 + 64 + 10 + 784 + 256 + 64
-    with pytest.raises(ValueError, match="output"):
-        DenseAutoencoder(10, output="relu")
-    with pytest.raises(ValueError, match="latent_dim"):
-        DenseAutoencoder(0)
-
-
-def test_dense_reference_keras():
-    pytest.importorskip("tensorflow")
-    from aelab.models.dense_keras import dense_autoencoder
-
-    model, encoder, decoder = dense_autoencoder(10, output="linear")
-    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
-    assert tuple(encoder(x).shape) == (3, 10) and tuple(model(x).shape) == (3, 784)
-    assert model.count_params() == 2 * (784 * 256 + 256 * 64 + 64 * 10) + 256 + 64 + 10 + 784 + 256 + 64
-    with pytest.raises(ValueError, match="hidden"):
-        dense_autoencoder(10, hidden=(0,))

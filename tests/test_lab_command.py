@@ -17,6 +17,7 @@ import pytest
 from aelab import lab_server
 
 from conftest import ROOT
+from lab_harness import lab_flags
 
 
 def _free_port() -> int:
@@ -74,7 +75,7 @@ def test_make_lab_headless_serves_the_course(tmp_path):
         servers = [args for args in _command_lines(session=proc.pid)
                    if f"--ServerApp.port={port}".encode() in args]
         assert servers, "no JupyterLab process found in make's session"
-        assert all(flag.encode() in servers[0] for flag in lab_server.lab_flags(mine)), servers[0]
+        assert all(flag.encode() in servers[0] for flag in lab_flags(mine)), servers[0]
         venv = ROOT / os.environ.get("VENV", sys.prefix)   # the environment make used
         assert (lab_server.app_settings_dir(venv) / "overrides.d" / "aelab.json").exists()
     finally:
@@ -150,12 +151,12 @@ def test_lab_settings_turn_the_news_popup_off_in_the_environment_only(tmp_path, 
 
 
 def test_lab_flags_open_lesson_00_of_the_track_in_the_working_copy():
-    flags = lab_server.lab_flags("my-notebooks", "keras")
+    flags = lab_flags("my-notebooks", "keras")
     assert flags[:len(lab_server.SERVER_FLAGS)] == list(lab_server.SERVER_FLAGS)
     assert "--ServerApp.root_dir=my-notebooks" in flags
     assert "--LabApp.default_url=/lab/tree/keras/00_welcome.ipynb" in flags
     with pytest.raises(ValueError, match="track"):
-        lab_server.lab_flags("my-notebooks", "jax")
+        lab_flags("my-notebooks", "jax")
 
 
 def test_make_lab_passes_the_same_options_as_lab_flags():

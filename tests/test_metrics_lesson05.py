@@ -1,10 +1,18 @@
-"""aelab.metrics for lesson 05: the Bernoulli reconstruction loss and its entropy floor."""
+"""aelab.metrics for lesson 05: the entropy floor of the Bernoulli reconstruction loss."""
 
 import numpy as np
 import pytest
 
 from aelab import metrics
 from aelab.data import load_mnist
+
+
+def bernoulli_cross_entropy(x, p, eps=1e-7):
+    """Binary cross-entropy summed over the pixels of each image, (N,) nats: the loss whose lowest
+    value the floor is (p clipped to [eps, 1 - eps], as a VAE's sigmoid output never reaches 0 or 1)."""
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    p = np.clip(np.asarray(p, np.float64).reshape(len(x), -1), eps, 1 - eps)
+    return -(x * np.log(p) + (1 - x) * np.log1p(-p)).sum(axis=1)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +34,7 @@ def test_entropy_floor_of_half_grey_is_log2_per_pixel():
 
 def test_entropy_floor_is_cross_entropy_at_p_equals_x(digits):
     floor = metrics.bernoulli_entropy_floor(digits, per_image=True)
-    at_x = metrics.bernoulli_cross_entropy(digits, digits, per_image=True)
+    at_x = bernoulli_cross_entropy(digits, digits)
     assert np.allclose(floor, at_x, atol=1e-3)  # clipping to [eps, 1-eps] changes almost nothing
 
 
@@ -35,14 +43,7 @@ def test_any_other_probabilities_cost_more(digits):
     rng = np.random.default_rng(1)
     for blurred in (0.9 * digits + 0.05, np.clip(digits + rng.normal(0, 0.1, digits.shape), 0, 1),
                     np.full_like(digits, digits.mean())):
-        assert np.all(metrics.bernoulli_cross_entropy(digits, blurred, per_image=True) > floor - 1e-6)
-
-
-def test_cross_entropy_matches_definition():
-    x = np.array([[0.0, 1.0, 0.25, 0.5]])
-    p = np.array([[0.1, 0.8, 0.25, 0.9]])
-    expected = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum()
-    assert np.isclose(metrics.bernoulli_cross_entropy(x, p), expected, rtol=1e-6)
+        assert np.all(bernoulli_cross_entropy(digits, blurred) > floor - 1e-6)
 
 
 def test_mnist_floor_is_tens_of_nats(digits):
@@ -58,10 +59,6 @@ def test_bad_inputs_raise_clear_errors(digits):
         metrics.bernoulli_entropy_floor(digits * 255)
     with pytest.raises(ValueError, match="NaN"):
         metrics.bernoulli_entropy_floor(np.full((2, 784), np.nan))
-    with pytest.raises(ValueError, match="same shape"):
-        metrics.bernoulli_cross_entropy(digits, digits[:, :-1])
-    with pytest.raises(ValueError, match="probabilities"):
-        metrics.bernoulli_cross_entropy(digits, digits * 3 - 1)
     with pytest.raises(TypeError):
         metrics.bernoulli_entropy_floor("digits")
     with pytest.raises(ValueError, match="non-empty"):

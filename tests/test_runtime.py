@@ -22,11 +22,11 @@ def test_quick_mode_off_by_default():
 
 def test_num_threads(monkeypatch):
     monkeypatch.setenv("AELAB_THREADS", "1")
-    assert runtime.num_threads() == 1
+    assert runtime._num_threads() == 1
     for bad in ("0", "two", "-3"):
         monkeypatch.setenv("AELAB_THREADS", bad)
         with pytest.raises(ValueError, match="AELAB_THREADS"):
-            runtime.num_threads()
+            runtime._num_threads()
 
 
 def test_setup_numpy_seeds_and_reports(capsys):

@@ -1,8 +1,8 @@
-"""Reference convolutional autoencoder in Keras, as built in lesson 03.
+"""Reference mirror decoder in Keras, as built in lesson 03 (the ``03.build_decoder`` answer).
 
-Shapes: images (N, 28, 28, 1) float32 in [0, 1] (channels last); codes (N, latent_dim).
-Encoder: two stride-2 3x3 convolutions (28 -> 14 -> 7), then a dense layer to the code.
-Decoder (the mirror): a dense layer back to 7 x 7 x 32, then two stride-2 4x4 transposed
+Shapes: codes (N, latent_dim) -> images (N, 28, 28, 1) float32 in [0, 1] (channels last).
+The mirror of the lesson's encoder (two stride-2 3x3 convolutions, 28 -> 14 -> 7, then a dense
+layer to the code): a dense layer back to 7 x 7 x 32, then two stride-2 4x4 transposed
 convolutions (7 -> 14 -> 28); a 4x4 kernel with stride 2 overlaps evenly (no checkerboard).
 """
 
@@ -14,7 +14,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-__all__ = ["build_encoder", "build_decoder", "conv_autoencoder"]
+__all__ = ["build_decoder"]
 
 
 def _check_latent(latent_dim) -> int:
@@ -23,20 +23,8 @@ def _check_latent(latent_dim) -> int:
     return latent_dim
 
 
-def build_encoder(latent_dim: int = 32, channels=(16, 32)) -> keras.Sequential:
-    """(N, 28, 28, 1) -> (N, latent_dim)."""
-    c1, c2 = channels
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(c1, 3, strides=2, padding="same", activation="relu"),   # 28 -> 14
-        layers.Conv2D(c2, 3, strides=2, padding="same", activation="relu"),   # 14 -> 7
-        layers.Flatten(),
-        layers.Dense(_check_latent(latent_dim)),
-    ], name="encoder")
-
-
 def build_decoder(latent_dim: int = 32, channels=(16, 32)) -> keras.Sequential:
-    """(N, latent_dim) -> (N, 28, 28, 1) in [0, 1]: the mirror of :func:`build_encoder`."""
+    """(N, latent_dim) -> (N, 28, 28, 1) in [0, 1]: the mirror of the lesson's encoder."""
     c1, c2 = channels
     return keras.Sequential([
         keras.Input((_check_latent(latent_dim),)),
@@ -45,11 +33,3 @@ def build_decoder(latent_dim: int = 32, channels=(16, 32)) -> keras.Sequential:
         layers.Conv2DTranspose(c1, 4, strides=2, padding="same", activation="relu"),  # 7 -> 14
         layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="sigmoid"),  # -> 28
     ], name="decoder")
-
-
-def conv_autoencoder(latent_dim: int = 32, channels=(16, 32)):
-    """(autoencoder, encoder, decoder) sharing layers; the autoencoder maps images to images."""
-    encoder = build_encoder(latent_dim, channels)
-    decoder = build_decoder(latent_dim, channels)
-    inputs = keras.Input((28, 28, 1))
-    return keras.Model(inputs, decoder(encoder(inputs)), name="conv_autoencoder"), encoder, decoder

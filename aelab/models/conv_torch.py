@@ -1,17 +1,16 @@
-"""Reference convolutional autoencoder in PyTorch, as built in lesson 03.
+"""Reference mirror decoder in PyTorch, as built in lesson 03 (the ``03.build_decoder`` answer).
 
-Shapes: images (N, 1, 28, 28) float32 in [0, 1] (channels first); codes (N, latent_dim).
-Encoder: two stride-2 3x3 convolutions (28 -> 14 -> 7), then a linear layer to the code.
-Decoder (the mirror): a linear layer back to 32 x 7 x 7, then two stride-2 4x4 transposed
+Shapes: codes (N, latent_dim) -> images (N, 1, 28, 28) float32 in [0, 1] (channels first).
+The mirror of the lesson's encoder (two stride-2 3x3 convolutions, 28 -> 14 -> 7, then a linear
+layer to the code): a linear layer back to 32 x 7 x 7, then two stride-2 4x4 transposed
 convolutions (7 -> 14 -> 28); a 4x4 kernel with stride 2 overlaps evenly (no checkerboard).
 """
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-__all__ = ["build_encoder", "build_decoder", "ConvAutoencoder"]
+__all__ = ["build_decoder"]
 
 
 def _check_latent(latent_dim) -> int:
@@ -20,19 +19,8 @@ def _check_latent(latent_dim) -> int:
     return latent_dim
 
 
-def build_encoder(latent_dim: int = 32, channels=(16, 32)) -> nn.Sequential:
-    """(N, 1, 28, 28) -> (N, latent_dim)."""
-    c1, c2 = channels
-    return nn.Sequential(
-        nn.Conv2d(1, c1, kernel_size=3, stride=2, padding=1), nn.ReLU(),   # 28 -> 14
-        nn.Conv2d(c1, c2, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # 14 -> 7
-        nn.Flatten(),
-        nn.Linear(c2 * 7 * 7, _check_latent(latent_dim)),
-    )
-
-
 def build_decoder(latent_dim: int = 32, channels=(16, 32)) -> nn.Sequential:
-    """(N, latent_dim) -> (N, 1, 28, 28) in [0, 1]: the mirror of :func:`build_encoder`."""
+    """(N, latent_dim) -> (N, 1, 28, 28) in [0, 1]: the mirror of the lesson's encoder."""
     c1, c2 = channels
     return nn.Sequential(
         nn.Linear(_check_latent(latent_dim), c2 * 7 * 7), nn.ReLU(),
@@ -40,16 +28,3 @@ def build_decoder(latent_dim: int = 32, channels=(16, 32)) -> nn.Sequential:
         nn.ConvTranspose2d(c2, c1, kernel_size=4, stride=2, padding=1), nn.ReLU(),  # 7 -> 14
         nn.ConvTranspose2d(c1, 1, kernel_size=4, stride=2, padding=1), nn.Sigmoid(),  # 14 -> 28
     )
-
-
-class ConvAutoencoder(nn.Module):
-    """Encoder + mirror decoder; ``forward`` maps (N, 1, 28, 28) to (N, 1, 28, 28)."""
-
-    def __init__(self, latent_dim: int = 32, channels=(16, 32)):
-        super().__init__()
-        self.latent_dim = _check_latent(latent_dim)
-        self.encoder = build_encoder(latent_dim, channels)
-        self.decoder = build_decoder(latent_dim, channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x))

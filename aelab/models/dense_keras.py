@@ -1,45 +1,14 @@
-"""Reference dense (fully connected) autoencoders in Keras, as built in lesson 02.
+"""Reference code penalties of lesson 02 in Keras (the ``02.l1_code_penalty`` and
+``02.contractive_penalty`` answers), on the tensors of a dense autoencoder's training step.
 
-Shapes: images go in flat, (N, 784) float32 in [0, 1]; codes are (N, latent_dim).
+Shapes: images go in flat, (N, 784); codes and pre-activations are (N, k).
 """
 
 from __future__ import annotations
 
-import os
+import tensorflow as tf
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-__all__ = ["dense_autoencoder", "contractive_penalty", "l1_code_penalty"]
-
-_OUTPUTS = {"sigmoid": "sigmoid", "linear": None, "tanh": "tanh"}
-
-
-def dense_autoencoder(latent_dim: int, hidden=(256, 64), output: str = "sigmoid",
-                      input_dim: int = 784):
-    """(autoencoder, encoder, decoder): 784 -> hidden... -> latent_dim -> mirror -> 784.
-
-    ReLU between layers, a linear code layer, and ``output`` ("sigmoid", "linear", "tanh")
-    as the last activation. The three models share their layers.
-    """
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
-    if output not in _OUTPUTS:
-        raise ValueError(f"output must be one of {sorted(_OUTPUTS)}, got {output!r}")
-    hidden = tuple(hidden)
-    if not all(isinstance(h, int) and h > 0 for h in hidden):
-        raise ValueError(f"hidden must be positive ints, got {hidden!r}")
-    encoder = keras.Sequential([keras.Input((input_dim,))]
-                               + [keras.layers.Dense(h, activation="relu") for h in hidden]
-                               + [keras.layers.Dense(latent_dim)], name="encoder")
-    decoder = keras.Sequential([keras.Input((latent_dim,))]
-                               + [keras.layers.Dense(h, activation="relu") for h in reversed(hidden)]
-                               + [keras.layers.Dense(input_dim, activation=_OUTPUTS[output])],
-                               name="decoder")
-    inputs = keras.Input((input_dim,))
-    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="dense_autoencoder")
-    return autoencoder, encoder, decoder
+__all__ = ["contractive_penalty", "l1_code_penalty"]
 
 
 def l1_code_penalty(codes, weight: float):

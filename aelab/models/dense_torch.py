@@ -1,51 +1,14 @@
-"""Reference dense (fully connected) autoencoders in PyTorch, as built in lesson 02.
+"""Reference code penalties of lesson 02 in PyTorch (the ``02.l1_code_penalty`` and
+``02.contractive_penalty`` answers), on the tensors of a dense autoencoder's training step.
 
-Shapes: images go in flat, (N, 784) float32 in [0, 1]; codes are (N, latent_dim).
+Shapes: images go in flat, (N, 784); codes and pre-activations are (N, k).
 """
 
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-__all__ = ["DenseAutoencoder", "contractive_penalty", "l1_code_penalty"]
-
-_OUTPUTS = {"sigmoid": nn.Sigmoid, "linear": nn.Identity, "tanh": nn.Tanh}
-
-
-class DenseAutoencoder(nn.Module):
-    """784 -> hidden... -> latent_dim -> ...hidden reversed -> 784, ReLU between layers.
-
-    ``hidden`` lists the encoder's hidden widths (the decoder mirrors them); ``output`` is the
-    last activation ("sigmoid" for pixels in [0, 1], "linear", or "tanh" for [-1, 1]).
-    The code layer itself is linear (no activation), so no code unit can die.
-    """
-
-    def __init__(self, latent_dim: int, hidden=(256, 64), output: str = "sigmoid",
-                 input_dim: int = 784):
-        super().__init__()
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
-        if output not in _OUTPUTS:
-            raise ValueError(f"output must be one of {sorted(_OUTPUTS)}, got {output!r}")
-        hidden = tuple(hidden)
-        if not all(isinstance(h, int) and h > 0 for h in hidden):
-            raise ValueError(f"hidden must be positive ints, got {hidden!r}")
-        self.latent_dim = latent_dim
-        sizes = (input_dim, *hidden)
-        layers = []
-        for n_in, n_out in zip(sizes, sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        self.encoder = nn.Sequential(*layers, nn.Linear(sizes[-1], latent_dim))
-        back = (latent_dim, *reversed(hidden))
-        layers = []
-        for n_in, n_out in zip(back, back[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        self.decoder = nn.Sequential(*layers, nn.Linear(back[-1], input_dim), _OUTPUTS[output]())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 784) images -> (N, 784) reconstructions."""
-        return self.decoder(self.encoder(x))
+__all__ = ["contractive_penalty", "l1_code_penalty"]
 
 
 def l1_code_penalty(codes: torch.Tensor, weight: float) -> torch.Tensor:
