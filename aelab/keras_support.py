@@ -128,20 +128,34 @@ _COMPILED_CALLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _compiled_call(layer):
-    """The ``tf.function`` running ``layer(x, training=False)``, one per layer.
+    """``call(x)``: ``layer(x, training=False)`` through a ``tf.function``, one per layer.
 
+    x is a tensor, or a list of tensors for a model with several inputs. The function is traced
+    once per input signature with any batch size, and ``call`` runs that concrete function
+    directly: a polymorphic ``tf.function`` call would first match its arguments against its
+    traces, a fixed cost that weighs on a small call such as one slider event's decode.
     Cached so that wrapping the same model again (``numpy_function(model)(x)`` in several cells)
-    reuses the traced graph instead of tracing anew (~40 ms each time). The function holds the
-    layer only through a weak reference, so the cache never keeps a model alive.
+    reuses the traced graph instead of tracing anew. The function holds the layer only through
+    a weak reference, so the cache never keeps a model alive.
     """
     call = _COMPILED_CALLS.get(layer)
     if call is None:
         layer_ref = weakref.ref(layer)
+        traced = tf.function(lambda x: layer_ref()(x, training=False), reduce_retracing=True)
+        concrete = {}   # (shape without the batch axis, dtype) of each input -> ConcreteFunction
 
-        def run(x):
-            return layer_ref()(x, training=False)
+        def call(x):
+            tensors = x if isinstance(x, list) else [x]
+            key = tuple((tuple(t.shape[1:]), t.dtype) for t in tensors)
+            function = concrete.get(key)
+            if function is None:
+                specs = [tf.TensorSpec((None, *t.shape[1:]), t.dtype) for t in tensors]
+                function = concrete[key] = traced.get_concrete_function(
+                    specs if isinstance(x, list) else specs[0])
+            return function(x)
 
-        call = _COMPILED_CALLS[layer] = tf.function(run, reduce_retracing=True)
+        call.experimental_get_tracing_count = traced.experimental_get_tracing_count
+        _COMPILED_CALLS[layer] = call
     return call
 
 
