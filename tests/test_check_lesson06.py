@@ -200,6 +200,8 @@ def shuffles_images(score_fn, images, rate):
     (scores_not_flags, "it returns scores, not flags"),
     (ints_not_booleans, "0/1 numbers"),
     (column_of_flags, "one flag per image"),
+    (quantile_detector(lambda r: 1 - r, compare=lambda s, t: np.where(s > t, "alarm", "normal")),
+     "<U6 values, not booleans"),
     (quantile_detector(lambda r: 1 - r, compare=np.greater_equal), "strictly above the threshold"),
     (batch_quantile, "computes a new threshold from each batch"),
     (fixed_threshold, "not from a fixed number"),

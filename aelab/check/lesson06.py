@@ -318,7 +318,10 @@ def _flags(detector, images, what: str, unchanged: bool = True) -> np.ndarray:
         raise NotYet(f"`predict` on {what} ({n} images) returned shape {flags.shape}; it should "
                      f"return one flag per image, shape ({n},).")
     if flags.dtype != bool:
-        if np.issubdtype(flags.dtype, np.number) and np.all(np.isin(flags, (0, 1))):
+        if not np.issubdtype(flags.dtype, np.number):
+            raise NotYet(f"`predict` returned {flags.dtype} values, not booleans: return True "
+                         f"(alarm) or False for each image.")
+        if np.all(np.isin(flags, (0, 1))):
             raise NotYet(f"`predict` returned 0/1 numbers ({flags.dtype}); return booleans, True "
                          f"for an alarm (a comparison like `scores > threshold` gives them).")
         raise NotYet(f"`predict` returned {flags.dtype} values such as {flags[0]:.4g}, not "

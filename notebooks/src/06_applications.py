@@ -515,14 +515,24 @@ print(f"normal test digits flagged at a 5% rate (mean of 10 models): threshold f
 if not QUICK:
     # validation and test images are both new to the model, so the false-alarm rate holds roughly
     assert all(abs(cost[0.05, d][0] - 0.05) < 0.04 for d in range(10))
+    # the models fit their own training images better: a training threshold is lower, flags more
+    assert np.mean(from_training) > np.mean(from_validation)
 
 # %% [markdown]
 # The false-alarm rate on normal test digits lands close to the rate we chose: the threshold
-# works without a single labelled anomaly. The price is recall. In our full-mode runs, the 1%
-# threshold caught fewer than one novel digit in ten on average (a few percent of the 4s and
-# hardly any 9s), and fewer than half of its alarms were real; at 5% it caught about a quarter,
-# with roughly two false alarms for every true one. There is no free lunch: the threshold only
-# slides along the same ROC curve, and a weak score stays weak.
+# works without a single labelled anomaly. In our full-mode runs it landed a little below it
+# (4.1–4.3% for 5%, 0.8–0.9% for 1%, mean of the ten models): MNIST's normal test digits score
+# slightly lower than the training images the validation sets come from. The thresholds from
+# training errors are lower, because each model fits its own images a little better than new
+# ones, so they flag more normal test digits (4.6–4.7% for 5%). That lands nearer 5% here only
+# because two small errors cancel; the validation threshold is the one whose rate holds for new
+# data like its validation data.
+#
+# The price is recall. In our full-mode runs, the 1% threshold caught fewer than one novel digit
+# in ten on average (a few percent of the 4s and hardly any 9s), and fewer than half of its
+# alarms were real; at 5% it caught a fifth to a quarter, with roughly two false alarms for every
+# true one. There is no free lunch: the threshold only slides along the same ROC curve, and a
+# weak score stays weak.
 #
 # ## 9. Where it fails: digits that look alike
 #
@@ -605,7 +615,7 @@ print(f"{feature_seconds:.0f} s for {FEATURE_EPOCHS} epochs on {len(feature_trai
       f"test reconstruction error {all_test_scores.mean():.4f}")
 feature_detector = fit_anomaly_detector(reconstruction_score(conv_autoencoder),
                                         train_images[feature_validation], 0.01)
-assert losses[-1] < losses[0] and (QUICK or all_test_scores.mean() < 0.03)
+assert losses[-1] < losses[0] and (QUICK or all_test_scores.mean() < 0.01)
 
 # %% [markdown]
 # ## 11. Things that are not digits
@@ -665,9 +675,9 @@ if not QUICK:
 
 # %% [markdown]
 # Noise and inverted digits are caught every time: they are far from anything the model knows.
-# Letters are subtler. In our full-mode runs M, W and X crossed the 1% threshold in both tracks
-# (K too in PyTorch), while A, B, E, H, R, S and Z were reconstructed well enough to pass as
-# digits (an S is close to a 5, a B to an 8, a Z to a 2). The printed lists above show what your run found. Reconstruction
+# Letters are subtler. In our full-mode runs M and W crossed the 1% threshold in both tracks
+# (X too in PyTorch, K in Keras), while A, B, E, H, R, S and Z were reconstructed well enough to
+# pass as digits (an S is close to a 5, a B to an 8, a Z to a 2). The printed lists above show what your run found. Reconstruction
 # error detects "far from the training data", which is not the same as "not a digit".
 #
 # ## 12. Learning from few labels
@@ -741,7 +751,9 @@ def few_label_accuracy(name, n_per_class, seed):
 # pixels and PCA components are used as they are, because standardising would blow up nearly
 # constant border pixels and the noisy last components (in our trials it cost raw pixels about
 # 2 points at 1,000 labels and PCA 6 points at 10 labels). The codes have an arbitrary scale, so
-# they are standardised; without it L-BFGS does not even converge in 1,000 iterations.
+# they are standardised; without it L-BFGS needs hundreds of iterations on them, and in our
+# full-mode runs it did not converge within 1,000 at one of the three label counts (100 per class
+# in PyTorch, 1,000 in Keras).
 
 # %%
 accuracy = {name: np.zeros((len(LABEL_COUNTS), len(SEEDS))) for name in features}
