@@ -102,46 +102,136 @@ def test_roc_auc_rejects(wrong, fragment):
     assert_rejected("06.roc_auc", wrong, fragment)
 
 
-# --- 06.threshold_from_training -----------------------------------------------------------
+# --- 06.fit_anomaly_detector --------------------------------------------------------------
 
-def test_threshold_accepts_reference_and_rewrites():
-    assert passes("06.threshold_from_training", lesson06.threshold_from_training_reference)
-    assert passes("06.threshold_from_training", lambda s, r: np.percentile(s, 100 * (1 - r)))
-    assert passes("06.threshold_from_training",
-                  lambda s, r: np.sort(s)[int(len(s) * (1 - r))])
-    assert passes("06.threshold_from_training",
-                  lambda s, r: np.quantile(s, 1 - r, method="higher"))
+class Detector:
+    """A detector for the tests: `compare` decides how a score and the threshold give a flag."""
+
+    def __init__(self, score_fn, threshold, compare=np.greater):
+        self.score_fn, self.threshold, self.compare = score_fn, threshold, compare
+
+    def predict(self, images):
+        return self.compare(self.score_fn(images), self.threshold)
 
 
-def sorts_training_scores(s, r):
-    s.sort()
-    return s[int(len(s) * (1 - r))]
+def quantile_detector(level, compare=np.greater, **quantile_options):
+    """fit_anomaly_detector with the threshold at the quantile `level(rate)` of the validation scores."""
+    def fit(score_fn, images, rate):
+        return Detector(score_fn, np.quantile(score_fn(images), level(rate), **quantile_options), compare)
+    return fit
+
+
+def namespace_detector(score_fn, normal_val_images, false_alarm_rate):
+    from types import SimpleNamespace
+    t = np.percentile(score_fn(normal_val_images), 100 * (1 - false_alarm_rate))
+    return SimpleNamespace(threshold=t, predict=lambda images: score_fn(images) > t)
+
+
+def sorted_index_detector(score_fn, normal_val_images, false_alarm_rate):
+    scores = np.sort(score_fn(normal_val_images))
+    return Detector(score_fn, scores[int(len(scores) * (1 - false_alarm_rate))])
+
+
+@pytest.mark.parametrize("fn", [
+    lesson06.fit_anomaly_detector_reference, namespace_detector, sorted_index_detector,
+    quantile_detector(lambda r: 1 - r, method="higher"),
+    quantile_detector(lambda r: 1 - r, method="lower"),
+])
+def test_fit_anomaly_detector_accepts_correct_answers(fn):
+    result = passes("06.fit_anomaly_detector", fn)
+    assert result.passed, result.message
+
+
+def fixed_threshold(score_fn, images, rate):
+    score_fn(images)
+    return Detector(score_fn, 0.05)
+
+
+def never_scores(score_fn, images, rate):
+    return Detector(score_fn, 0.05)
+
+
+def first_thousand(score_fn, images, rate):
+    return Detector(score_fn, np.quantile(score_fn(images[:1000]), 1 - rate))
+
+
+def batch_quantile(score_fn, images, rate):
+    detector = lesson06.fit_anomaly_detector_reference(score_fn, images, rate)
+    detector.predict = lambda x: score_fn(x) > np.quantile(score_fn(x), 1 - rate)
+    return detector
+
+
+def as_function(score_fn, images, rate):
+    t = np.quantile(score_fn(images), 1 - rate)
+    return lambda x: score_fn(x) > t
+
+
+def scores_not_flags(score_fn, images, rate):
+    detector = lesson06.fit_anomaly_detector_reference(score_fn, images, rate)
+    detector.predict = score_fn
+    return detector
+
+
+def ints_not_booleans(score_fn, images, rate):
+    return quantile_detector(lambda r: 1 - r, compare=lambda s, t: (s > t).astype(int))(score_fn, images, rate)
+
+
+def column_of_flags(score_fn, images, rate):
+    return quantile_detector(lambda r: 1 - r, compare=lambda s, t: (s > t)[:, None])(score_fn, images, rate)
+
+
+def shuffles_images(score_fn, images, rate):
+    np.random.default_rng(0).shuffle(images)
+    return lesson06.fit_anomaly_detector_reference(score_fn, images, rate)
 
 
 @pytest.mark.parametrize("wrong, fragment", [
-    (lambda s, r: np.quantile(s, r), "instead of the `1 - rate`"),
-    (lambda s, r: np.percentile(s, 1 - r), "should be"),
-    (lambda s, r: np.percentile(s, 100 * r), "instead of the `1 - rate`"),
-    (lambda s, r: s.mean() + 2 * s.std(), "should be"),
-    (lambda s, r: s.max(), "should be"),
-    (lambda s, r: np.sort(s)[-int(len(s) * r) - 5], "should be"),
-    (sorts_training_scores, "changed `s` in place"),
-    (lambda s, r: (np.quantile(s, 1 - r), r), "a tuple of 2 values"),
-    (lambda s, r: [np.quantile(s, 1 - r)], "a list of 1 values"),
-    (lambda s, r: s[int(len(s) * (1 - r))], "should be"),   # assumes sorted scores
-    (lambda s, r: None, "None"),
+    (lambda f, x, r: Detector(f, np.mean(f(x))), "the mean of the validation scores"),
+    (lambda f, x, r: Detector(f, np.max(f(x))), "the largest validation score"),
+    (quantile_detector(lambda r: r), "at the low end"),
+    (quantile_detector(lambda r: 1 - r, compare=np.less), "the *lowest* scores"),
+    (quantile_detector(lambda r: 1 - r / 100), "not a percent"),
+    (lambda f, x, r: Detector(f, np.percentile(f(x), 1 - r)), "`np.percentile` takes percents"),
+    (quantile_detector(lambda r: 0.99), "at false_alarm_rate=0.05, 1.00% of the validation scores"),
+    (lambda f, x, r: np.quantile(f(x), 1 - r), "a threshold, not a detector"),
+    (lambda f, x, r: f(x) > np.quantile(f(x), 1 - r), "not a detector"),
+    (as_function, "a function (<lambda>), which has no `threshold` and no `predict`"),
+    (lambda f, x, r: (np.quantile(f(x), 1 - r), f), "a tuple of 2 values"),
+    (scores_not_flags, "it returns scores, not flags"),
+    (ints_not_booleans, "0/1 numbers"),
+    (column_of_flags, "one flag per image"),
+    (quantile_detector(lambda r: 1 - r, compare=lambda s, t: np.where(s > t, "alarm", "normal")),
+     "<U6 values, not booleans"),
+    (quantile_detector(lambda r: 1 - r, compare=np.greater_equal), "strictly above the threshold"),
+    (batch_quantile, "computes a new threshold from each batch"),
+    (fixed_threshold, "not from a fixed number"),
+    (never_scores, "never called `score_fn` on `normal_val_images`"),
+    (first_thousand, "scored only 1000 of the 10000 validation images"),
+    (shuffles_images, "changed `images` in place"),
+    (lambda f, x, r: None, "None"),
 ])
-def test_threshold_rejects(wrong, fragment):
-    assert_rejected("06.threshold_from_training", wrong, fragment)
+def test_fit_anomaly_detector_rejects(wrong, fragment):
+    assert_rejected("06.fit_anomaly_detector", wrong, fragment)
 
 
-@pytest.mark.parametrize("wrong, fragment", [
-    (lambda s, r: str(np.quantile(s, 1 - r)), "but your function returned a str"),
-    (lambda s, r: np.array(str(np.quantile(s, 1 - r))), "should be a number, got dtype <U"),
-    (lambda s, r: np.nan, "expected a finite number"),
-])
-def test_threshold_names_what_is_not_a_number(wrong, fragment):
-    assert_rejected("06.threshold_from_training", wrong, fragment)
+def test_fit_anomaly_detector_stub_is_not_attempted():
+    result = passes("06.fit_anomaly_detector", lambda f, x, r: None)
+    assert not result.attempted
+
+
+def test_fresh_band_is_the_designed_beta_binomial_band():
+    """The accepted share of flagged fresh images holds the rate, and a correct threshold's flagged
+    count falls outside it with probability <= ALPHA (checked on the band's two edges)."""
+    from scipy.stats import betabinom
+
+    n, m = lesson06.VAL_IMAGES, lesson06.FRESH_IMAGES
+    for rate in lesson06.DETECTOR_RATES:
+        low, high = lesson06._fresh_band(rate)
+        assert low < rate < high
+        k = round(rate * n)
+        low_count, high_count = round(low * m), round(high * m)
+        assert betabinom.cdf(low_count - 1, m, k - 2, n - k + 3) <= lesson06.ALPHA / 2
+        assert betabinom.sf(high_count, m, k + 2, n - k - 1) <= lesson06.ALPHA / 2
 
 
 def test_reconstruction_error_perfect_reconstruction_message():
@@ -149,11 +239,6 @@ def test_reconstruction_error_perfect_reconstruction_message():
         return np.ones(len(a)) if np.array_equal(a, b) else np.mean((a - b) ** 2, axis=1)
 
     assert_rejected("06.reconstruction_error", never_zero, "the score of a perfect reconstruction")
-
-
-def test_threshold_wrong_shape_message():
-    assert_rejected("06.threshold_from_training", lambda s, r: np.quantile(s, [1 - r, 0.5]),
-                    "single number")
 
 
 # --- 06.sample_per_class ------------------------------------------------------------------
@@ -348,5 +433,5 @@ def test_sampling_statistics_of_the_reference_are_unremarkable():
 
 def test_every_lesson06_exercise_is_registered():
     ids = [i for i in check.exercises() if i.startswith("06.")]
-    assert ids == ["06.reconstruction_error", "06.roc_auc", "06.threshold_from_training",
+    assert ids == ["06.reconstruction_error", "06.roc_auc", "06.fit_anomaly_detector",
                    "06.sample_per_class"]  # lesson order

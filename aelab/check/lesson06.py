@@ -1,5 +1,6 @@
-"""Checkers for lesson 06 (applications): anomaly scores, ROC AUC by hand, a threshold chosen from
-training errors, and sampling a few labelled images per class.
+"""Checkers for lesson 06 (applications): anomaly scores, ROC AUC by hand, an anomaly detector
+built from a score function and normal validation images (a "build it" exercise), and sampling a
+few labelled images per class.
 
 All four exercises are numpy-only, so both tracks share them. The notebook calls them on numpy
 arrays: float32 scores and images, boolean (or 0/1) anomaly labels, int64 digit labels; the
@@ -45,11 +46,6 @@ def roc_auc_reference(scores: np.ndarray, is_anomaly: np.ndarray) -> float:
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
     ranks = rankdata(scores)  # average ranks: ties share their rank
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def threshold_from_training_reference(train_scores: np.ndarray, false_alarm_rate: float) -> float:
-    """The score above which only ``false_alarm_rate`` of the (normal) training scores lie."""
-    return float(np.quantile(np.asarray(train_scores, dtype=np.float64), 1.0 - false_alarm_rate))
 
 
 def sample_per_class_reference(labels: np.ndarray, n_per_class: int, seed: int) -> np.ndarray:
@@ -174,36 +170,275 @@ def _check_roc_auc(fn, framework):
 
 
 # --------------------------------------------------------------------------------------------
-# 06.threshold_from_training
+# 06.fit_anomaly_detector
+#
+# The checks score synthetic "images" with a synthetic score function (_TableScore): image i is a
+# float32 row whose first pixel holds the integer i, and its score is table[i]. So the checker
+# knows every score exactly, can build an image with any score it likes (one exactly at the
+# threshold), and sees which images the student's code scored. The exercise never looks inside an
+# image (only score_fn does), so the rows are IMAGE_PIXELS wide, not 784: tens of thousands of
+# them stay small and the check stays fast.
+#
+# The false-alarm rate on fresh normal images is judged with an exact tolerance. A detector that
+# passes the validation check below has j validation scores strictly above its threshold, with
+# round(rate * VAL_IMAGES) - 2 <= j <= round(rate * VAL_IMAGES) + 1. For iid continuous scores,
+# the probability mass above the j-th largest of n validation scores follows Beta(j, n - j + 1),
+# so the threshold's true false-alarm rate lies between a Beta(j, n - j + 1) and a
+# Beta(j + 1, n - j) draw, and the number of FRESH_IMAGES fresh normal images it flags lies
+# (stochastically) between two beta-binomial counts. The accepted band is the union over those j
+# of the beta-binomial quantiles at ALPHA / 2 on each side. With 2 distributions x 3 rates, a
+# correct answer on freshly drawn data is rejected with probability at most 6 * ALPHA = 1e-6; the
+# seeds are fixed, so the checker is deterministic and the reference passes every time.
+
+VAL_IMAGES, FRESH_IMAGES, IMAGE_PIXELS = 10_000, 20_000, 16
+DETECTOR_RATES = (0.01, 0.05, 0.2)
+ALPHA = 1e-6 / 6   # per (distribution, rate) check, split over the two tails
 
 
-@exercise("06.threshold_from_training", title="an alarm threshold from the training errors alone",
-          reference=threshold_from_training_reference,
-          hint="The training images are all normal, so every training score above the threshold "
-               "is a false alarm. Put the threshold where exactly a fraction `false_alarm_rate` "
-               "of the training scores lies above it: which quantile of the training scores is "
-               "that?",
-          answer="`return float(np.quantile(train_scores, 1 - false_alarm_rate))` (the 99th "
-                 "percentile for a 1% rate).")
-def _check_threshold(fn, framework):
-    rng = np.random.default_rng(66)
-    samples = {"1000 exponential scores": rng.exponential(0.02, 1000),
-               "400 uniform scores": rng.uniform(0.01, 0.05, 400),
-               "2000 log-normal float32 scores": rng.lognormal(-4, 0.6, 2000).astype(np.float32)}
-    for what, scores in samples.items():
-        for rate in (0.01, 0.05, 0.2):
-            t = answer_number(call_unchanged(fn, scores, rate, what="threshold_from_training"),
-                              name=f"the threshold for {what} at rate {rate}", returns="the threshold")
-            above = float(np.mean(scores > t))
-            at_or_above = float(np.mean(scores >= t))
-            slack = 1.0 / len(scores) + 1e-12
-            if above > rate + slack or at_or_above < rate - slack:
-                flipped = abs(above - (1 - rate)) <= slack
-                raise NotYet(
-                    f"with {what} and false_alarm_rate={rate}, {above:.1%} of the training scores "
-                    f"lie above your threshold {t:.4g}; it should be {rate:.0%}."
-                    + (" You took the `rate` quantile instead of the `1 - rate` one." if flipped
-                       else ""))
+class AnomalyDetector:
+    """The reference detector: flags images whose score is strictly above ``threshold``.
+    ``score_fn`` maps images (N, 784) to scores (N,)."""
+
+    def __init__(self, score_fn, threshold):
+        self.score_fn, self.threshold = score_fn, float(threshold)
+
+    def predict(self, images):
+        """(N, 784) images -> (N,) booleans, True where the score is above the threshold."""
+        return np.asarray(self.score_fn(images)) > self.threshold
+
+
+def fit_anomaly_detector_reference(score_fn, normal_val_images, false_alarm_rate):
+    """A detector whose threshold is the ``1 - false_alarm_rate`` quantile of the scores of the
+    held-out normal images ``normal_val_images``."""
+    val_scores = np.asarray(score_fn(normal_val_images), dtype=np.float64)
+    return AnomalyDetector(score_fn, np.quantile(val_scores, 1 - false_alarm_rate))
+
+
+class _TableScore:
+    """A synthetic score function: image i (first pixel = i) scores ``table[i]``. Records which
+    images it scored."""
+
+    def __init__(self):
+        self.table = np.zeros(0)
+        self.scored = []
+
+    def images(self, scores) -> np.ndarray:
+        """New (N, IMAGE_PIXELS) float32 images whose scores are ``scores``."""
+        scores = np.asarray(scores, dtype=np.float64)
+        ids = len(self.table) + np.arange(len(scores))
+        self.table = np.concatenate([self.table, scores])
+        images = np.zeros((len(scores), IMAGE_PIXELS), np.float32)
+        images[:, 0] = ids
+        return images
+
+    def __call__(self, images):
+        images = np.asarray(images)
+        if images.ndim != 2 or images.shape[1] != IMAGE_PIXELS:
+            raise ValueError(f"score_fn expects images of shape (N, {IMAGE_PIXELS}), got shape "
+                             f"{images.shape}")
+        ids = images[:, 0].astype(np.int64)
+        self.scored.append(ids)
+        return self.table[ids]
+
+
+def _fresh_band(rate: float) -> tuple[float, float]:
+    """Accepted range of the fraction of FRESH_IMAGES normal images flagged (see above)."""
+    from scipy.stats import betabinom
+
+    n, k = VAL_IMAGES, round(rate * VAL_IMAGES)
+    low = betabinom.ppf(ALPHA / 2, FRESH_IMAGES, k - 2, n - (k - 2) + 1)
+    high = betabinom.isf(ALPHA / 2, FRESH_IMAGES, k + 2, n - (k + 1))
+    return float(low) / FRESH_IMAGES, float(high) / FRESH_IMAGES
+
+
+def _detector(out, what: str):
+    """The student's detector, its threshold as a float; NotYet naming what is missing."""
+    if out is None:
+        raise NotYet(f"{what} is None: the function does not return anything yet; `return` a "
+                     f"detector (an object with `threshold` and `predict`).")
+    if isinstance(out, (int, float, np.number)) or (hasattr(out, "shape") and np.size(out) == 1
+                                                     and not hasattr(out, "predict")):
+        raise NotYet(f"{what} is one number ({float(to_numpy(out)):.4g}), a threshold, not a "
+                     f"detector. Return an object that keeps the threshold (`.threshold`) and "
+                     f"can flag new images (`.predict(images)`), e.g. an instance of a small class.")
+    if hasattr(out, "shape") and not hasattr(out, "predict"):
+        raise NotYet(f"{what} is an array of shape {tuple(out.shape)}, not a detector: return an "
+                     f"object with a `threshold` attribute and a `predict(images)` method.")
+    missing = [name for name in ("threshold", "predict") if not hasattr(out, name)]
+    if missing:
+        raise NotYet(f"{what} is {kind_of(out)}, which has no "
+                     + " and no ".join(f"`{m}`" for m in missing)
+                     + ": the detector needs an attribute `threshold` (a float) and a method "
+                       "`predict(images)` returning one boolean per image.")
+    if not callable(out.predict):
+        raise NotYet(f"the detector's `predict` is {kind_of(out.predict)}, not a method: "
+                     f"`predict(images)` must return one boolean per image.")
+    return out, _scalar(out.threshold, "the detector's `threshold`", returns="a float")
+
+
+def _flags(detector, images, what: str, unchanged: bool = True) -> np.ndarray:
+    """``detector.predict(images)``: a boolean array of one flag per image, or NotYet.
+    ``unchanged``: also check that predict leaves ``images`` as they were (a copy and a compare,
+    skipped for the big batch of fresh images to keep the check fast)."""
+    n = len(images)
+    out = (call_unchanged(detector.predict, images, what="the detector's predict") if unchanged
+           else detector.predict(images))
+    if out is None:
+        raise NotYet(f"`predict` on {what} returned None; it should return one boolean per image.")
+    flags = answer_array(out, name=f"what `predict` returns for {what}",
+                         returns="one boolean per image, e.g. `scores > self.threshold`")
+    if flags.shape != (n,):
+        raise NotYet(f"`predict` on {what} ({n} images) returned shape {flags.shape}; it should "
+                     f"return one flag per image, shape ({n},).")
+    if flags.dtype != bool:
+        if not np.issubdtype(flags.dtype, np.number):
+            raise NotYet(f"`predict` returned {flags.dtype} values, not booleans: return True "
+                         f"(alarm) or False for each image.")
+        if np.all(np.isin(flags, (0, 1))):
+            raise NotYet(f"`predict` returned 0/1 numbers ({flags.dtype}); return booleans, True "
+                         f"for an alarm (a comparison like `scores > threshold` gives them).")
+        raise NotYet(f"`predict` returned {flags.dtype} values such as {flags[0]:.4g}, not "
+                     f"booleans: it returns scores, not flags. Compare the scores with the "
+                     f"threshold, so that each image gets True (alarm) or False.")
+    return flags
+
+
+def _threshold_diagnosis(t: float, val_scores: np.ndarray, rate: float) -> str:
+    """What a threshold that leaves the wrong share of the validation scores above it is."""
+    n = len(val_scores)
+    above = float(np.mean(val_scores > t))
+    said = (f"at false_alarm_rate={rate}, {above:.2%} of the validation scores lie above your "
+            f"threshold {t:.4g}; it should be {rate:.0%}.")
+    if np.isclose(t, val_scores.max(), rtol=1e-9, atol=0):
+        return (said + " Your threshold is the largest validation score: it flags none of them, "
+                "so new normal images would almost never raise an alarm. Take the "
+                "`1 - false_alarm_rate` quantile instead.")
+    if np.isclose(t, val_scores.mean(), rtol=1e-6, atol=0):
+        return (said + " Your threshold is the mean of the validation scores; the share above the "
+                "mean is whatever the distribution makes it. Take the `1 - false_alarm_rate` "
+                "quantile, so that exactly that share lies above.")
+    # the share above the threshold for three mistakes; the nearest one (within 2 images) is named
+    mistakes = {
+        1 - rate: " Your threshold is at the low end (the `false_alarm_rate` quantile): an alarm "
+                  "is a score *above* the threshold, and only a fraction false_alarm_rate of the "
+                  "normal scores may lie above it: the `1 - false_alarm_rate` quantile.",
+        rate / 100: " `false_alarm_rate` is a fraction (0.01 means 1%), not a percent: do not "
+                    "divide it by 100.",
+        1 - (1 - rate) / 100: " `np.percentile` takes percents (0 to 100): for a fraction use "
+                              "`np.quantile`, or multiply by 100.",
+    }
+    share, why = min(mistakes.items(), key=lambda item: abs(item[0] - above))
+    return said + why if abs(share - above) <= 2.0 / n else said
+
+
+def _check_detector_case(fn, what: str, draw, rate: float, rng) -> None:
+    """One (score distribution, rate) case: validation share, fresh share, predict's flags."""
+    score_fn = _TableScore()
+    val_scores = draw(rng, VAL_IMAGES)
+    val_images = score_fn.images(val_scores)
+    scored_before = len(score_fn.scored)
+    detector, t = _detector(call_unchanged(fn, score_fn, val_images, rate,
+                                           what="fit_anomaly_detector"),
+                            f"what fit_anomaly_detector returns ({what}, rate {rate})")
+    scored = (np.concatenate(score_fn.scored[scored_before:]) if score_fn.scored[scored_before:]
+              else np.zeros(0, np.int64))
+    missed = np.setdiff1d(val_images[:, 0].astype(np.int64), scored).size
+    if missed == VAL_IMAGES:
+        raise NotYet("fit_anomaly_detector never called `score_fn` on `normal_val_images`: the "
+                     "threshold must come from the scores of the validation images you are given.")
+    if missed:
+        raise NotYet(f"fit_anomaly_detector scored only {VAL_IMAGES - missed} of the "
+                     f"{VAL_IMAGES} validation images; use the scores of all of them.")
+    # the threshold follows the data: ten times larger scores, ten times larger threshold
+    scaled_fn = _TableScore()
+    _, t_scaled = _detector(call_unchanged(fn, scaled_fn, scaled_fn.images(10 * val_scores),
+                                           rate, what="fit_anomaly_detector"),
+                            f"what fit_anomaly_detector returns ({what} x 10, rate {rate})")
+    if np.isclose(t_scaled, t, rtol=1e-6) and not np.isclose(t, 0):
+        raise NotYet(f"your threshold stays {t:.4g} when every validation score is ten times "
+                     f"larger: it must come from the scores of `normal_val_images`, not from a "
+                     f"fixed number.")
+
+    above = float(np.mean(val_scores > t))
+    at_or_above = float(np.mean(val_scores >= t))
+    slack = 1.0 / VAL_IMAGES + 1e-12
+    if above > rate + slack or at_or_above < rate - slack:
+        raise NotYet(f"with {what}: " + _threshold_diagnosis(t, val_scores, rate))
+
+    # fresh normal images: the share flagged, then image by image
+    fresh_scores = draw(rng, FRESH_IMAGES)
+    flags = _flags(detector, score_fn.images(fresh_scores), f"{FRESH_IMAGES} fresh normal images",
+                   unchanged=False)
+    share = float(flags.mean())
+    low, high = _fresh_band(rate)
+    if not low <= share <= high:
+        why = ""
+        if np.array_equal(flags, fresh_scores < t) or np.array_equal(flags, fresh_scores <= t):
+            why = (" It flags the images with the *lowest* scores: an alarm is a score above the "
+                   "threshold.")
+        raise NotYet(f"with {what} and false_alarm_rate={rate}, your detector flags {share:.2%} "
+                     f"of {FRESH_IMAGES} fresh normal images; expected {rate:.0%} (anything in "
+                     f"{low:.2%}..{high:.2%} is fine for a sample of this size).{why}")
+    expected = fresh_scores > t
+    if not np.array_equal(flags, expected):
+        wrong = int(np.flatnonzero(flags != expected)[0])
+        batch_quantile = fresh_scores > np.quantile(fresh_scores, 1 - rate)
+        raise NotYet(
+            f"`predict` disagrees with `score > threshold` on {int(np.sum(flags != expected))} of "
+            f"{FRESH_IMAGES} fresh images: e.g. score {fresh_scores[wrong]:.5g}, threshold "
+            f"{t:.5g}, flag {bool(flags[wrong])}."
+            + (" It looks like predict computes a new threshold from each batch; it must use the "
+               "fitted `threshold`." if np.sum(flags != batch_quantile) < np.sum(flags != expected)
+               else ""))
+
+    # a batch of obvious anomalies, one image alone, and scores exactly at the threshold
+    far = np.max(val_scores) * np.linspace(2, 3, 50)
+    flags = _flags(detector, score_fn.images(far), "50 images scoring far above the threshold")
+    if not flags.all():
+        raise NotYet(f"`predict` flagged only {int(flags.sum())} of 50 images whose scores are all "
+                     f"far above the threshold: it must compare each score with the fitted "
+                     f"`threshold`, whatever else is in the batch.")
+    flags = _flags(detector, score_fn.images(far[:1]), "one image alone")
+    if not flags[0]:
+        raise NotYet("`predict` on one image alone, scoring far above the threshold, did not "
+                     "flag it.")
+    edge = [np.nextafter(t, -np.inf), t, np.nextafter(t, np.inf)]
+    flags = _flags(detector, score_fn.images(edge), "3 images scoring just below, exactly at and "
+                   "just above the threshold")
+    if flags.tolist() != [False, False, True]:
+        raise NotYet(f"for scores just below, exactly at and just above the threshold, `predict` "
+                     f"gives {flags.tolist()}, expected [False, False, True]: an image is flagged "
+                     f"when its score is strictly above the threshold (`>`, not `>=`); a score "
+                     f"equal to it counts as normal.")
+
+
+def _gamma_scores(rng, n):
+    return rng.gamma(2.0, 0.01, n)     # like reconstruction errors: positive, right-skewed
+
+
+def _lognormal_scores(rng, n):
+    return rng.lognormal(3.0, 1.0, n)  # another scale and shape
+
+
+@exercise("06.fit_anomaly_detector",
+          title="an anomaly detector: a threshold from normal validation images, and alarms",
+          reference=lambda framework: fit_anomaly_detector_reference,
+          hint="Every validation image is normal, so each one flagged is a false alarm: score "
+               "them and put the threshold where exactly a fraction `false_alarm_rate` of their "
+               "scores lies above it (which quantile is that?). The detector keeps the threshold "
+               "and the score function, so that `predict` can score new images and compare.",
+          answer="A class `AnomalyDetector` with `__init__(self, score_fn, threshold)` storing "
+                 "both (`self.threshold = float(threshold)`) and `predict(self, images)` "
+                 "returning `self.score_fn(images) > self.threshold`; then "
+                 "fit_anomaly_detector does `val_scores = score_fn(normal_val_images)` and "
+                 "`return AnomalyDetector(score_fn, np.quantile(val_scores, 1 - "
+                 "false_alarm_rate))`.")
+def _check_fit_anomaly_detector(fn, framework):
+    rng = np.random.default_rng(606)
+    for what, draw in (("gamma-distributed scores", _gamma_scores),
+                       ("log-normal scores", _lognormal_scores)):
+        for rate in DETECTOR_RATES:
+            _check_detector_case(fn, what, draw, rate, rng)
 
 
 # --------------------------------------------------------------------------------------------
