@@ -9,7 +9,9 @@ text is in the cell itself), and this module's :func:`grade` then
 1. refuses an answer that is the course's code (the reference from ``check.reference(id)`` or
    from ``result.use()``, a class or function defined anywhere in the ``aelab`` package, or a
    ``functools.partial`` / bound method of one, or a class built on one);
-2. runs the exercise's checker on the student's function, in that fresh copy of ``aelab``;
+2. runs the exercise's checker on the student's function, in that fresh copy of ``aelab``,
+   watching (``sys.setprofile``) for the student's code calling the reference implementation
+   itself (``def answer(x): return <the reference>(x)``);
 3. raises :class:`AssertionError` with the checker's message unless it passed, so nbgrader gives
    the cell's points exactly when the checker passes, and the feedback shows the message.
 
@@ -24,6 +26,7 @@ import functools
 import inspect
 import os
 import sys
+import traceback
 
 from . import check
 
@@ -85,6 +88,33 @@ def _defined_in(obj) -> str:
     return ""
 
 
+def _key(code) -> tuple:
+    """A code object's identity across two imports of the same file."""
+    return os.path.realpath(code.co_filename), code.co_firstlineno, code.co_name
+
+
+def _code_keys(reference) -> set:
+    """The code of a reference implementation: a function's (and the functions nested in it),
+    or every method a reference class (and its aelab base classes) defines."""
+    codes = []
+    if inspect.isclass(reference):
+        for cls in inspect.getmro(reference):
+            if _defined_in(cls):
+                for value in vars(cls).values():
+                    value = getattr(value, "__func__", value)  # staticmethod, classmethod
+                    value = getattr(value, "fget", value)      # property
+                    if getattr(value, "__code__", None) is not None:
+                        codes.append(value.__code__)
+    elif getattr(reference, "__code__", None) is not None:
+        codes.append(reference.__code__)
+    keys, stack = set(), codes
+    while stack:
+        code = stack.pop()
+        keys.add(_key(code))
+        stack.extend(c for c in code.co_consts if inspect.iscode(c))
+    return keys
+
+
 def grade(exercise_id: str, answer, *, framework: str | None = None) -> check.CheckResult:
     """Grade ``answer`` for ``exercise_id``: print the verdict and return it if it passed, raise
     :class:`NotPassed` (an AssertionError carrying the checker's message) if not.
@@ -102,7 +132,27 @@ def grade(exercise_id: str, answer, *, framework: str | None = None) -> check.Ch
                    f"exercise yourself.")
         print(f"[NOT YET] {exercise_id}: {message}")
         raise NotPassed(f"{exercise_id}: {message}")
-    result = check.run(exercise_id, answer, framework=framework, show=False)
+    watched = _code_keys(ex.reference(check._resolve_framework(ex, framework)))
+    calls = []
+
+    def watch(frame, event, arg):
+        if event == "call" and _key(frame.f_code) in watched and frame.f_back is not None \
+                and check._is_student_file(frame.f_back.f_code.co_filename):
+            calls.append(frame.f_back)
+
+    previous = sys.getprofile()
+    sys.setprofile(watch)
+    try:
+        result = check.run(exercise_id, answer, framework=framework, show=False)
+    finally:
+        sys.setprofile(previous)
+    if calls:
+        where = check._where(traceback.FrameSummary(
+            calls[0].f_code.co_filename, calls[0].f_lineno, calls[0].f_code.co_name))
+        message = (f"not your own answer: your code calls the course's reference implementation "
+                   f"({where}). Write the exercise yourself.")
+        print(f"[NOT YET] {exercise_id}: {message}")
+        raise NotPassed(f"{exercise_id}: {message}")
     print(f"[{result.status.upper()}] {exercise_id}: {result.message}")
     if not result.passed:
         raise NotPassed(f"{exercise_id}: {result.message}")

@@ -116,6 +116,30 @@ def test_grade_refuses_the_courses_own_code(cheat):
         grading.grade("00.flatten_images", cheat())
 
 
+def _sneaky(images):
+    reference = sys.modules["aelab.check.lesson00"].flatten_images_reference
+    return reference(images)
+
+
+def test_grade_refuses_an_answer_that_calls_the_reference():
+    with pytest.raises(AssertionError, match=r"not your own answer: your code calls the course's "
+                                             r"reference implementation \(in _sneaky, "):
+        grading.grade("00.flatten_images", _sneaky)
+    with pytest.raises(AssertionError, match="calls the course's reference"):
+        grading.grade("00.flatten_images", lambda images: _sneaky(images) + 0)
+    assert sys.getprofile() is None
+    assert check.run("00.flatten_images", _sneaky, show=False).passed  # (check.run cannot tell)
+
+
+def test_grade_watches_the_methods_of_a_reference_class():
+    torch = pytest.importorskip("torch")
+    reference = check.reference("01.linear_autoencoder", framework="torch")
+    keys = grading._code_keys(reference)
+    assert grading._key(reference.forward.__code__) in keys
+    assert grading._key(reference.__init__.__code__) in keys
+    assert not any(key[0].startswith(torch.__path__[0]) for key in keys)
+
+
 def test_course_code_sees_through_classes_built_on_the_reference():
     pytest.importorskip("torch")
     from aelab.check import lesson01
