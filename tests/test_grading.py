@@ -235,3 +235,14 @@ result = check.run("00.mean_image", pipeline)
         'def small(x):\n    return None  # TODO\nresult = check.run("00.flatten_images", small)',
         "def pipeline(x):\n    return None  # TODO: the whole pipeline"]
     assert "### BEGIN SOLUTION" in solutions[0].source and "STUB" not in solutions[0].source
+
+
+def test_the_build_ends_only_lessons_with_exercises_with_the_progress_cell(tmp_path):
+    build_notebooks = build_assignments.bn
+    plain = tmp_path / "98_plain.py"
+    plain.write_text("# %% [markdown]\n# # 98 · No exercises\n\n# %%\nx = 1\n")
+    for variant in build_notebooks.VARIANTS:
+        assert build_notebooks.build(plain, "pytorch", variant).cells[-1].source == "x = 1"
+    nb = build_notebooks.build(build_notebooks.SOURCE_DIR / "00_welcome.py", "keras", "student")
+    assert nb.cells[-2].source.startswith("## Your progress")
+    assert nb.cells[-1].source == 'check.summary("00")'
