@@ -3,6 +3,7 @@
 #               (my-notebooks/, created on first use; TRACK=keras opens the Keras track; HEADLESS=1: no browser)
 #   make test   set up the environment and run the whole test suite
 #   make update-notebooks   copy lessons that are new since into my-notebooks/ (your edits are kept)
+#   make assignments        (teachers) write the nbgrader courses into course/ (docs/grading.md)
 # Both create and reuse a project-local virtual environment in .venv (no conda needed).
 
 SHELL := /bin/bash
@@ -10,6 +11,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.aelab-installed
+# The same environment plus the `instructor` extra (nbgrader): for the tests and for grading.
+INSTRUCTOR_STAMP := $(VENV)/.aelab-instructor
 PORT ?= 8888
 # The student's working copy of the notebooks (ignored by git) and the track JupyterLab opens on.
 WORKSPACE ?= my-notebooks
@@ -21,7 +24,7 @@ PIP_EXTRA ?=
 TEST_WORKERS ?= 2
 NB_THREADS ?= 1
 
-.PHONY: lab update-notebooks test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv
+.PHONY: lab update-notebooks test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv assignments
 
 venv: $(STAMP)
 
@@ -32,6 +35,10 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	$(PY) -m pip install --quiet $(PIP_EXTRA) -c requirements-lock.txt -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (aelab)" > /dev/null
 	touch $(STAMP)
+
+$(INSTRUCTOR_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet $(PIP_EXTRA) -c requirements-lock.txt -e ".[dev,instructor]"
+	touch $(INSTRUCTOR_STAMP)
 
 # The server listens on this machine only (127.0.0.1); for a remote machine, see README, "Remote use".
 lab: $(STAMP)
@@ -47,10 +54,10 @@ lab: $(STAMP)
 update-notebooks: $(STAMP)
 	$(PY) -m aelab.workspace '$(WORKSPACE)'
 
-test: $(STAMP)
+test: $(INSTRUCTOR_STAMP)
 	$(MAKE) --no-print-directory unit-tests notebook-tests browser-tests
 
-unit-tests: $(STAMP)
+unit-tests: $(INSTRUCTOR_STAMP)
 	$(PY) -m pytest tests -m "not browser" -q
 
 # AELAB_STRICT=solutions: in the solution notebooks (kernels start in their folder, solutions/),
@@ -71,11 +78,15 @@ notebooks: $(STAMP)
 check-notebooks: $(STAMP)
 	$(PY) tools/build_notebooks.py --check
 
+# The nbgrader course of each track, course/pytorch and course/keras (docs/grading.md).
+assignments: $(INSTRUCTOR_STAMP)
+	$(PY) tools/build_assignments.py --points
+
 # Execute notebooks in full mode (unless AELAB_QUICK=1) and print their wall times: make run-notebook NB="a.ipynb b.ipynb"
 run-notebook: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) tools/run_notebook.py $(NB)
 
-lock: $(STAMP)
+lock: $(INSTRUCTOR_STAMP)
 	{ sed -n '1,3p' requirements-lock.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^-e' | \
 	  sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements-lock.new
 	mv requirements-lock.new requirements-lock.txt

@@ -28,6 +28,10 @@ Inside a code cell, line markers:
 Text substitutions anywhere: {{framework}} -> "PyTorch" / "TensorFlow/Keras",
 {{fw}} -> "torch" / "keras", {{track}} -> "pytorch" / "keras".
 
+Every lesson with exercises ends with a "Your progress" cell, ``check.summary("NN")``.
+The nbgrader course (``make assignments``, ``tools/build_assignments.py``) is built from the
+same cells (:func:`variant_cells`).
+
 Usage: ``python tools/build_notebooks.py`` (write all), ``--check`` (exit 1 if any committed
 notebook differs from what its source generates), ``--lesson 01`` (only lessons starting "01").
 """
@@ -67,8 +71,9 @@ def output_path(source: Path, track: str, variant: str) -> Path:
     return NOTEBOOK_DIR / track / f"{source.stem}.ipynb"
 
 
-def _strip_blocks(text: str, variant: str, where: str) -> str:
-    """Keep the SOLUTION or the STUB blocks of a code cell, drop the markers."""
+def _strip_blocks(text: str, variant: str, where: str, keep_markers: bool = False) -> str:
+    """Keep the SOLUTION or the STUB blocks of a code cell, drop the markers (``keep_markers``:
+    keep the kept block's markers, as nbgrader's source notebooks have them)."""
     keep_kind = "SOLUTION" if variant == "solution" else "STUB"
     out, open_block = [], None
     for number, line in enumerate(text.splitlines(), 1):
@@ -83,6 +88,8 @@ def _strip_blocks(text: str, variant: str, where: str) -> str:
                 if open_block != kind:
                     raise SourceError(f"{where}, line {number}: END {kind} without BEGIN {kind}")
                 open_block = None
+            if keep_markers and kind == keep_kind:
+                out.append(line)
             continue
         if open_block is None or open_block == keep_kind:
             out.append(line)
@@ -110,8 +117,12 @@ def _header(source: Path, track: str, variant: str, title: str) -> str:
             f"[`../{source.stem}.ipynb`](../{source.stem}.ipynb).</small>")
 
 
-def build(source: Path, track: str, variant: str) -> nbformat.NotebookNode:
-    """The notebook for one (source, track, variant)."""
+CHECK_RUN = re.compile(r"""check\.run\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)""")
+
+
+def variant_cells(source: Path, track: str, variant: str, keep_markers: bool = False) -> list:
+    """The cells of one (source, track, variant), each as ``(index in the source, source tags,
+    cell)``, before the banner and the progress cell are added."""
     src = jupytext.read(source, fmt="py:percent")
     fw = TRACKS[track]["fw"]
     cells = []
@@ -127,7 +138,7 @@ def build(source: Path, track: str, variant: str) -> nbformat.NotebookNode:
             continue
         text = _substitute(cell.source, track, variant)
         if cell.cell_type == "code":
-            text = _strip_blocks(text, variant, where)
+            text = _strip_blocks(text, variant, where, keep_markers)
             new = nbformat.v4.new_code_cell(text)
         elif cell.cell_type == "markdown":
             if MARKER.search(text):
@@ -147,11 +158,28 @@ def build(source: Path, track: str, variant: str) -> nbformat.NotebookNode:
         kept = [t for t in cell.metadata.get("tags", []) if t not in BUILD_TAGS]
         if kept:
             new.metadata["tags"] = kept
-        cells.append(new)
+        cells.append((index, tags, new))
+    return cells
+
+
+def progress_cells(source: Path) -> list:
+    """The closing "Your progress" cells of a lesson with exercises (none without)."""
+    text = source.read_text()
+    if not CHECK_RUN.search(text):
+        return []
+    lesson = source.stem.split("_")[0]
+    return [nbformat.v4.new_markdown_cell(
+                "## Your progress\n\nWhich exercises of this lesson passed, which fell back to "
+                "the reference, and which you have not run yet (in this session of the notebook):"),
+            nbformat.v4.new_code_cell(f'check.summary("{lesson}")')]
+
+
+def finish(source: Path, cells: list, banner: str, variant: str, track: str) -> nbformat.NotebookNode:
+    """Add the banner, number the cells, set the metadata, validate."""
+    cells = list(cells)
     if not cells or cells[0].cell_type != "markdown" or not cells[0].source.startswith("# "):
         raise SourceError(f"{source.name}: the first cell must be a markdown title ('# ...')")
-    title = cells[0].source.splitlines()[0][2:].strip()
-    cells.insert(0, nbformat.v4.new_markdown_cell(_header(source, track, variant, title)))
+    cells.insert(0, nbformat.v4.new_markdown_cell(banner))
     for number, cell in enumerate(cells):
         cell["id"] = f"c{number:03d}"
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -163,6 +191,17 @@ def build(source: Path, track: str, variant: str) -> nbformat.NotebookNode:
     }
     nbformat.validate(nb)
     return nb
+
+
+def build(source: Path, track: str, variant: str) -> nbformat.NotebookNode:
+    """The notebook for one (source, track, variant)."""
+    cells = [cell for _, _, cell in variant_cells(source, track, variant)]
+    if cells and cells[0].cell_type == "markdown":
+        title = cells[0].source.splitlines()[0][2:].strip() if cells[0].source else ""
+    else:
+        title = ""
+    banner = _header(source, track, variant, title)
+    return finish(source, cells + progress_cells(source), banner, variant, track)
 
 
 def render(nb: nbformat.NotebookNode) -> str:

@@ -34,9 +34,13 @@ else is a bug in the checker and is reported as one, never as the student's faul
 call the wrapper, read its signature or name; a class answer arrives wrapped too, so judge the
 instances it builds, not ``issubclass(fn, ...)``.)
 
-Environment variables: ``AELAB_CHECK_TIMEOUT`` (seconds per check, default 60; 0 for none) and
+``check.summary()`` (the last cell of every student notebook) tables this kernel's progress:
+which exercises passed, which fell back to the reference, which were never run.
+
+Environment variables: ``AELAB_CHECK_TIMEOUT`` (seconds per check, default 60; 0 for none),
 ``AELAB_STRICT`` (``CheckResult.use()`` raises instead of falling back to the reference; see
-:func:`strict_mode`).
+:func:`strict_mode`) and ``AELAB_RELEASE`` (a graded assignment: no reference, no answer; see
+:func:`release_mode`).
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ from ._compare import (NotAttempted, NotYet, answer_array, answer_number,  # noq
                        to_numpy)  # (re-exported for the lesson checkers)
 
 __all__ = ["CheckResult", "NotAttempted", "NotYet", "answer", "exercise", "exercises",
-           "hint", "listing", "reference", "run"]
+           "hint", "listing", "reference", "release_mode", "run", "summary"]
 
 # The lessons: each notebook (notebooks/src/<name>.py) and its exercises in the order the
 # notebook asks them. tests/test_check.py compares it with the notebooks and the registry.
@@ -237,8 +241,10 @@ def hint(exercise_id: str, framework: str | None = None) -> "Text":
 
 
 def answer(exercise_id: str, framework: str | None = None) -> "Text":
-    """The answer of an exercise: the full recipe (see :func:`hint` for how it shows)."""
+    """The answer of an exercise: the full recipe (see :func:`hint` for how it shows).
+    Not available in a graded assignment (:func:`release_mode`)."""
     ex = _get(exercise_id)
+    _refuse_in_release(f"check.answer({exercise_id!r})")
     return Text(_tier(ex, "answer", framework) or "no written answer for this exercise; "
                 "see the solution notebook.", title="Answer")
 
@@ -319,14 +325,43 @@ def _resolve_framework(ex: Exercise, framework: str | None) -> str:
 
 
 def reference(exercise_id: str, framework: str | None = None):
-    """The course's reference implementation of an exercise (for the active framework)."""
+    """The course's reference implementation of an exercise (for the active framework).
+    Not available in a graded assignment (:func:`release_mode`)."""
     ex = _get(exercise_id)
+    _refuse_in_release(f"check.reference({exercise_id!r})")
     return ex.reference(_resolve_framework(ex, framework))
+
+
+class NotInThisAssignment(RuntimeError):
+    """Raised by :func:`reference` and :func:`answer` in a graded assignment (:func:`release_mode`)."""
+
+
+def release_mode() -> bool:
+    """True in a graded assignment: ``AELAB_RELEASE=1`` (or true/yes/on), which the first cell
+    of every nbgrader release notebook sets (``make assignments``; docs/grading.md).
+
+    Then the answers stay out of the notebook: :func:`reference` and :func:`answer` raise
+    :class:`NotInThisAssignment`, a verdict shows the hint but not the answer, and
+    :meth:`CheckResult.use` returns the student's own function instead of falling back to the
+    reference. Self-study notebooks (the variable unset) keep all of them. This keeps answers
+    out of sight, not out of reach (aelab's source is on the student's disk); grading does not
+    rely on it (:mod:`aelab.grading`).
+    """
+    return os.environ.get("AELAB_RELEASE", "").strip().lower() in _TRUE
+
+
+def _refuse_in_release(what: str) -> None:
+    if release_mode():
+        raise NotInThisAssignment(f"{what} is not available in a graded assignment: the course's "
+                                  f"answers come back with your feedback. check.hint(...) still "
+                                  f"gives a hint.")
 
 
 # Exercises whose use() handed the notebook the reference implementation, in this kernel: when
 # one of them passes later, the verdict says to re-run the cells below it.
 _USED_REFERENCE: set[str] = set()
+# The last verdict per exercise id in this kernel, for summary().
+_RESULTS: dict[str, "CheckResult"] = {}
 
 _COLOURS = {"passed": "#1a7f37", "not yet": "#b35900", "not attempted yet": "#57606a"}
 _MARKS = {"passed": "&#10004; passed", "not yet": "&#10008; not yet",
@@ -385,6 +420,12 @@ class CheckResult:
         and a solution that stops passing its own checker fails the tests.
         """
         if self.passed:
+            return self.fn
+        if release_mode():
+            if verbose:
+                _display(Text(f"exercise `{self.exercise_id}` is not solved yet. This is a graded "
+                              f"assignment, so there is no reference implementation to go on "
+                              f"with: the cells below use your function as it is.", title="Note"))
             return self.fn
         if strict_mode():
             raise ExerciseNotPassed(f"exercise {self.exercise_id} did not pass its check, and "
@@ -859,10 +900,97 @@ def run(exercise_id: str, fn: Callable, *, framework: str | None = None,
     passed, message, attempted = _verdict(ex, fn, framework, _timeout_seconds(timeout))
     result = CheckResult(ex.id, passed, message, framework, fn, attempted=attempted)
     if not result.passed:
-        result.hint, result.answer = _tier(ex, "hint", framework), _tier(ex, "answer", framework)
+        result.hint = _tier(ex, "hint", framework)
+        result.answer = "" if release_mode() else _tier(ex, "answer", framework)
     elif ex.id in _USED_REFERENCE:
         result.rerun = True
         _USED_REFERENCE.discard(ex.id)
+    _RESULTS[ex.id] = result
     if show:
         _show(result)
     return result
+
+
+SUMMARY_STATES = ("passed", "using the reference", "not yet", "not attempted yet", "never run")
+
+
+class Summary:
+    """This kernel's progress on a lesson's exercises (see :func:`summary`): ``rows`` is a list
+    of ``(exercise_id, title, state)`` with ``state`` one of :data:`SUMMARY_STATES`. Renders as
+    a table in a notebook, as plain text elsewhere."""
+
+    def __init__(self, rows: list[tuple[str, str, str]]):
+        self.rows = rows
+
+    def counts(self) -> dict[str, int]:
+        return {state: sum(row[2] == state for row in self.rows) for state in SUMMARY_STATES}
+
+    def _tally(self) -> str:
+        return ", ".join(f"{n} {state}" for state, n in self.counts().items() if n)
+
+    def __str__(self) -> str:
+        width = max([len(row[0]) for row in self.rows] + [8])
+        lines = [f"{exercise_id.ljust(width)}  {state.ljust(19)}  {title}"
+                 for exercise_id, title, state in self.rows]
+        return "\n".join(lines + [f"{len(self.rows)} exercises: {self._tally()}"])
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        marks = {"passed": _MARKS["passed"], "not yet": _MARKS["not yet"],
+                 "not attempted yet": _MARKS["not attempted yet"],
+                 "using the reference": "&#8618; using the reference", "never run": "&#8212; never run"}
+        colours = dict(_COLOURS, **{"using the reference": "#b35900", "never run": "#57606a"})
+        rows = "".join(f'<tr data-status="{state}"><td><code>{html.escape(exercise_id)}</code></td>'
+                       f"<td>{html.escape(title)}</td>"
+                       f'<td style="color:{colours[state]}"><b>{marks[state]}</b></td></tr>'
+                       for exercise_id, title, state in self.rows)
+        return (f'<table class="aelab-summary"><thead><tr><th>exercise</th><th>what</th>'
+                f"<th>status</th></tr></thead><tbody>{rows}</tbody></table>"
+                f"<p>{len(self.rows)} exercises: {html.escape(self._tally())}. "
+                f"<i>Using the reference</i>: the exercise did not pass, and the cells after it "
+                f"ran on the course's reference implementation.</p>")
+
+
+def summary(lesson: str | None = None) -> Summary:
+    """The state of every exercise of ``lesson`` (e.g. ``"00"`` or ``"00_welcome"``; None: every
+    lesson with an exercise checked in this kernel), in lesson order, as this kernel saw it:
+
+    - "passed": its last check passed;
+    - "using the reference": its last check failed and ``result.use()`` handed the notebook the
+      course's reference;
+    - "not yet" / "not attempted yet": its last check failed (an attempt / the untouched stub);
+    - "never run": no ``check.run`` for it in this kernel.
+
+    The build puts ``check.summary("NN")`` at the end of every lesson with exercises.
+    """
+    if lesson is not None and not isinstance(lesson, str):
+        raise TypeError(f"lesson must be a string like '00' or '00_welcome', got "
+                        f"{type(lesson).__name__}")
+    ids = exercises()
+    if lesson is None:
+        lessons = {r.split(".")[0] for r in _RESULTS}
+    else:
+        lessons = {lesson.split("_")[0]}
+        if not any(e.split(".")[0] in lessons for e in ids):
+            known = sorted({e.split(".")[0] for e in ids})
+            raise ValueError(f"no exercises in lesson {lesson!r}; lessons with exercises: "
+                             f"{', '.join(known)}")
+    rows = []
+    for exercise_id in ids:
+        if exercise_id.split(".")[0] not in lessons:
+            continue
+        result = _RESULTS.get(exercise_id)
+        if result is None:
+            state = "never run"
+        elif result.passed:
+            state = "passed"
+        elif exercise_id in _USED_REFERENCE:
+            state = "using the reference"
+        else:
+            state = result.status
+        rows.append((exercise_id, _REGISTRY[exercise_id].title, state))
+    return Summary(rows)
