@@ -80,18 +80,31 @@ def sections(cells: list[dict]) -> list[dict]:
     ``cells`` are nbformat cells (dicts with ``cell_type``, ``source``, ``metadata``). Returns one
     dict per section in notebook order: ``title``, ``code_cells``, ``words`` (reading words),
     ``run_s`` (sum of the code cells' run times; cells without timing count 0), ``read_min``
-    (READ_WORDS_PER_MIN and READ_MIN_PER_CODE_CELL), ``longest_cell_s`` and ``subsections``
-    (the same keys, without subsections). Cells before the first "## " form the section "(top)".
+    (READ_WORDS_PER_MIN and READ_MIN_PER_CODE_CELL), ``longest_cell_s``, ``peak_rss_mb`` (the
+    largest sampled RSS while one of its cells ran, from the cells' ``peak_rss_mb`` metadata that
+    ``measure`` writes; None without it) and ``subsections`` (the same keys, without
+    subsections). Cells before the first "## " form the section "(introduction)".
     """
     out: list[dict] = []
 
     def new(title):
-        return {"title": title, "code_cells": 0, "words": 0, "run_s": 0.0, "longest_cell_s": 0.0}
+        return {"title": title, "code_cells": 0, "words": 0, "run_s": 0.0, "longest_cell_s": 0.0,
+                "peak_rss_mb": None}
 
     sec = sub = None
+
+    def current():
+        nonlocal sec
+        if sec is None:
+            sec = new("(introduction)")
+            sec["subsections"] = []
+            out.append(sec)
+        return [sec] + ([sub] if sub is not None else [])
+
     for cell in cells:
         src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         if cell["cell_type"] == "markdown":
+            # a cell may hold several headings: its words go to the heading above them
             for line in _DETAILS.sub(" ", src).splitlines():
                 if line.startswith("## "):
                     sec = new(line[3:].strip())
@@ -99,25 +112,20 @@ def sections(cells: list[dict]) -> list[dict]:
                     out.append(sec)
                     sub = None
                 elif line.startswith("### "):
-                    if sec is None:
-                        sec = new("(top)")
-                        sec["subsections"] = []
-                        out.append(sec)
+                    current()
                     sub = new(line[4:].strip())
                     sec["subsections"].append(sub)
-        if sec is None:
-            sec = new("(top)")
-            sec["subsections"] = []
-            out.append(sec)
-        targets = [sec] + ([sub] if sub is not None else [])
-        for t in targets:
-            if cell["cell_type"] == "markdown":
-                t["words"] += reading_words(src)
-            elif cell["cell_type"] == "code":
+                for t in current():
+                    t["words"] += reading_words(line)
+        elif cell["cell_type"] == "code":
+            s = _seconds(cell.get("metadata", {}).get("execution", {})) or 0.0
+            rss = cell.get("metadata", {}).get("peak_rss_mb")
+            for t in current():
                 t["code_cells"] += 1
-                s = _seconds(cell.get("metadata", {}).get("execution", {})) or 0.0
                 t["run_s"] += s
                 t["longest_cell_s"] = max(t["longest_cell_s"], s)
+                if rss is not None:
+                    t["peak_rss_mb"] = max(t["peak_rss_mb"] or 0.0, rss)
     for s in out:
         for t in [s] + s["subsections"]:
             t["run_s"] = round(t["run_s"], 2)
@@ -129,8 +137,8 @@ def sections(cells: list[dict]) -> list[dict]:
 
 def students_per_gb(peak_rss_mb: float, margin: float = MEMORY_MARGIN,
                     server_mb: float = 0.0) -> float:
-    """Students per GiB of RAM: memory is not shared between kernels and a kernel keeps its
-    peak for the rest of the class (Python rarely returns freed memory), so each student needs
+    """Students per GiB of RAM: memory is not shared between kernels, and a class reaches the
+    same cells at about the same time, so every student's peak must fit at once: each needs
     ``margin`` × their kernel's peak RSS, plus ``server_mb`` for their own Jupyter server.
     1 GiB = 1024 MiB."""
     if peak_rss_mb <= 0:
@@ -189,6 +197,7 @@ class _Sampler(threading.Thread):
         self.proc = psutil.Process(pid)
         self.interval = interval
         self.peak = 0
+        self.cell_peak = 0   # reset by the caller at the start of each cell
         self.samples = 0
         self._stop_event = threading.Event()
 
@@ -208,7 +217,9 @@ class _Sampler(threading.Thread):
 
     def run(self):
         while not self._stop_event.is_set():
-            self.peak = max(self.peak, self.rss())
+            rss = self.rss()
+            self.peak = max(self.peak, rss)
+            self.cell_peak = max(self.cell_peak, rss)
             self.samples += 1
             self._stop_event.wait(self.interval)
 
@@ -270,7 +281,11 @@ def measure(path: Path, quick: bool, threads: int, interval: float, timeout: int
                 for index, cell in enumerate(nb.cells):
                     if cell.cell_type == "code":
                         n += 1
+                    sampler.cell_peak = sampler.rss()
                     client.execute_cell(cell, index, execution_count=n)
+                    if cell.cell_type == "code":
+                        cell.metadata["peak_rss_mb"] = round(
+                            max(sampler.cell_peak, sampler.rss()) / 2**20, 1)
             finally:
                 wall = time.perf_counter() - start
                 sampler.stop()
@@ -410,10 +425,10 @@ def section_table(results: dict, lesson: str, subsections: bool = False) -> str:
         for k in cols:
             hit = per_col[k].get(i)
             cells.append("–" if hit is None else f"{hit['run_s']:.0f}")
-        lines.append(f"| {s['title']} | {s['read_min']:.0f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {s['title']} | {s['read_min']:.1f} | " + " | ".join(cells) + " |")
     total = [f"**{runs[k]['wall_s']:.0f}**" for k in cols]
     read = sum(s["read_min"] for s in first["sections"])
-    lines.append(f"| **whole notebook** | **{read:.0f}** | " + " | ".join(total) + " |")
+    lines.append(f"| **whole notebook** (wall) | **{read:.0f}** | " + " | ".join(total) + " |")
     return "\n".join(lines)
 
 
