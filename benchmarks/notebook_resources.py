@@ -82,14 +82,15 @@ def sections(cells: list[dict]) -> list[dict]:
     ``run_s`` (sum of the code cells' run times; cells without timing count 0), ``read_min``
     (READ_WORDS_PER_MIN and READ_MIN_PER_CODE_CELL), ``longest_cell_s``, ``peak_rss_mb`` (the
     largest sampled RSS while one of its cells ran, from the cells' ``peak_rss_mb`` metadata that
-    ``measure`` writes; None without it) and ``subsections`` (the same keys, without
+    ``measure`` writes; None without it), ``cpu_s`` (the kernel's CPU seconds in its cells, from
+    the cells' ``cpu_s`` metadata; None without it) and ``subsections`` (the same keys, without
     subsections). Cells before the first "## " form the section "(introduction)".
     """
     out: list[dict] = []
 
     def new(title):
         return {"title": title, "code_cells": 0, "words": 0, "run_s": 0.0, "longest_cell_s": 0.0,
-                "peak_rss_mb": None}
+                "peak_rss_mb": None, "cpu_s": None}
 
     sec = sub = None
 
@@ -120,7 +121,10 @@ def sections(cells: list[dict]) -> list[dict]:
         elif cell["cell_type"] == "code":
             s = _seconds(cell.get("metadata", {}).get("execution", {})) or 0.0
             rss = cell.get("metadata", {}).get("peak_rss_mb")
+            cpu = cell.get("metadata", {}).get("cpu_s")
             for t in current():
+                if cpu is not None:
+                    t["cpu_s"] = round((t["cpu_s"] or 0.0) + cpu, 3)
                 t["code_cells"] += 1
                 t["run_s"] += s
                 t["longest_cell_s"] = max(t["longest_cell_s"], s)
@@ -282,10 +286,12 @@ def measure(path: Path, quick: bool, threads: int, interval: float, timeout: int
                     if cell.cell_type == "code":
                         n += 1
                     sampler.cell_peak = sampler.rss()
+                    cpu_before = _cpu_seconds(pid)
                     client.execute_cell(cell, index, execution_count=n)
                     if cell.cell_type == "code":
                         cell.metadata["peak_rss_mb"] = round(
                             max(sampler.cell_peak, sampler.rss()) / 2**20, 1)
+                        cell.metadata["cpu_s"] = round(_cpu_seconds(pid) - cpu_before, 3)
             finally:
                 wall = time.perf_counter() - start
                 sampler.stop()
@@ -386,17 +392,32 @@ def sizing_rows(results: dict) -> list[dict]:
 
 
 def sizing_table(results: dict) -> str:
-    lines = ["| lesson | framework | mode | peak RSS (MB) | CPU (s) | wall (s) | students/core | students/GB |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| lesson | framework | mode | peak RSS (MB) | CPU (s) | wall (s) | longest cell (s) "
+             "| students/core | students/GB |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in sizing_rows(results):
+        longest = max(s["longest_cell_s"] for s in r["sections"])
         lines.append(f"| {r['lesson']} | {r['framework']} | {r['mode']} | {r['peak_rss_mb']:.0f} | "
-                     f"{r['cpu_s']:.0f} | {r['wall_s']:.0f} | {r['per_core']:.1f} | {r['per_gb']:.1f} |")
+                     f"{r['cpu_s']:.0f} | {r['wall_s']:.0f} | {longest:.0f} | {r['per_core']:.0f} | "
+                     f"{r['per_gb']:.2f} |")
     return "\n".join(lines)
 
 
+def section_cpu(run: dict, section: dict) -> float:
+    """A section's run time on one idle core, in seconds: the kernel's CPU time in its cells
+    (single-threaded, so CPU time is the time it takes alone on a core). Runs measured without
+    per-cell CPU get their cells' wall time scaled by the kernel's CPU time over the cells' total
+    wall time, which assumes the kernel had the same share of a core throughout the run."""
+    if section.get("cpu_s") is not None:
+        return section["cpu_s"]
+    cells_wall = sum(s["run_s"] for s in run["sections"])
+    return section["run_s"] * run["cpu_s"] / cells_wall if cells_wall > 0 else 0.0
+
+
 def section_table(results: dict, lesson: str, subsections: bool = False) -> str:
-    """Per-section reading estimate and measured run times of one lesson, both frameworks and
-    modes side by side (columns missing when not measured)."""
+    """Per-section reading estimate and run times (``section_cpu``) of one lesson, both
+    frameworks and modes side by side (columns missing when not measured); the last row has the
+    whole notebook's CPU time and its measured wall time."""
     runs = {(r["framework"], r["mode"]): r for r in results["runs"].values() if r["lesson"] == lesson}
     if not runs:
         return f"(lesson {lesson} not measured)"
@@ -424,11 +445,11 @@ def section_table(results: dict, lesson: str, subsections: bool = False) -> str:
         cells = []
         for k in cols:
             hit = per_col[k].get(i)
-            cells.append("–" if hit is None else f"{hit['run_s']:.0f}")
+            cells.append("–" if hit is None else f"{section_cpu(runs[k], hit):.0f}")
         lines.append(f"| {s['title']} | {s['read_min']:.1f} | " + " | ".join(cells) + " |")
-    total = [f"**{runs[k]['wall_s']:.0f}**" for k in cols]
+    total = [f"**{runs[k]['cpu_s']:.0f}** (wall {runs[k]['wall_s']:.0f})" for k in cols]
     read = sum(s["read_min"] for s in first["sections"])
-    lines.append(f"| **whole notebook** (wall) | **{read:.0f}** | " + " | ".join(total) + " |")
+    lines.append(f"| **whole notebook** | **{read:.0f}** | " + " | ".join(total) + " |")
     return "\n".join(lines)
 
 
