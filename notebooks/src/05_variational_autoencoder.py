@@ -456,8 +456,9 @@ assert 30 < ENTROPY_FLOOR < 60
 # ## 4. The VAE model and its training loop
 #
 # The encoder is a small convolutional network (two strided convolutions, then a dense layer);
-# it ends in two heads, μ and log σ². The decoder mirrors it with transposed convolutions and
-# outputs 784 *logits* (the loss applies the sigmoid). `channels` sets the width of the
+# it ends in two heads, μ and log σ². The decoder mirrors it with transposed convolutions of
+# kernel 4 and stride 2, the setting lesson 03 recommends (a kernel divisible by the stride: no
+# checkerboard), and outputs 784 *logits* (the loss applies the sigmoid). `channels` sets the width of the
 # convolutions. The PyTorch models use 16 and 32 (2-D latent) and 24 and 48 (the 16-D latent of
 # section 6, which has far more detail to decode); the Keras models use 32 and 64 for both. These
 # are the narrowest widths that reached this lesson's targets in our runs: the PyTorch 16-D model
@@ -478,8 +479,8 @@ class VAE(nn.Module):
         self.decoder = nn.Sequential(
             nn.Linear(latent_dim, 256), nn.ReLU(),
             nn.Linear(256, c2 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # c1 x 14 x 14
-            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1))             # 1 x 28 x 28 logits
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),  # c1 x 14 x 14
+            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1))             # 1 x 28 x 28 logits
 
     def encode(self, x):
         h = self.encoder(x)
@@ -509,8 +510,8 @@ def build_decoder(latent_dim, channels=(16, 32)):
     z = keras.Input((latent_dim,))
     h = layers.Dense(256, activation="relu")(z)
     h = layers.Reshape((7, 7, c2))(layers.Dense(7 * 7 * c2, activation="relu")(h))
-    h = layers.Conv2DTranspose(c1, 3, strides=2, padding="same", activation="relu")(h)  # 14 x 14 x c1
-    logits = layers.Conv2DTranspose(1, 3, strides=2, padding="same")(h)                # 28 x 28 x 1
+    h = layers.Conv2DTranspose(c1, 4, strides=2, padding="same", activation="relu")(h)  # 14 x 14 x c1
+    logits = layers.Conv2DTranspose(1, 4, strides=2, padding="same")(h)                # 28 x 28 x 1
     return keras.Model(z, logits, name="decoder")
 
 
