@@ -3,6 +3,8 @@
 #               (my-notebooks/, created on first use; TRACK=keras opens the Keras track; HEADLESS=1: no browser)
 #   make test   set up the environment and run the whole test suite
 #   make update-notebooks   copy lessons that are new since into my-notebooks/ (your edits are kept)
+#   make explore  the latent explorer: drag sliders over lesson 05's pretrained models, in an app
+#               page served by Voila (HEADLESS=1: no browser)
 #   make assignments        (teachers) write the nbgrader courses into course/ (docs/grading.md)
 # Both create and reuse a project-local virtual environment in .venv (no conda needed).
 
@@ -24,7 +26,7 @@ PIP_EXTRA ?=
 TEST_WORKERS ?= 2
 NB_THREADS ?= 1
 
-.PHONY: lab update-notebooks test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv assignments
+.PHONY: lab explore update-notebooks test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv assignments
 
 venv: $(STAMP)
 
@@ -47,6 +49,14 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir='$(WORKSPACE)' \
 	  --LabApp.default_url=/lab/tree/$(TRACK)/00_welcome.ipynb --ServerApp.port=$(PORT) \
 	  $$($(PY) -m aelab.lab_server) \
+	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1,) \
+	  $(if $(TOKEN),--IdentityProvider.token='$(TOKEN)',) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# Voila runs as an extension of a Jupyter server started with the settings of `make lab` (aelab.lab_server).
+explore: $(STAMP)
+	$(VENV)/bin/jupyter server --ServerApp.root_dir=notebooks --ServerApp.port=$(PORT) \
+	  $$($(PY) -m aelab.lab_server --explore) \
 	  $(if $(HEADLESS),--no-browser --ServerApp.ip=127.0.0.1,) \
 	  $(if $(TOKEN),--IdentityProvider.token='$(TOKEN)',) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root,)

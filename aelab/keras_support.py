@@ -19,7 +19,7 @@ with _native_stderr_silenced():
     import keras
     import tensorflow as tf
 
-__all__ = ["make_dataset", "numpy_function", "count_parameters"]
+__all__ = ["make_dataset", "numpy_function", "count_parameters", "load_pretrained"]
 
 
 def _array(values, name: str) -> np.ndarray:
@@ -162,3 +162,33 @@ def _compiled_call(layer):
 def count_parameters(model: keras.Model) -> int:
     """Number of trainable parameters."""
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def load_pretrained(model: keras.Model, name: str) -> keras.Model:
+    """Load the course's pretrained weights ``name`` ("vae_2d", "vae_16d", "cvae_2d", see
+    :mod:`aelab.pretrained`) into lesson 05's model ``model`` (a model with ``encoder`` and
+    ``decoder`` built by the lesson's ``build_*`` functions with the same latent size and
+    channels); returns the model. The weights are stored in PyTorch's layout and converted by
+    :func:`aelab.pretrained.keras_weights`. The file is checked against its SHA-256 first
+    (:class:`aelab.data.DataFileError` naming it when missing or corrupt); a model of another
+    shape raises a ValueError naming the file and what differs.
+    Same signature as :func:`aelab.torch_support.load_pretrained`.
+    """
+    from .pretrained import _path, keras_weights
+
+    if not isinstance(getattr(model, "encoder", None), keras.Model) or \
+            not isinstance(getattr(model, "decoder", None), keras.Model):
+        raise TypeError(f"model: expected a Keras model with .encoder and .decoder models, "
+                        f"got {type(model).__name__}")
+    converted = keras_weights(name)
+    for part in ("encoder", "decoder"):
+        targets = [layer for layer in getattr(model, part).layers if layer.weights]
+        arrays = converted[part]
+        shapes = [[tuple(w.shape) for w in layer.weights] for layer in targets]
+        wanted = [[a.shape for a in pair] for pair in arrays]
+        if shapes != wanted:
+            raise ValueError(f"{_path(name)} does not fit this model's {part}: its layers have "
+                             f"weight shapes {shapes}, the file holds {wanted}")
+        for layer, pair in zip(targets, arrays):
+            layer.set_weights(pair)
+    return model

@@ -62,7 +62,7 @@ from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
 
 __all__ = ["NoDelayKernelWebsocketConnection", "SERVER_FLAG", "UNTRACKED_FLAGS", "PING_FLAG",
            "SERVER_FLAGS", "LAB_SETTINGS", "untracked_message_types", "server_config",
-           "install_lab_settings"]
+           "install_lab_settings", "explore_flags"]
 
 
 class NoDelayKernelWebsocketConnection(ZMQChannelsWebsocketConnection):
@@ -118,19 +118,33 @@ def install_lab_settings(prefix: str | Path | None = None) -> Path:
     return path
 
 
+EXPLORER = "explore.ipynb"
+
+
+def explore_flags() -> list[str]:
+    """``jupyter server`` options of ``make explore``: :data:`SERVER_FLAGS`, and Voila's page of
+    ``explore.ipynb`` (the latent explorer, in the server's root folder) as the first page.
+    Voila runs as an extension of that server, so the explorer gets the same kernel-websocket
+    settings as ``make lab``'s notebooks."""
+    return [*SERVER_FLAGS, f"--ServerApp.default_url=/voila/render/{EXPLORER}"]
+
+
 def main(argv=None) -> int:
     """`python -m aelab.lab_server`: the server flags, separated by spaces (none contains one).
     `... --json`: a jupyter_server_config.json (what Binder's postBuild writes, for servers started
-    without these flags). `... --install-settings [PREFIX]`: write the JupyterLab settings."""
+    without these flags). `... --install-settings [PREFIX]`: write the JupyterLab settings.
+    `... --explore`: the flags of `make explore` (:func:`explore_flags`)."""
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["--json"]:
         print(json.dumps(server_config(), indent=2))
+    elif args == ["--explore"]:
+        print(" ".join(explore_flags()))
     elif args[:1] == ["--install-settings"] and len(args) <= 2:
         print(f"JupyterLab settings for the course: {install_lab_settings(*args[1:])}")
     elif not args:
         print(" ".join(SERVER_FLAGS))
     else:
-        print("usage: python -m aelab.lab_server [--json | --install-settings [PREFIX]]",
+        print("usage: python -m aelab.lab_server [--json | --explore | --install-settings [PREFIX]]",
               file=sys.stderr)
         return 2
     return 0

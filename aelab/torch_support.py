@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from . import _bridge
 
-__all__ = ["make_dataloader", "numpy_function", "count_parameters"]
+__all__ = ["make_dataloader", "numpy_function", "count_parameters", "load_pretrained"]
 
 
 def _tensor(values, name: str) -> torch.Tensor:
@@ -105,3 +105,23 @@ def numpy_function(model, *, output=None, batch_size: int = 1024):
 def count_parameters(model: torch.nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def load_pretrained(model: torch.nn.Module, name: str) -> torch.nn.Module:
+    """Load the course's pretrained weights ``name`` ("vae_2d", "vae_16d", "cvae_2d", see
+    :mod:`aelab.pretrained`) into lesson 05's model ``model`` (built with the same latent size
+    and channels); returns the model, in eval mode. The file is checked against its SHA-256
+    first (:class:`aelab.data.DataFileError` naming it when missing or corrupt); a model of
+    another shape raises a ValueError naming the file and what differs.
+    Same signature as :func:`aelab.keras_support.load_pretrained`.
+    """
+    from .pretrained import _path, load_weights
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    weights = load_weights(name)
+    try:
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()}, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"{_path(name)} does not fit this {type(model).__name__}: {err}") from None
+    return model.eval()

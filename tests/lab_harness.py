@@ -92,12 +92,14 @@ class JupyterLab:
     ``server_args``: more command-line options; ``extra_env``: more environment variables for
     the server and its kernels; ``news_setting``: turn the "Jupyter news?" pop-up off in the
     server's private user settings (False: leave the settings alone, for a test of the course's
-    own JupyterLab settings); ``root``: serve this existing folder instead of a temporary one.
+    own JupyterLab settings); ``root``: serve this existing folder instead of a temporary one;
+    ``app``: the module that runs the server (``jupyter_server`` for ``make explore``'s server,
+    which serves Voila pages and JupyterLab alike).
     """
 
     def __init__(self, notebooks, *, threads: int = 1, startup_timeout: float = 60.0,
                  nodelay: bool = True, track_comm: bool = False, server_args=(), extra_env=None,
-                 news_setting: bool = True, root=None):
+                 news_setting: bool = True, root=None, app: str = "jupyterlab"):
         self.tmp = Path(tempfile.mkdtemp(prefix="aelab-lab-"))
         self.root = self.tmp / "root" if root is None else Path(root)
         self.root.mkdir(exist_ok=True)
@@ -121,7 +123,7 @@ class JupyterLab:
         # the notebooks' kernels import the tiny decoders of tests/fixtures
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FIXTURES), env.get("PYTHONPATH")]))
         env.update(extra_env or {})
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser",
+        cmd = [sys.executable, "-m", app, "--no-browser",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                f"--ServerApp.root_dir={self.root}",

@@ -87,6 +87,61 @@ def test_make_lab_headless_serves_the_course(tmp_path):
         log.close()
 
 
+@pytest.mark.slow
+def test_make_explore_headless_serves_the_explorer(tmp_path):
+    """`make explore` starts a Jupyter server with the settings of `make lab` whose first page is
+    Voila's page of notebooks/explore.ipynb (tests/test_browser_explorer.py drives the page)."""
+    port, token = _free_port(), "aelab-test-token"
+    env = dict(os.environ, HEADLESS="1", PORT=str(port), TOKEN=token,
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
+    log = open(tmp_path / "explore.log", "w+")
+    proc = subprocess.Popen(["make", "--no-print-directory", "explore"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline, status = time.monotonic() + 90, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=5) as r:
+                    status = r.status
+                    break
+            except OSError:
+                time.sleep(0.5)
+        log.seek(0)
+        assert status == 200, f"the explorer's server did not answer:\n{log.read()[-3000:]}"
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/?token={token}")
+        assert redirect.value.headers["Location"].startswith(f"/voila/render/{lab_server.EXPLORER}")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}") as r:
+            assert lab_server.EXPLORER in {item["name"] for item in json.load(r)["content"]}
+        servers = [args for args in _command_lines(session=proc.pid)
+                   if f"--ServerApp.port={port}".encode() in args]
+        assert servers, "no Jupyter server process found in make's session"
+        assert all(flag.encode() in servers[0] for flag in lab_server.explore_flags()), servers[0]
+        assert b"--ServerApp.ip=127.0.0.1" in servers[0] and b"--no-browser" in servers[0]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_explore_flags_are_the_lab_settings_plus_the_explorer_page():
+    flags = lab_server.explore_flags()
+    assert flags[:len(lab_server.SERVER_FLAGS)] == list(lab_server.SERVER_FLAGS)
+    assert flags[-1] == "--ServerApp.default_url=/voila/render/explore.ipynb"
+    assert (ROOT / "notebooks" / lab_server.EXPLORER).is_file()
+    out = subprocess.run([sys.executable, "-m", "aelab.lab_server", "--explore"], capture_output=True,
+                         text=True, check=True, cwd=ROOT).stdout
+    assert out.split() == flags
+
+
 # --- the course's settings, without starting a server ---------------------------------------
 
 def _ping_warnings(settings: dict, caplog) -> list[str]:

@@ -62,6 +62,20 @@ from keras import layers, ops
 from aelab.keras_support import make_dataset, count_parameters, numpy_function
 
 # %% [markdown]
+# **Skip the training?** The three models you will explore (the 2-D VAE of section 5, the 16-D
+# VAE of section 6 and the conditional VAE of section 8) take several minutes each to train. On
+# a slow laptop, or in front of a class, set `USE_PRETRAINED = True`: those three cells then load
+# the course's pretrained weights (the same models, trained with this notebook's recipe by
+# `tools/train_pretrained.py`; `data/pretrained/README.md` says how) into the very model the cell
+# builds, and show the learning curves recorded when they were trained. Everything after works the
+# same. Training it yourself (`False`) is the default, and the point of the lesson.
+
+# %%
+USE_PRETRAINED = False
+from aelab.{{fw}}_support import load_pretrained
+from aelab.pretrained import training_history
+
+# %% [markdown]
 # Quick mode (`AELAB_QUICK=1`, used by the course's tests) trains on 2,000 images for 2 epochs.
 # You normally run in full mode: all 60,000 training images, 10 epochs for the main models,
 # about two to three minutes for each of the two main models on a 2-core laptop, and five to eight
@@ -457,11 +471,14 @@ assert 30 < ENTROPY_FLOOR < 60
 #
 # The encoder is a small convolutional network (two strided convolutions, then a dense layer);
 # it ends in two heads, μ and log σ². The decoder mirrors it with transposed convolutions and
-# outputs 784 *logits* (the loss applies the sigmoid). `channels` sets the width of the
-# convolutions. The PyTorch models use 16 and 32 (2-D latent) and 24 and 48 (the 16-D latent of
-# section 6, which has far more detail to decode); the Keras models use 32 and 64 for both. These
-# are the narrowest widths that reached this lesson's targets in our runs: the PyTorch 16-D model
-# stopped at 99.9 nats with 16 and 32, the Keras 2-D model at 150.7 with 16 and 32.
+# outputs 784 *logits* (the loss applies the sigmoid). Every convolution has kernel 4, stride 2
+# and padding 1: for the transposed ones this is the setting lesson 03 recommends (a kernel
+# divisible by the stride: no checkerboard); for the encoder it makes the two tracks compute the
+# same function (Keras' `padding="same"` pads a kernel 4 by one pixel on each side, like
+# PyTorch's `padding=1`, but a kernel 3 only at the bottom and right), so the pretrained weights
+# (see "Skip the training?" in section 1) load into either. `channels` sets the width of the
+# convolutions: 16 and 32 for the 2-D latent, 24 and 48 for the 16-D latent of section 6, which
+# has far more detail to decode.
 
 # %% tags=["torch"]
 class VAE(nn.Module):
@@ -470,16 +487,16 @@ class VAE(nn.Module):
         self.latent_dim = latent_dim
         c1, c2 = channels
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),       # c1 x 14 x 14
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),      # c2 x 7 x 7
+            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),       # c1 x 14 x 14
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),      # c2 x 7 x 7
             nn.Flatten(), nn.Linear(c2 * 7 * 7, 256), nn.ReLU())
         self.to_mu = nn.Linear(256, latent_dim)
         self.to_log_var = nn.Linear(256, latent_dim)
         self.decoder = nn.Sequential(
             nn.Linear(latent_dim, 256), nn.ReLU(),
             nn.Linear(256, c2 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # c1 x 14 x 14
-            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1))             # 1 x 28 x 28 logits
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),  # c1 x 14 x 14
+            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1))             # 1 x 28 x 28 logits
 
     def encode(self, x):
         h = self.encoder(x)
@@ -497,8 +514,8 @@ print(f"VAE with a 2-D latent: {count_parameters(VAE(2)):,} parameters")
 def build_encoder(latent_dim, channels=(16, 32)):
     c1, c2 = channels
     images = keras.Input((28, 28, 1))
-    h = layers.Conv2D(c1, 3, strides=2, padding="same", activation="relu")(images)   # 14 x 14 x c1
-    h = layers.Conv2D(c2, 3, strides=2, padding="same", activation="relu")(h)        # 7 x 7 x c2
+    h = layers.Conv2D(c1, 4, strides=2, padding="same", activation="relu")(images)   # 14 x 14 x c1
+    h = layers.Conv2D(c2, 4, strides=2, padding="same", activation="relu")(h)        # 7 x 7 x c2
     h = layers.Dense(256, activation="relu")(layers.Flatten()(h))
     mu, log_var = layers.Dense(latent_dim, name="mu")(h), layers.Dense(latent_dim, name="log_var")(h)
     return keras.Model(images, [mu, log_var], name="encoder")
@@ -509,8 +526,8 @@ def build_decoder(latent_dim, channels=(16, 32)):
     z = keras.Input((latent_dim,))
     h = layers.Dense(256, activation="relu")(z)
     h = layers.Reshape((7, 7, c2))(layers.Dense(7 * 7 * c2, activation="relu")(h))
-    h = layers.Conv2DTranspose(c1, 3, strides=2, padding="same", activation="relu")(h)  # 14 x 14 x c1
-    logits = layers.Conv2DTranspose(1, 3, strides=2, padding="same")(h)                # 28 x 28 x 1
+    h = layers.Conv2DTranspose(c1, 4, strides=2, padding="same", activation="relu")(h)  # 14 x 14 x c1
+    logits = layers.Conv2DTranspose(1, 4, strides=2, padding="same")(h)                # 28 x 28 x 1
     return keras.Model(z, logits, name="decoder")
 
 
@@ -649,11 +666,19 @@ def evaluate(model, ds):
 
 # %% tags=["torch"]
 vae_2d = VAE(latent_dim=2)
-history_2d = train_vae(vae_2d, train_loader, test_loader, EPOCHS)
+if USE_PRETRAINED:
+    load_pretrained(vae_2d, "vae_2d")
+    history_2d = training_history("vae_2d")
+else:
+    history_2d = train_vae(vae_2d, train_loader, test_loader, EPOCHS)
 
 # %% tags=["keras"]
-vae_2d = VAE(build_encoder(2, channels=(32, 64)), build_decoder(2, channels=(32, 64)))
-history_2d = train_vae(vae_2d, train_ds, test_ds, EPOCHS)
+vae_2d = VAE(build_encoder(2), build_decoder(2))
+if USE_PRETRAINED:
+    load_pretrained(vae_2d, "vae_2d")
+    history_2d = training_history("vae_2d")
+else:
+    history_2d = train_vae(vae_2d, train_ds, test_ds, EPOCHS)
 
 
 # %% [markdown]
@@ -792,14 +817,22 @@ print(f"test digit 3 (a {test_labels[3]}) sits at z = {code_of_digit.round(2)}")
 LATENT_DIM = 16
 vae = VAE(latent_dim=LATENT_DIM, channels=(24, 48))
 print(f"{count_parameters(vae):,} parameters")
-history = train_vae(vae, train_loader, test_loader, EPOCHS)
+if USE_PRETRAINED:
+    load_pretrained(vae, "vae_16d")
+    history = training_history("vae_16d")
+else:
+    history = train_vae(vae, train_loader, test_loader, EPOCHS)
 encode, decode = numpy_encoder(vae), numpy_decoder(vae.decoder)
 
 # %% tags=["keras"]
 LATENT_DIM = 16
-vae = VAE(build_encoder(LATENT_DIM, channels=(32, 64)), build_decoder(LATENT_DIM, channels=(32, 64)))
+vae = VAE(build_encoder(LATENT_DIM, channels=(24, 48)), build_decoder(LATENT_DIM, channels=(24, 48)))
 print(f"{count_parameters(vae):,} parameters")
-history = train_vae(vae, train_ds, test_ds, EPOCHS)
+if USE_PRETRAINED:
+    load_pretrained(vae, "vae_16d")
+    history = training_history("vae_16d")
+else:
+    history = train_vae(vae, train_ds, test_ds, EPOCHS)
 encode, decode = numpy_encoder(vae), numpy_decoder(vae.decoder)
 
 # %%
@@ -1045,7 +1078,11 @@ class ConditionalVAE(nn.Module):
 cvae = ConditionalVAE(latent_dim=2)
 labelled_train = make_dataloader(train_x, train_labels, batch_size=128)
 labelled_test = make_dataloader(test_x, test_labels, batch_size=1000, shuffle=False)
-history_cvae = train_vae(cvae, labelled_train, labelled_test, CVAE_EPOCHS)
+if USE_PRETRAINED:
+    load_pretrained(cvae, "cvae_2d")
+    history_cvae = training_history("cvae_2d")
+else:
+    history_cvae = train_vae(cvae, labelled_train, labelled_test, CVAE_EPOCHS)
 decode_cvae = numpy_decoder(cvae.decoder)   # decode_cvae(z, labels)
 
 # %% tags=["keras"]
@@ -1090,7 +1127,11 @@ class ConditionalVAE(VAE):
 cvae = ConditionalVAE(build_conditional_encoder(2), build_conditional_decoder(2))
 labelled_train = make_dataset(train_x, train_labels, batch_size=128)
 labelled_test = make_dataset(test_x, test_labels, batch_size=1000, shuffle=False)
-history_cvae = train_vae(cvae, labelled_train, labelled_test, CVAE_EPOCHS)
+if USE_PRETRAINED:
+    load_pretrained(cvae, "cvae_2d")
+    history_cvae = training_history("cvae_2d")
+else:
+    history_cvae = train_vae(cvae, labelled_train, labelled_test, CVAE_EPOCHS)
 decode_cvae = numpy_decoder(cvae.decoder)   # decode_cvae(z, labels)
 
 # %%

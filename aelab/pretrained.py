@@ -1,0 +1,273 @@
+"""The course's pretrained models: lesson 05's 2-D VAE, 16-D VAE and conditional VAE.
+
+Trained by ``tools/train_pretrained.py`` with the lesson's own model code and recipe; its
+command, seed and the measured test losses are recorded in ``data/pretrained/pretrained.json``.
+One file per model, ``data/pretrained/<name>.safetensors`` (safetensors: plain tensors, no
+pickle), float16, in the PyTorch ``state_dict`` layout; every file is checked against the SHA-256
+in :data:`PRETRAINED_FILES` before use, so a missing, truncated or changed file raises
+:class:`aelab.data.DataFileError` naming the file.
+
+Three ways to use them:
+
+- ``aelab.torch_support.load_pretrained(model, name)`` / ``aelab.keras_support.load_pretrained
+  (model, name)``: into lesson 05's own model (``VAE``, ``ConditionalVAE``) in either track. The
+  two tracks' models compute the same function (every convolution has kernel 4, stride 2,
+  padding 1, which Keras' ``padding="same"`` pads evenly), so one set of weights serves both;
+  :func:`keras_weights` converts the layout (kernels transposed, the channels-first flatten
+  order of the dense layers next to the convolutions permuted to channels-last).
+- :func:`numpy_model`: the same network in numpy (dense, ReLU, convolution and transposed
+  convolution written out below), so the latent explorer draws digits without importing a
+  framework (a 5-second import).
+
+Names: ``vae_2d``, ``vae_16d`` (conv VAEs, ``kind`` "conv_vae") and ``cvae_2d`` (the dense
+conditional VAE, "conditional_vae"). Shapes: images (n, 28, 28) or any layout with 784 pixels
+per image, in [0, 1]; codes (n, latent_dim) float32; labels (n,) integers 0-9.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import DataFileError
+
+__all__ = ["MODELS", "PRETRAINED_FILES", "pretrained_dir", "load_weights", "model_info", "training_history",
+           "keras_weights", "numpy_model", "NumpyVAE"]
+
+MODELS = ("vae_2d", "vae_16d", "cvae_2d")
+# SHA-256 of each file as tools/train_pretrained.py wrote it (it prints these lines); a model
+# without an entry has not been trained for the course yet.
+PRETRAINED_FILES = {
+}
+
+_REPO_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
+
+
+def pretrained_dir() -> Path:
+    """The folder of the weights: ``$AELAB_PRETRAINED`` if set, else the course's ``data/pretrained``."""
+    env = os.environ.get("AELAB_PRETRAINED")
+    return Path(env).expanduser() if env else _REPO_DIR
+
+
+def _path(name: str) -> Path:
+    if name not in MODELS:
+        raise ValueError(f"name: expected one of {', '.join(MODELS)}, got {name!r}")
+    return pretrained_dir() / f"{name}.safetensors"
+
+
+_RESTORE = ("Restore it with `git checkout -- data/pretrained`, or retrain it: "
+            "`python tools/train_pretrained.py` (see data/pretrained/README.md).")
+
+
+@functools.cache
+def _read(path: Path, mtime_ns: int, size: int, expected: str) -> tuple[dict, dict]:
+    """Verified (tensors as float32, metadata) of one file; cached per path, mtime, size and checksum."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != expected:
+        raise DataFileError(f"pretrained weights corrupt: {path}\n"
+                            f"Expected: sha256 {expected}.\n"
+                            f"Found:    {len(raw):,} bytes with sha256 {digest}.\n{_RESTORE}")
+    try:
+        tensors = load(raw)
+        header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
+    except (SafetensorError, ValueError) as err:  # only if a file with the right checksum is unreadable
+        raise DataFileError(f"pretrained weights unreadable: {path} ({err}).\n{_RESTORE}") from err
+    return ({k: v.astype(np.float32) for k, v in tensors.items()}, header.get("__metadata__", {}))
+
+
+def _load(name: str) -> tuple[dict, dict]:
+    path = _path(name)
+    if name not in PRETRAINED_FILES:
+        raise DataFileError(f"pretrained weights not shipped: aelab.pretrained.PRETRAINED_FILES has no "
+                            f"checksum for {path.name}.\nTrain them with `python tools/train_pretrained.py` "
+                            f"(see data/pretrained/README.md).")
+    if not path.is_file():
+        raise DataFileError(f"pretrained weights missing: {path} does not exist.\n"
+                            f"Expected: sha256 {PRETRAINED_FILES[name]}.\n{_RESTORE}")
+    stat = path.stat()
+    return _read(path, stat.st_mtime_ns, stat.st_size, PRETRAINED_FILES[name])
+
+
+def load_weights(name: str) -> dict[str, np.ndarray]:
+    """The verified weights of model ``name`` as float32 arrays, by PyTorch ``state_dict`` key."""
+    return {k: v.copy() for k, v in _load(name)[0].items()}
+
+
+def model_info(name: str) -> dict:
+    """What the file says about its model: ``kind``, ``latent_dim`` (int), ``channels`` (tuple)."""
+    about = json.loads(_load(name)[1]["aelab"])
+    return {"name": name, "kind": about["kind"], "latent_dim": int(about["latent_dim"]),
+            "channels": tuple(about["channels"])}
+
+
+def training_history(name: str) -> dict[str, list[float]]:
+    """The per-epoch history lesson 05's ``train_vae`` returned when ``name`` was trained, as
+    recorded in ``pretrained.json``: ``loss`` (training), ``val_loss``, ``val_reconstruction``,
+    ``val_kl`` (nats per image), ``seconds`` (wall time per epoch on the machine that trained)."""
+    _path(name)
+    manifest = pretrained_dir() / "pretrained.json"
+    try:
+        entry = json.loads(manifest.read_text())["models"][name]
+        return {k: list(v) for k, v in entry["history"].items()}
+    except (OSError, ValueError, KeyError) as err:
+        raise DataFileError(f"pretrained record unreadable: {manifest} has no history of {name} "
+                            f"({type(err).__name__}: {err}).\n{_RESTORE}") from err
+
+
+# --------------------------------------------------------------------------- layout conversion
+
+def _conv_vae_layers(w: dict, channels: tuple) -> list[tuple[str, list[np.ndarray]]]:
+    c2 = channels[1]
+    # torch flattens (c2, 7, 7) channels first, keras (7, 7, c2) channels last
+    flat_in = w["encoder.5.weight"].reshape(256, c2, 49).transpose(2, 1, 0).reshape(49 * c2, 256)
+    flat_out = w["decoder.2.weight"].reshape(c2, 49, 256).transpose(2, 1, 0).reshape(256, 49 * c2)
+
+    def conv(key):  # torch (out, in, kh, kw) -> keras (kh, kw, in, out); transposed: in <-> out
+        return [w[key + ".weight"].transpose(2, 3, 1, 0), w[key + ".bias"]]
+
+    def dense(key):        # torch (out, in) -> keras (in, out)
+        return [w[key + ".weight"].T, w[key + ".bias"]]
+
+    return [("encoder", conv("encoder.0")), ("encoder", conv("encoder.2")),
+            ("encoder", [flat_in, w["encoder.5.bias"]]),
+            ("encoder", dense("to_mu")), ("encoder", dense("to_log_var")),
+            ("decoder", dense("decoder.0")),
+            ("decoder", [flat_out, w["decoder.2.bias"].reshape(c2, 49).T.reshape(-1)]),
+            ("decoder", conv("decoder.5")), ("decoder", conv("decoder.7"))]
+
+
+def keras_weights(name: str) -> dict[str, list[list[np.ndarray]]]:
+    """The weights of ``name`` in the Keras layout of lesson 05's models:
+    ``{"encoder": [...], "decoder": [...]}``, one ``[kernel, bias]`` per layer that has weights,
+    in the order the lesson's ``build_*`` functions create them."""
+    info, w = model_info(name), _load(name)[0]
+    if info["kind"] == "conv_vae":
+        layers = _conv_vae_layers(w, info["channels"])
+    else:
+        layers = [("encoder", [w[f"{k}.weight"].T, w[f"{k}.bias"]])
+                  for k in ("encoder.0", "encoder.2", "to_mu", "to_log_var")]
+        layers += [("decoder", [w[f"{k}.weight"].T, w[f"{k}.bias"]])
+                   for k in ("decoder_net.0", "decoder_net.2", "decoder_net.4")]
+    out = {"encoder": [], "decoder": []}
+    for part, arrays in layers:
+        out[part].append([np.ascontiguousarray(a, dtype=np.float32) for a in arrays])
+    return out
+
+
+# --------------------------------------------------------------------------- the numpy network
+
+def _relu(x):
+    return np.maximum(x, 0, out=x)
+
+
+def _dense(x, w, key):
+    return x @ w[key + ".weight"].T + w[key + ".bias"]
+
+
+def _conv(x, weight, bias):
+    """Convolution, kernel 4, stride 2, padding 1: (n, c_in, H, W) -> (n, c_out, H/2, W/2)."""
+    n, c, h, w = x.shape
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (4, 4), axis=(2, 3))[:, :, ::2, ::2]
+    columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * (h // 2) * (w // 2), c * 16)
+    out = columns @ weight.reshape(len(weight), c * 16).T + bias      # one matrix product
+    return out.reshape(n, h // 2, w // 2, len(weight)).transpose(0, 3, 1, 2)
+
+
+def _conv_transpose(x, weight, bias):
+    """Transposed convolution, kernel 4, stride 2, padding 1: (n, c_in, H, W) -> (n, c_out, 2H, 2W).
+
+    Input pixel (i, j) stamps ``x[i, j] * weight[:, :, k, l]`` onto output pixel (2i + k - 1,
+    2j + l - 1); the padding crops one pixel on each side of the full (2H + 2)-wide result.
+    """
+    n, c, h, w = x.shape
+    out_channels = weight.shape[1]
+    stamps = (x.transpose(0, 2, 3, 1).reshape(n * h * w, c) @ weight.reshape(c, out_channels * 16))
+    stamps = stamps.reshape(n, h, w, out_channels, 4, 4)
+    full = np.zeros((n, out_channels, 2 * h + 2, 2 * w + 2), np.float32)
+    for k in range(4):
+        for l in range(4):
+            full[:, :, k:k + 2 * h:2, l:l + 2 * w:2] += stamps[..., k, l].transpose(0, 3, 1, 2)
+    return full[:, :, 1:-1, 1:-1] + bias[:, None, None]
+
+
+def _sigmoid(x):
+    return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class NumpyVAE:
+    """One pretrained model run in numpy. ``encode(x[, labels])`` -> means μ (n, latent_dim);
+    ``decode(z[, labels])`` -> pixel probabilities (n, 28, 28). The conditional model
+    (``conditional``) needs the labels, the others take none."""
+
+    name: str
+    latent_dim: int
+    conditional: bool
+    weights: dict
+
+    def _one_hot(self, labels, n):
+        labels = np.asarray(labels)
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer) \
+                or labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
+            raise ValueError(f"labels: expected {n} integers 0-9, one per row, got "
+                             f"{labels.dtype} array of shape {labels.shape}")
+        return np.eye(10, dtype=np.float32)[labels]
+
+    def _check_labels(self, labels):
+        if self.conditional and labels is None:
+            raise TypeError(f"{self.name} is conditional: pass labels, (n,) integers 0-9")
+        if not self.conditional and labels is not None:
+            raise TypeError(f"{self.name} is not conditional: it takes no labels")
+
+    def encode(self, x, labels=None) -> np.ndarray:
+        """Images (n, 28, 28) or (n, 1, 28, 28) or (n, 28, 28, 1) or (n, 784) -> μ (n, latent_dim)."""
+        self._check_labels(labels)
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim < 2 or x[0].size != 784:
+            raise ValueError(f"x: expected n images of 784 pixels, got shape {x.shape}")
+        w, n = self.weights, len(x)
+        if self.conditional:
+            h = _relu(_dense(np.concatenate([x.reshape(n, 784), self._one_hot(labels, n)], 1), w, "encoder.0"))
+            return _dense(_relu(_dense(h, w, "encoder.2")), w, "to_mu")
+        out = []
+        for start in range(0, n, 500):
+            h = x[start:start + 500].reshape(-1, 1, 28, 28)
+            h = _relu(_conv(h, w["encoder.0.weight"], w["encoder.0.bias"]))
+            h = _relu(_conv(h, w["encoder.2.weight"], w["encoder.2.bias"]))
+            h = _relu(_dense(h.reshape(len(h), -1), w, "encoder.5"))
+            out.append(_dense(h, w, "to_mu"))
+        return np.concatenate(out).astype(np.float32)
+
+    def decode(self, z, labels=None) -> np.ndarray:
+        """Codes (n, latent_dim) -> pixel probabilities (n, 28, 28), float32 in [0, 1]."""
+        self._check_labels(labels)
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z: expected codes of shape (n, {self.latent_dim}), got shape {z.shape}")
+        w, n = self.weights, len(z)
+        if self.conditional:
+            h = _relu(_dense(np.concatenate([z, self._one_hot(labels, n)], 1), w, "decoder_net.0"))
+            logits = _dense(_relu(_dense(h, w, "decoder_net.2")), w, "decoder_net.4")
+            return _sigmoid(logits).reshape(n, 28, 28)
+        h = _relu(_dense(_relu(_dense(z, w, "decoder.0")), w, "decoder.2"))
+        h = h.reshape(n, w["decoder.5.weight"].shape[0], 7, 7)
+        h = _relu(_conv_transpose(h, w["decoder.5.weight"], w["decoder.5.bias"]))
+        logits = _conv_transpose(h, w["decoder.7.weight"], w["decoder.7.bias"])
+        return _sigmoid(logits).reshape(n, 28, 28)
+
+
+def numpy_model(name: str) -> NumpyVAE:
+    """Pretrained model ``name`` ("vae_2d", "vae_16d", "cvae_2d") as a :class:`NumpyVAE`."""
+    info = model_info(name)
+    return NumpyVAE(name, info["latent_dim"], info["kind"] == "conditional_vae", load_weights(name))

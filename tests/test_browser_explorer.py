@@ -1,0 +1,147 @@
+"""The latent explorer (`make explore`: notebooks/explore.ipynb served by Voila) in headless Chromium.
+
+The server is started as `make explore` starts it (``jupyter_server`` with
+``aelab.lab_server.explore_flags()``). The page must load with every widget drawn, and what the
+canvases show after real mouse drags must be the pretrained models' decoding of the values the
+sliders show, within one grey level. The explorer runs the models in numpy
+(``aelab.pretrained``), so this process computes the expected images itself, with the same
+weights and no framework.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aelab import lab_server, pretrained
+from aelab._arrays import interpolate
+from aelab.data import load_mnist
+from lab_harness import LATENT_CANVAS, ROOT, JupyterLab, canvas_pixels, require_browser, settle_canvases
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAGE_TIMEOUT_MS = 180_000   # kernel start + the explorer's cells, on a busy machine
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """The explorer's server (named ``lab``: conftest's ``browser`` starts after it)."""
+    require_browser()
+    if not pretrained.PRETRAINED_FILES:
+        pytest.skip("no pretrained weights shipped yet: the explorer needs them "
+                    "(`python tools/train_pretrained.py`, see data/pretrained/README.md)")
+    flags = [f for f in lab_server.explore_flags() if f not in lab_server.SERVER_FLAGS]
+    server = JupyterLab([ROOT / "notebooks" / lab_server.EXPLORER], app="jupyter_server",
+                        server_args=flags)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _grey(values) -> np.ndarray:
+    return np.clip(np.asarray(values, np.float32) * 255 + 0.5, 0, 255).astype(int)
+
+
+def _same_image(canvas, expected, what: str) -> None:
+    shown = canvas_pixels(canvas).astype(int)
+    assert shown.shape == (28, 28), shown.shape
+    worst = np.abs(shown - _grey(expected)).max()
+    assert worst <= 1, f"{what}: the page shows an image up to {worst} grey levels off the model's"
+
+
+def _values(sliders, first: int, count: int) -> np.ndarray:
+    texts = [sliders.nth(i).locator(".widget-readout").inner_text() for i in range(first, first + count)]
+    return np.array([float(t.replace("\u2212", "-")) for t in texts], np.float32)
+
+
+def _drag(page, slider, dx: float, steps: int, pause_ms: int) -> None:
+    handle = slider.locator(".noUi-handle")
+    handle.hover()
+    page.wait_for_timeout(200)
+    box = handle.bounding_box()
+    assert 0 <= box["y"] <= page.viewport_size["height"], f"slider handle off screen: {box}"
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(1, steps + 1):
+        page.mouse.move(x + dx * k / steps, y)
+        if pause_ms:
+            page.wait_for_timeout(pause_ms)
+    page.mouse.up()
+
+
+def test_explorer_page_renders_and_follows_drags(lab, browser):
+    vae_2d, vae_16d, cvae = (pretrained.numpy_model(n) for n in ("vae_2d", "vae_16d", "cvae_2d"))
+    images = load_mnist("test", size=200)[0]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{lab.url}/voila/render/{lab_server.EXPLORER}?token={lab.token}")
+        page.wait_for_function(
+            f"() => document.querySelectorAll({LATENT_CANVAS!r} + '[data-frame]').length >= 3",
+            timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_selector(".aelab-interpolation-image canvas[data-frame]", timeout=PAGE_TIMEOUT_MS)
+
+        # --- every widget is there and drawn; no error output
+        latent_images = page.locator(LATENT_CANVAS)
+        sliders = page.locator(".aelab-latent-slider")
+        assert latent_images.count() == 3            # 2-D VAE, 16-D VAE, conditional VAE
+        assert sliders.count() == 2 + 8 + 2
+        assert page.locator(".widget-dropdown:has-text('dims') select").count() == 1
+        assert page.locator(".widget-toggle-buttons button").count() == 10
+        assert page.locator(".aelab-interpolation-slider").count() == 1
+        assert page.locator(".jp-OutputArea-output img").count() == 1   # the latent map
+        assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+        assert page.locator(".jp-OutputArea-output:has-text('Traceback')").count() == 0
+        for i in range(3):
+            assert canvas_pixels(latent_images.nth(i)).max() > 100, f"latent image {i} is blank"
+
+        # --- 2-D VAE: a slow drag of z[0]; the canvas shows decode(shown values)
+        image_2d = latent_images.nth(0)
+        before = canvas_pixels(image_2d)
+        _drag(page, sliders.nth(0), 70, steps=6, pause_ms=40)
+        settle_canvases(page, [image_2d], quiet_ms=500, timeout_ms=20_000)
+        values = _values(sliders, 0, 2)
+        assert abs(values[0]) >= 0.05 and values[1] == 0.0, values
+        _same_image(image_2d, vae_2d.decode(values[None])[0], f"2-D VAE at z={values}")
+        assert not np.array_equal(canvas_pixels(image_2d), before)
+
+        # --- a fast drag (mouse events as fast as they come): it ends on the right image
+        _drag(page, sliders.nth(1), -150, steps=40, pause_ms=0)
+        settle_canvases(page, [image_2d], quiet_ms=500, timeout_ms=20_000)
+        values = _values(sliders, 0, 2)
+        assert values[1] <= -0.1, values
+        _same_image(image_2d, vae_2d.decode(values[None])[0], f"2-D VAE after a fast drag, z={values}")
+
+        # --- 16-D VAE: drag z[3]; the other 15 numbers stay 0
+        image_16d = latent_images.nth(1)
+        _drag(page, sliders.nth(2 + 3), 80, steps=6, pause_ms=40)
+        settle_canvases(page, [image_16d], quiet_ms=500, timeout_ms=20_000)
+        code = np.zeros((1, 16), np.float32)
+        code[0, :8] = _values(sliders, 2, 8)
+        assert code[0, 3] != 0 and np.count_nonzero(code) == 1, code
+        _same_image(image_16d, vae_16d.decode(code)[0], "16-D VAE after dragging z[3]")
+
+        # --- conditional VAE: click digit 3, drag the style; decode(style, label 3)
+        image_cvae = latent_images.nth(2)
+        page.locator(".widget-toggle-buttons button:text-is('3')").first.click()
+        _drag(page, sliders.nth(10), 60, steps=6, pause_ms=40)
+        settle_canvases(page, [image_cvae], quiet_ms=500, timeout_ms=20_000)
+        style = _values(sliders, 10, 2)
+        _same_image(image_cvae, cvae.decode(style[None], np.array([3]))[0], f"conditional VAE, 3, z={style}")
+
+        # --- interpolation between test digits 0 and 1 of the 16-D VAE: drag t
+        t_slider = page.locator(".aelab-interpolation-slider").first
+        interpolation_image = page.locator(".aelab-interpolation-image canvas").first
+        _drag(page, t_slider, 150, steps=6, pause_ms=40)
+        settle_canvases(page, [interpolation_image], quiet_ms=500, timeout_ms=20_000)
+        t = float(t_slider.locator(".widget-readout").inner_text())
+        assert 0 < t <= 1, t
+        ends = vae_16d.encode(images[:2])
+        _same_image(interpolation_image, vae_16d.decode(interpolate(ends[0], ends[1], t, "linear")[None])[0],
+                    f"interpolation at t={t}")
+    except Exception:
+        page.screenshot(path=str(lab.tmp.parent / "aelab-explorer-failure.png"))
+        raise
+    finally:
+        page.close()

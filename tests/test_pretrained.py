@@ -1,0 +1,229 @@
+"""The pretrained lesson 05 models: files, checksums, errors, and the numpy network against the
+lesson's own PyTorch and Keras models (each framework in its own subprocess)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from aelab import pretrained
+from aelab.data import DataFileError
+from conftest import ROOT
+
+SHIPPED = ROOT / "data" / "pretrained"
+
+
+@pytest.fixture(scope="module")
+def quick_weights(tmp_path_factory):
+    """Weights written by tools/train_pretrained.py in quick mode (2,000 images, the lesson's
+    quick epochs: seconds): the real script, the real file format, untrained-quality models."""
+    out = tmp_path_factory.mktemp("pretrained")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AELAB_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "tools/train_pretrained.py", "--quick", "--out", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    manifest = json.loads((out / "pretrained.json").read_text())
+    sums = {name: entry["sha256"] for name, entry in manifest["models"].items()}
+    for name, sha in sums.items():   # the script prints the lines for PRETRAINED_FILES
+        assert f'"{name}": "{sha}",' in done.stdout
+    return out, sums, manifest
+
+
+@pytest.fixture
+def weights(quick_weights, monkeypatch, tmp_path):
+    """A private copy of the quick weights, with their checksums as the course's."""
+    folder, sums, manifest = quick_weights
+    for path in folder.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setenv("AELAB_PRETRAINED", str(tmp_path))
+    monkeypatch.setattr(pretrained, "PRETRAINED_FILES", dict(sums))
+    return tmp_path, manifest
+
+
+def test_the_script_records_what_it_did(weights):
+    folder, manifest = weights
+    assert manifest["quick"] is True and manifest["seed"] == 0 and manifest["dtype"] == "float16"
+    assert manifest["command"].startswith("AELAB_THREADS=1 python tools/train_pretrained.py")
+    assert set(manifest["models"]) == set(pretrained.MODELS)
+    for name, entry in manifest["models"].items():
+        assert (folder / entry["file"]).stat().st_size == entry["bytes"]
+        assert set(entry["test_nats_per_image"]) == {"loss", "reconstruction", "kl"}
+        history = pretrained.training_history(name)
+        assert len(history["val_loss"]) == len(history["seconds"]) == entry["epochs"]
+        assert history["val_loss"][-1] == pytest.approx(entry["last_epoch_test_loss"], abs=0.01)
+        assert pretrained.model_info(name)["latent_dim"] == (16 if name == "vae_16d" else 2)
+
+
+def test_weights_are_stored_as_float16_and_load_as_float32(weights):
+    from safetensors.numpy import load_file
+
+    folder, _ = weights
+    stored = load_file(str(folder / "vae_2d.safetensors"))
+    assert all(v.dtype == np.float16 for v in stored.values())
+    loaded = pretrained.load_weights("vae_2d")
+    assert loaded.keys() == stored.keys() and all(v.dtype == np.float32 for v in loaded.values())
+    assert np.array_equal(loaded["decoder.5.weight"], stored["decoder.5.weight"].astype(np.float32))
+
+
+def test_missing_file_names_the_file(weights):
+    folder, _ = weights
+    (folder / "vae_16d.safetensors").unlink()
+    with pytest.raises(DataFileError, match="missing.*vae_16d.safetensors"):
+        pretrained.numpy_model("vae_16d")
+    assert pretrained.numpy_model("vae_2d").latent_dim == 2   # the others still load
+
+
+@pytest.mark.parametrize("damage", ["flip one byte", "truncate"])
+def test_corrupt_file_names_the_file(weights, damage):
+    path = weights[0] / "cvae_2d.safetensors"
+    raw = bytearray(path.read_bytes())
+    if damage == "flip one byte":
+        raw[len(raw) // 2] ^= 1
+    else:
+        raw = raw[:1000]
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataFileError, match=r"corrupt: .*cvae_2d.safetensors[\s\S]*Expected: sha256"):
+        pretrained.load_weights("cvae_2d")
+
+
+def test_weights_without_a_checksum_are_not_loaded(weights, monkeypatch):
+    monkeypatch.setattr(pretrained, "PRETRAINED_FILES", {})
+    with pytest.raises(DataFileError, match=r"not shipped.*vae_2d.safetensors[\s\S]*train_pretrained.py"):
+        pretrained.numpy_model("vae_2d")
+
+
+def test_bad_arguments_say_what_was_expected(weights):
+    with pytest.raises(ValueError, match="vae_2d, vae_16d, cvae_2d"):
+        pretrained.numpy_model("vae_3d")
+    vae, cvae = pretrained.numpy_model("vae_2d"), pretrained.numpy_model("cvae_2d")
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        vae.decode(np.zeros((1, 3), np.float32))
+    with pytest.raises(TypeError, match="pass labels"):
+        cvae.decode(np.zeros((1, 2), np.float32))
+    with pytest.raises(TypeError, match="takes no labels"):
+        vae.decode(np.zeros((1, 2), np.float32), np.array([3]))
+    with pytest.raises(ValueError, match="integers 0-9"):
+        cvae.decode(np.zeros((2, 2), np.float32), np.array([3, 10]))
+    with pytest.raises(ValueError, match="784 pixels"):
+        vae.encode(np.zeros((2, 27, 27), np.float32))
+
+
+def test_numpy_transposed_convolution_is_the_stamp_sum():
+    """The numpy layer against its definition, written out with loops on a small example."""
+    rng = np.random.default_rng(0)
+    x, w, b = rng.normal(size=(2, 3, 3, 3)), rng.normal(size=(3, 2, 4, 4)), rng.normal(size=2)
+    full = np.zeros((2, 2, 8, 8))
+    for i in range(3):
+        for j in range(3):
+            full[:, :, 2 * i:2 * i + 4, 2 * j:2 * j + 4] += np.einsum("nc,cokl->nokl", x[:, :, i, j], w)
+    expected = full[:, :, 1:-1, 1:-1] + b[:, None, None]
+    assert np.allclose(pretrained._conv_transpose(x, w, b), expected)
+
+
+def test_numpy_convolution_is_the_window_sum():
+    rng = np.random.default_rng(1)
+    x, w, b = rng.normal(size=(2, 3, 6, 6)), rng.normal(size=(4, 3, 4, 4)), rng.normal(size=4)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expected = np.zeros((2, 4, 3, 3))
+    for i in range(3):
+        for j in range(3):
+            expected[:, :, i, j] = np.einsum("nckl,ockl->no", padded[:, :, 2 * i:2 * i + 4, 2 * j:2 * j + 4], w) + b
+    assert np.allclose(pretrained._conv(x, w, b), expected)
+
+
+# --- the weights the course ships (data/pretrained), once trained ----------------------------
+
+def _shipped():
+    if not pretrained.PRETRAINED_FILES:
+        pytest.skip("no pretrained weights shipped yet: train them with `python tools/train_pretrained.py` "
+                    "and put the sha256 lines it prints into aelab.pretrained.PRETRAINED_FILES")
+    return json.loads((SHIPPED / "pretrained.json").read_text())
+
+
+def test_shipped_files_manifest_and_checksums_agree():
+    manifest = _shipped()
+    assert manifest["quick"] is False and manifest["seed"] == 0
+    assert set(manifest["models"]) == set(pretrained.PRETRAINED_FILES) == set(pretrained.MODELS)
+    total = 0
+    for name, entry in manifest["models"].items():
+        assert entry["sha256"] == pretrained.PRETRAINED_FILES[name]
+        total += (SHIPPED / entry["file"]).stat().st_size
+        pretrained.load_weights(name)   # verifies the checksum
+    assert total <= 10e6, f"{total / 1e6:.1f} MB of weights, the budget is 10 MB"
+
+
+def test_shipped_models_meet_the_lesson_targets():
+    """The full-mode targets lesson 05 asserts, measured on the stored (float16) weights."""
+    models = _shipped()["models"]
+    assert models["vae_2d"]["test_nats_per_image"]["loss"] <= 150
+    assert models["vae_16d"]["test_nats_per_image"]["loss"] <= 100
+    from aelab.data import load_mnist
+
+    x, y = load_mnist("test", size=500)
+    for name in pretrained.MODELS:   # and they draw digits: reconstructions close to the originals
+        model = pretrained.numpy_model(name)
+        labels = y if model.conditional else None
+        error = np.abs(model.decode(model.encode(x, labels), labels) - x).mean()
+        assert error < 0.1, f"{name}: mean absolute reconstruction error {error:.3f}"
+
+
+FRAMEWORK_CHECK = textwrap.dedent('''
+    import json, sys
+    import numpy as np
+    import aelab
+    from aelab import pretrained
+    from aelab.data import load_mnist
+    FW = sys.argv[1]
+    pretrained.PRETRAINED_FILES.update(json.loads(sys.argv[2]))
+    aelab.setup(FW, seed=0)
+    sys.path.insert(0, "tools")
+    import train_pretrained
+    lesson = train_pretrained.lesson_definitions(FW)   # lesson 05's own model classes
+    x, y = load_mnist("test", size=100)
+    rng = np.random.default_rng(1)
+    if FW == "torch":
+        import torch
+        from aelab.torch_support import load_pretrained, numpy_function
+        images = x[:, None]
+    else:
+        from aelab.keras_support import load_pretrained, numpy_function
+        images = x[..., None]
+    for name in ("vae_2d", "vae_16d", "cvae_2d"):
+        reference = pretrained.numpy_model(name)
+        model = load_pretrained(train_pretrained.build_model(lesson, FW, name), name)
+        z = (2 * rng.standard_normal((64, reference.latent_dim))).astype(np.float32)
+        labels = (np.arange(64) % 10) if reference.conditional else None
+        extra = (labels,) if reference.conditional else ()
+        decoded = lesson["numpy_decoder"](model.decoder)(z, *extra)
+        gap = np.abs(decoded - reference.decode(z, labels)).max()
+        assert gap < 1 / 255, f"{FW} {name}: decoder differs from numpy by {gap}"
+        encoder = model.encode if FW == "torch" else model.encoder
+        mu = numpy_function(encoder, output=lesson["means"])(images, *((y,) if reference.conditional else ()))
+        gap_mu = np.abs(mu - reference.encode(x, y if reference.conditional else None)).max()
+        assert gap_mu < 1e-4, f"{FW} {name}: encoder means differ from numpy by {gap_mu}"
+        print(name, "decoder gap", gap, "encoder gap", gap_mu)
+    # a model of another shape: a clear error naming the file
+    try:
+        load_pretrained(lesson["VAE"](latent_dim=3) if FW == "torch"
+                        else lesson["VAE"](lesson["build_encoder"](3), lesson["build_decoder"](3)), "vae_2d")
+    except ValueError as err:
+        assert "vae_2d.safetensors does not fit" in str(err), err
+    else:
+        raise AssertionError("no ValueError for a 3-D model")
+    print("ok")
+''')
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_lesson_model_loads_and_matches_the_numpy_network(quick_weights, framework):
+    folder, sums, _ = quick_weights
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AELAB_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "AELAB_PRETRAINED": str(folder)}
+    done = subprocess.run([sys.executable, "-c", FRAMEWORK_CHECK, framework, json.dumps(sums)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
