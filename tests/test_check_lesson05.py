@@ -240,11 +240,77 @@ MORE = {
         },
     },
 }
+
+# The "build it" training step. Each source uses the lesson's earlier functions, as a student's
+# notebook does (the reference ones here). (True: correct; a string: a wrong answer whose
+# verdict must contain it.)
+_T = ("from aelab.models.vae_torch import reparameterize, vae_loss, kl_divergence\n"
+      "def fn(model, optimizer, images, beta=1.0):\n")
+_T_FORWARD = ("    mu, log_var = model.encode(images)\n"
+              "    z = reparameterize(mu, log_var)\n"
+              "    x_logits = model.decoder(z)\n")
+_T_LOSS = "    loss, rec, kl = vae_loss(images, x_logits, mu, log_var, beta)\n"
+_T_UPDATE = "    optimizer.zero_grad()\n    loss.backward()\n    optimizer.step()\n"
+_T_RETURN = "    return loss.item(), rec.item(), kl.item()"
+_T_OWN_KL = ("    rec = F.binary_cross_entropy_with_logits(x_logits, images, reduction='none').sum(dim=(1, 2, 3)).mean()\n"
+             "    kl = 0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(1).mean()\n"
+             "    loss = rec + beta * kl\n")
+_K = ("from aelab.models.vae_keras import reparameterize, vae_loss, kl_divergence\n"
+      "def fn(model, optimizer, images, beta=1.0):\n")
+_K_FORWARD = ("        mu, log_var = model.encoder(images, training=True)\n"
+              "        z = reparameterize(mu, log_var)\n"
+              "        x_logits = model.decoder(z, training=True)\n")
+_K_LOSS = "        loss, rec, kl = vae_loss(images, x_logits, mu, log_var, beta)\n"
+_K_UPDATE = ("    grads = tape.gradient(loss, model.trainable_weights)\n"
+             "    optimizer.apply(grads, model.trainable_weights)\n")
+_K_RETURN = "    return loss, rec, kl"
+STEP = {
+    "torch": {
+        "reference": (True, "from aelab.models.vae_torch import vae_train_step as fn"),
+        "model forward, zero_grad first": (True, _T + "    model.zero_grad()\n    x_logits, mu, log_var = model(images)\n" + _T_LOSS + "    loss.backward()\n    optimizer.step()\n    return float(loss), float(rec), float(kl)"),
+        "stub": ("NOT ATTEMPTED", "def fn(model, optimizer, images, beta=1.0):\n    return None"),
+        "no zero_grad": ("optimizer.zero_grad() before loss.backward()", _T + _T_FORWARD + _T_LOSS + "    loss.backward()\n    optimizer.step()\n" + _T_RETURN),
+        "zero_grad between backward and step": ("no weight changed", _T + _T_FORWARD + _T_LOSS + "    loss.backward()\n    optimizer.zero_grad()\n    optimizer.step()\n" + _T_RETURN),
+        "no step": ("no optimizer step happened", _T + _T_FORWARD + _T_LOSS + "    optimizer.zero_grad()\n    loss.backward()\n" + _T_RETURN),
+        "two steps": ("called the optimizer 2 times", _T + _T_FORWARD + _T_LOSS + _T_UPDATE + "    optimizer.step()\n" + _T_RETURN),
+        "KL sign wrong": ("the KL with the wrong sign", _T + _T_FORWARD + _T_OWN_KL + _T_UPDATE + _T_RETURN),
+        "beta ignored": ("ignore beta", _T + _T_FORWARD + "    loss, rec, kl = vae_loss(images, x_logits, mu, log_var)\n" + _T_UPDATE + _T_RETURN),
+        "sigmoid twice": ("one sigmoid too many", _T + _T_FORWARD + "    loss, rec, kl = vae_loss(images, torch.sigmoid(x_logits), mu, log_var, beta)\n" + _T_UPDATE + _T_RETURN),
+        "images and logits swapped": ("the images are taken as the logits", _T + _T_FORWARD + "    loss, rec, kl = vae_loss(x_logits, images, mu, log_var, beta)\n" + _T_UPDATE + _T_RETURN),
+        "binarised target": ("binarised images", _T + _T_FORWARD + "    loss, rec, kl = vae_loss((images > 0.5).float(), x_logits, mu, log_var, beta)\n" + _T_UPDATE + _T_RETURN),
+        "z from detached mu, log_var": ("the encoder learns only from the KL term", _T + "    mu, log_var = model.encode(images)\n    z = reparameterize(mu.detach(), log_var.detach())\n    x_logits = model.decoder(z)\n" + _T_LOSS + _T_UPDATE + _T_RETURN),
+        "z sampled under no_grad": ("the encoder learns only from the KL term", _T + "    mu, log_var = model.encode(images)\n    with torch.no_grad():\n        z = reparameterize(mu, log_var)\n    x_logits = model.decoder(z)\n" + _T_LOSS + _T_UPDATE + _T_RETURN),
+        "z = plain noise": ("the encoder learns only from the KL term", _T + "    mu, log_var = model.encode(images)\n    x_logits = model.decoder(torch.randn_like(mu))\n" + _T_LOSS + _T_UPDATE + _T_RETURN),
+        "z = mu": ("no noise is drawn", _T + "    mu, log_var = model.encode(images)\n    x_logits = model.decoder(mu)\n" + _T_LOSS + _T_UPDATE + _T_RETURN),
+        "returns tensors": ("is a tensor; return plain Python numbers", _T + _T_FORWARD + _T_LOSS + _T_UPDATE + "    return loss, rec, kl"),
+        "summed over the batch": ("summed over the images of the batch", _T + _T_FORWARD + "    rec = F.binary_cross_entropy_with_logits(x_logits, images, reduction='sum')\n    kl = kl_divergence(mu, log_var).sum()\n    loss = rec + beta * kl\n" + _T_UPDATE + _T_RETURN),
+        "wrong order": ("in the order (reconstruction, kl, loss)", _T + _T_FORWARD + _T_LOSS + _T_UPDATE + "    return rec.item(), kl.item(), loss.item()"),
+        "decoder twice": ("the decoder ran 2 times", _T + _T_FORWARD + _T_LOSS + _T_UPDATE + "    model.decoder(z)\n" + _T_RETURN),
+        "only the loss": ("three values", _T + _T_FORWARD + _T_LOSS + _T_UPDATE + "    return loss.item()"),
+    },
+    "keras": {
+        "reference": (True, "from aelab.models.vae_keras import vae_train_step as fn"),
+        "model call, apply_gradients": (True, _K + "    with tf.GradientTape() as tape:\n        x_logits, mu, log_var = model(images, training=True)\n" + _K_LOSS + "    grads = tape.gradient(loss, model.trainable_variables)\n    optimizer.apply_gradients(zip(grads, model.trainable_variables))\n" + _K_RETURN),
+        "stub": ("NOT ATTEMPTED", "def fn(model, optimizer, images, beta=1.0):\n    return None"),
+        "no step": ("no optimizer step happened", _K + "    with tf.GradientTape() as tape:\n" + _K_FORWARD + _K_LOSS + "    grads = tape.gradient(loss, model.trainable_weights)\n" + _K_RETURN),
+        "two steps": ("called the optimizer 2 times", _K + "    with tf.GradientTape() as tape:\n" + _K_FORWARD + _K_LOSS + _K_UPDATE + "    optimizer.apply(grads, model.trainable_weights)\n" + _K_RETURN),
+        "KL sign wrong": ("the KL with the wrong sign", _K + "    with tf.GradientTape() as tape:\n" + _K_FORWARD + "        rec = ops.mean(ops.sum(ops.binary_crossentropy(images, x_logits, from_logits=True), axis=(1, 2, 3)))\n        kl = ops.mean(0.5 * ops.sum(1 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))\n        loss = rec + beta * kl\n" + _K_UPDATE + _K_RETURN),
+        "beta ignored": ("ignore beta", _K + "    with tf.GradientTape() as tape:\n" + _K_FORWARD + "        loss, rec, kl = vae_loss(images, x_logits, mu, log_var)\n" + _K_UPDATE + _K_RETURN),
+        "sigmoid twice": ("one sigmoid too many", _K + "    with tf.GradientTape() as tape:\n" + _K_FORWARD + "        loss, rec, kl = vae_loss(images, tf.sigmoid(x_logits), mu, log_var, beta)\n" + _K_UPDATE + _K_RETURN),
+        "z with stop_gradient": ("the encoder learns only from the KL term", _K + "    with tf.GradientTape() as tape:\n        mu, log_var = model.encoder(images, training=True)\n        z = tf.stop_gradient(reparameterize(mu, log_var))\n        x_logits = model.decoder(z, training=True)\n" + _K_LOSS + _K_UPDATE + _K_RETURN),
+        "forward outside the tape": ("the encoder learns only from the KL term", _K + "    mu, log_var = model.encoder(images, training=True)\n    z = reparameterize(mu, log_var)\n    with tf.GradientTape() as tape:\n        mu, log_var = model.encoder(images, training=True)\n        x_logits = model.decoder(z, training=True)\n" + _K_LOSS + _K_UPDATE + _K_RETURN),
+        "summed over the batch": ("summed over the images of the batch", _K + "    with tf.GradientTape() as tape:\n" + _K_FORWARD + "        rec = ops.sum(ops.binary_crossentropy(images, x_logits, from_logits=True))\n        kl = ops.sum(kl_divergence(mu, log_var))\n        loss = rec + beta * kl\n" + _K_UPDATE + _K_RETURN),
+        "python numbers (fails in fit)": ("fails inside Keras' train_step", _K + "    with tf.GradientTape() as tape:\n" + _K_FORWARD + _K_LOSS + _K_UPDATE + "    return float(loss), float(rec), float(kl)"),
+    },
+}
+for _fw, _cases in STEP.items():
+    MORE[_fw]["05.vae_train_step"] = _cases
+
 MORE_HINTS = []
 for _fw, _exercises in MORE.items():
     for _ex, _cases in _exercises.items():
         for _name, (_words, _source) in _cases.items():
-            assert _name not in VARIANTS[_fw][_ex], _name
+            assert _name not in VARIANTS[_fw].setdefault(_ex, {}), _name
             VARIANTS[_fw][_ex][_name] = (_words is True, _source)
             if _words is not True:
                 MORE_HINTS.append((_fw, _ex, _name, _words))
@@ -353,7 +419,7 @@ def test_checker_names_the_mistake(verdicts, framework, exercise_id, name, words
 
 
 def test_exercises_registered_for_both_tracks():
-    for exercise_id in ("05.reparameterize", "05.kl_divergence", "05.vae_loss"):
+    for exercise_id in ("05.reparameterize", "05.kl_divergence", "05.vae_loss", "05.vae_train_step"):
         assert exercise_id in check.exercises()
         assert check._get(exercise_id).notebook == "05_variational_autoencoder"
     with pytest.raises(ValueError, match="not 'numpy'"):

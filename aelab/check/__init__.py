@@ -84,7 +84,8 @@ SYLLABUS = {
                             "03.conv_transpose_output_size", "03.build_decoder"),
     "04_denoising_autoencoder": ("04.add_gaussian_noise", "04.add_salt_and_pepper",
                                  "04.mask_blocks", "04.compute_psnr", "04.make_denoising_pair"),
-    "05_variational_autoencoder": ("05.reparameterize", "05.kl_divergence", "05.vae_loss"),
+    "05_variational_autoencoder": ("05.reparameterize", "05.kl_divergence", "05.vae_loss",
+                                   "05.vae_train_step"),
     "06_applications": ("06.reconstruction_error", "06.roc_auc", "06.fit_anomaly_detector",
                         "06.sample_per_class"),
 }

@@ -1,4 +1,5 @@
-"""Checkers for lesson 05 (the variational autoencoder): reparameterize, the KL term, the loss.
+"""Checkers for lesson 05 (the variational autoencoder): reparameterize, the KL term, the loss,
+and the "build it" exercise, one training step (``vae_train_step``; see the section at the end).
 
 Each exercise exists in both tracks; the checker receives the framework ("torch" or "keras"),
 feeds the student's function framework tensors, and compares with the reference in
@@ -658,3 +659,416 @@ def _check_vae_loss_as_called(fn, x, logits, mu, log_var, framework):
                      f"notebook's train_step) your loss is {loss:.5g}, expected "
                      f"{expected_rec + 4.0 * expected_kl:.5g}. Multiply the KL by beta itself, "
                      f"whatever its type (a number or a keras.Variable).")
+
+
+# ---------------------------------------------------------------- build it: the training step
+#
+# The checker builds its own small dense VAE (16 grey-level images, 3 latent dimensions) whose
+# decoder records the code z it is given, and an SGD optimizer (no momentum), so that one step
+# moves every weight by exactly -lr * gradient. From the recorded z and the encoder's mu, log_var
+# (deterministic, before the step) it recovers the noise eps = (z - mu) / sigma the answer drew,
+# and recomputes independently, with that same eps: the loss terms of the batch before the step,
+# and the gradient of reconstruction + beta * KL with z = mu + sigma * eps. The answer's returned
+# numbers must equal those, and its weight change must equal -lr * that gradient. The sampling
+# is random, but once eps is read back the comparison is exact (up to float32 rounding): no
+# statistics, no false alarms. Known mistakes are named by recomputing what they would give.
+
+_STEP_N, _STEP_LATENT, _STEP_HIDDEN, _STEP_LR = 16, 3, 12, 0.05
+_STEP_TRIALS = ((1.0, 21), (0.0, 22), (4.0, 23))   # (beta, seed): beta 0 and 4 tell whether beta weighs the KL
+
+
+def _step_model(framework: str):
+    """A small VAE with the lesson's interface and a decoder that records its input z."""
+    if framework == "torch":
+        import torch
+        from torch import nn
+
+        from aelab.models.vae_torch import reparameterize
+
+        class RecordingDecoder(nn.Module):
+            def __init__(self, net):
+                super().__init__()
+                self.net, self.calls, self.last_z = net, 0, None
+
+            def forward(self, z, *args, **kwargs):
+                self.calls += 1
+                self.last_z = z.detach().clone()
+                return self.net(z)
+
+        class SmallVAE(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.latent_dim = _STEP_LATENT
+                self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, _STEP_HIDDEN), nn.Tanh())
+                self.to_mu = nn.Linear(_STEP_HIDDEN, _STEP_LATENT)
+                self.to_log_var = nn.Linear(_STEP_HIDDEN, _STEP_LATENT)
+                self.decoder = RecordingDecoder(nn.Sequential(
+                    nn.Linear(_STEP_LATENT, _STEP_HIDDEN), nn.Tanh(), nn.Linear(_STEP_HIDDEN, 784),
+                    nn.Unflatten(1, (1, 28, 28))))
+
+            def encode(self, x):
+                h = self.encoder(x)
+                return self.to_mu(h), self.to_log_var(h)
+
+            def forward(self, x):
+                mu, log_var = self.encode(x)
+                return self.decoder(reparameterize(mu, log_var)), mu, log_var
+
+        model = SmallVAE()
+        return model, list(model.parameters())
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    from aelab.models.vae_keras import reparameterize
+
+    class RecordingDecoder:
+        """Calls the decoder network; records its input in variables (works inside tf.function)."""
+
+        def __init__(self, net):
+            self.net = net
+            self.calls = tf.Variable(0, trainable=False)
+            self.seen = tf.Variable(tf.zeros((_STEP_N, _STEP_LATENT)), trainable=False)
+
+        def __call__(self, z, *args, **kwargs):
+            self.calls.assign_add(1)
+            self.seen.assign(tf.reshape(tf.cast(z, tf.float32), (_STEP_N, _STEP_LATENT)))
+            return self.net(z, training=kwargs.get("training", False))
+
+    class SmallVAE(keras.Model):
+        def __init__(self):
+            super().__init__()
+            images = keras.Input((28, 28, 1))
+            h = layers.Dense(_STEP_HIDDEN, activation="tanh")(layers.Flatten()(images))
+            self.encoder = keras.Model(images, [layers.Dense(_STEP_LATENT)(h),
+                                                layers.Dense(_STEP_LATENT)(h)])
+            z = keras.Input((_STEP_LATENT,))
+            h = layers.Dense(_STEP_HIDDEN, activation="tanh")(z)
+            self.decoder_net = keras.Model(z, layers.Reshape((28, 28, 1))(layers.Dense(784)(h)))
+            self.latent_dim = _STEP_LATENT
+
+        def call(self, x, training=False):
+            mu, log_var = self.encoder(x, training=training)
+            return self.decoder(reparameterize(mu, log_var), training=training), mu, log_var
+
+    model = SmallVAE()
+    model.decoder = RecordingDecoder(model.decoder_net)
+    return model, list(model.trainable_weights)
+
+
+def _weights(params, framework: str) -> list[np.ndarray]:
+    return [to_numpy(p).astype(np.float64) for p in params] if framework == "keras" else \
+        [p.detach().numpy().astype(np.float64) for p in params]
+
+
+def _set_weights(params, values, framework: str) -> None:
+    if framework == "torch":
+        import torch
+
+        with torch.no_grad():
+            for p, v in zip(params, values):
+                p.copy_(torch.tensor(v, dtype=p.dtype))
+    else:
+        for p, v in zip(params, values):
+            p.assign(np.asarray(v, np.float32))
+
+
+def _decoder_record(model, framework: str) -> tuple[int, np.ndarray | None]:
+    if framework == "torch":
+        z = model.decoder.last_z
+        return model.decoder.calls, None if z is None else z.numpy().astype(np.float64)
+    return int(model.decoder.calls.numpy()), model.decoder.seen.numpy().astype(np.float64)
+
+
+def _reset_record(model, framework: str) -> None:
+    if framework == "torch":
+        model.decoder.calls, model.decoder.last_z = 0, None
+    else:
+        model.decoder.calls.assign(0)
+
+
+def _step_terms(model, params, x, eps, beta, framework: str, *, detach_z=False):
+    """With the noise eps fixed: (mu, log_var, logits) as float64 numpy, and the gradient of
+    mean BCE + beta * mean KL with respect to every weight (z detached from mu, log_var if asked)."""
+    if framework == "torch":
+        import torch
+        import torch.nn.functional as F
+
+        xt = torch.tensor(x)
+        mu, log_var = model.encode(xt)
+        z = mu + torch.exp(0.5 * log_var) * torch.tensor(eps, dtype=torch.float32)
+        logits = model.decoder.net(z.detach() if detach_z else z)
+        rec = F.binary_cross_entropy_with_logits(logits, xt, reduction="none").sum(dim=(1, 2, 3)).mean()
+        kl = (0.5 * (mu ** 2 + log_var.exp() - 1 - log_var)).sum(dim=1).mean()
+        grads = torch.autograd.grad(rec + beta * kl, params, allow_unused=True)
+        grads = [np.zeros(p.shape) if g is None else g.numpy().astype(np.float64)
+                 for p, g in zip(params, grads)]
+        values = [t.detach().numpy().astype(np.float64) for t in (mu, log_var, logits)]
+        return values, grads
+    import tensorflow as tf
+
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        mu, log_var = model.encoder(xt, training=True)
+        z = mu + tf.exp(0.5 * log_var) * tf.constant(eps, tf.float32)
+        logits = model.decoder_net(tf.stop_gradient(z) if detach_z else z, training=True)
+        rec = tf.reduce_mean(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=xt, logits=logits), axis=(1, 2, 3)))
+        kl = tf.reduce_mean(tf.reduce_sum(0.5 * (mu ** 2 + tf.exp(log_var) - 1 - log_var), axis=1))
+        loss = rec + beta * kl
+    grads = tape.gradient(loss, params)
+    grads = [np.zeros(p.shape) if g is None else to_numpy(tf.convert_to_tensor(g)).astype(np.float64)
+             for p, g in zip(params, grads)]
+    return [to_numpy(t).astype(np.float64) for t in (mu, log_var, logits)], grads
+
+
+def _step_output(out, framework: str, traced: bool) -> list[float]:
+    """The three returned values as floats; NotYet for a wrong kind of result."""
+    name = "vae_train_step"
+    if out is None:
+        raise NotYet(f"{name} returned None: the function does not return anything yet (write "
+                     f"the step and `return` (loss, reconstruction, kl)).")
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        raise NotYet(f"{name} should return three values, (loss, reconstruction, kl); yours "
+                     f"returned {kind_of(out)}.")
+    values = []
+    for value, what in zip(out, ("loss", "reconstruction", "kl")):
+        if value is None:
+            raise NotYet(f"the {what} that {name} returns is None; return the three numbers.")
+        if framework == "torch" and not isinstance(value, (int, float, np.floating, np.integer)):
+            if _is_tensor(value, framework):
+                raise NotYet(f"the {what} that {name} returns is a tensor; return plain Python "
+                             f"numbers (`.item()`): the training loop adds them up over an epoch, "
+                             f"and a tensor would keep the whole batch's computation graph alive.")
+            raise NotYet(f"the {what} that {name} returns is {kind_of(value)}; expected a number.")
+        array = np.asarray(to_numpy(value), np.float64)
+        if array.size != 1:
+            raise NotYet(f"the {what} that {name} returns has shape {array.shape}; expected a "
+                         f"single number, the average over the images of the batch.")
+        values.append(float(_finite(array, f"the {what}").ravel()[0]))
+    return values
+
+
+def _expected_values(x, mu, log_var, logits, beta) -> dict[str, np.ndarray]:
+    """(loss, reconstruction, kl) of one forward pass, right and as known mistakes make them."""
+    bce = _bce_sum(x, logits)
+    kl = _kl_numpy(mu, log_var)
+    rec, klm = bce.mean(), kl.mean()
+    probs = 1 / (1 + np.exp(-logits))
+    binary = (x > 0.5).astype(np.float64)
+    return {
+        "right": np.array([rec + beta * klm, rec, klm]),
+        "summed over the batch": np.array([bce.sum() + beta * kl.sum(), bce.sum(), kl.sum()]),
+        "beta ignored": np.array([rec + klm, rec, klm]),
+        "KL subtracted": np.array([rec - beta * klm, rec, klm]),
+        "KL sign": np.array([rec - beta * klm, rec, -klm]),
+        "sigmoid twice": np.array([_bce_sum(x, probs).mean() + beta * klm, _bce_sum(x, probs).mean(), klm]),
+        "binarised target": np.array([_bce_sum(binary, logits).mean() + beta * klm,
+                                      _bce_sum(binary, logits).mean(), klm]),
+        "swapped": np.array([_bce_swapped(x, logits).mean() + beta * klm,
+                             _bce_swapped(x, logits).mean(), klm]),
+    }
+
+
+def _bce_swapped(x, logits):
+    """BCE with logits with the two arguments swapped: the images as logits, the logits as targets."""
+    a = x.reshape(len(x), -1).astype(np.float64)
+    t = logits.reshape(len(x), -1).astype(np.float64)
+    return (np.maximum(a, 0) - a * t + np.log1p(np.exp(-np.abs(a)))).sum(axis=1)
+
+
+_VALUE_MISTAKES = {
+    "summed over the batch": "are summed over the images of the batch; the lesson's convention is "
+                             "the average over the images (nats per image), as your vae_loss "
+                             "returns it, so the numbers do not depend on the batch size.",
+    "beta ignored": "ignore beta: the loss is reconstruction + kl whatever beta is. Pass beta on "
+                    "to the loss: reconstruction + beta * kl.",
+    "KL subtracted": "subtract the KL: the negative ELBO *adds* beta * kl to the reconstruction.",
+    "KL sign": "have the KL with the wrong sign: the KL is never negative, and the loss adds "
+               "beta * kl.",
+    "sigmoid twice": "apply a sigmoid to the decoder's output before the *with logits* "
+                     "cross-entropy, which applies its own: one sigmoid too many. Give vae_loss "
+                     "the decoder's logits as they are.",
+    "binarised target": "compare the reconstruction with binarised images: the target is the "
+                        "grey-level images as they are.",
+    "swapped": "compare the wrong things: the images are taken as the logits and the logits as "
+               "the target. The order is vae_loss(images, logits, mu, log_var, beta).",
+}
+
+
+def _name_value_mistake(got, candidates, values_after) -> None:
+    names = ("loss", "reconstruction", "kl")
+    right = candidates["right"]
+    close = lambda a, b: np.allclose(a, b, rtol=2e-4, atol=1e-4)  # noqa: E731
+    if close(got, right):
+        return
+    for order in ((1, 2, 0), (2, 0, 1), (0, 2, 1), (1, 0, 2), (2, 1, 0)):
+        if close(got, right[list(order)]):
+            raise NotYet(f"your three values are right but in the order "
+                         f"({', '.join(names[i] for i in order)}); return "
+                         f"(loss, reconstruction, kl).")
+    for key, why in _VALUE_MISTAKES.items():
+        if close(got, candidates[key]):
+            raise NotYet(f"the values your step returns {why}")
+    if values_after is not None and close(got, values_after):
+        raise NotYet("your step returns the loss terms of the batch *after* the optimizer step; "
+                     "return those of the forward pass the step was computed from (before it).")
+    wrong = [i for i in range(3) if not np.isclose(got[i], right[i], rtol=2e-4, atol=1e-4)]
+    i = wrong[0]
+    raise NotYet(f"your step returns {names[i]} = {got[i]:.5g}, but for this batch and the z "
+                 f"your step sampled (before the step) it is {right[i]:.5g}: return the "
+                 f"(loss, reconstruction, kl) that vae_loss gives for the forward pass you "
+                 f"trained on.")
+
+
+def _update_matches(delta, expected_delta, before) -> bool:
+    for d, e, w in zip(delta, expected_delta, before):
+        tol = 2e-3 * np.linalg.norm(e) + 2e-6 * np.sqrt(w.size) * (np.abs(w).max() + 1e-3)
+        if np.linalg.norm(d - e) > tol:
+            return False
+    return True
+
+
+def _one_step(fn, framework: str, beta: float, seed: int, *, traced: bool = False) -> np.ndarray:
+    """Run the answer once on a fresh small VAE; judge its numbers and its update. Returns the
+    noise eps it drew (recovered from the decoder's input)."""
+    rng = np.random.default_rng(seed)
+    x = _images(rng, _STEP_N, framework)
+    model, params = _step_model(framework)
+    before = _weights(params, framework)
+    stale = None
+    if framework == "torch":
+        import torch
+
+        optimizer = torch.optim.SGD(params, lr=_STEP_LR)
+        steps = []
+        optimizer.register_step_post_hook(lambda *args: steps.append(1))
+        # gradients a previous batch left behind: a step that does not clear them adds them in
+        _, probe = _step_terms(model, params, x, rng.standard_normal((_STEP_N, _STEP_LATENT)), 1.0,
+                               framework)
+        stale = [rng.standard_normal(g.shape) * (np.sqrt(np.mean(g ** 2)) + 1e-3) for g in probe]
+        for p, g in zip(params, stale):
+            p.grad = torch.tensor(g, dtype=p.dtype)
+        images = torch.tensor(x)
+        out = call_unchanged(fn, model, optimizer, images, beta, what="vae_train_step")
+        n_steps = len(steps)
+    else:
+        import keras
+        import tensorflow as tf
+
+        optimizer = keras.optimizers.SGD(learning_rate=_STEP_LR)
+        optimizer.build(params)
+        images = tf.constant(x)
+        if traced:
+            beta_variable = keras.Variable(beta, trainable=False, name="beta")
+            step = tf.function(lambda batch: fn(model, optimizer, batch, beta_variable))
+            try:
+                out = step(images)
+            except NotYet:
+                raise
+            except Exception as err:
+                raise NotYet(f"vae_train_step fails inside Keras' train_step (a tf.function, with "
+                             f"beta a keras.Variable, as fit runs it): {_error_text(err)}. Use "
+                             f"TensorFlow / keras.ops operations throughout and return the "
+                             f"tensors; no numpy, float() or .numpy().") from None
+        else:
+            out = call_unchanged(fn, model, optimizer, images, beta, what="vae_train_step")
+        n_steps = int(optimizer.iterations.numpy())
+    got = np.array(_step_output(out, framework, traced))
+    calls, z = _decoder_record(model, framework)
+    after = _weights(params, framework)
+    stepper = "optimizer.step()" if framework == "torch" else "optimizer.apply(gradients, weights)"
+    if n_steps == 0:
+        raise NotYet(f"no optimizer step happened: the weights must change once per call. After "
+                     f"computing the gradients, call {stepper}.")
+    if n_steps > 1:
+        raise NotYet(f"your step called the optimizer {n_steps} times for one batch; one "
+                     f"training step is one optimizer step.")
+    if calls == 0:
+        raise NotYet("the decoder was never called: decode the sampled z with model.decoder "
+                     "(the model's own decoder, so its weights are the ones trained).")
+    if calls > 1:
+        raise NotYet(f"the decoder ran {calls} times in one step; decode one sample z per image, "
+                     f"once, and compute the loss and its gradients from that one forward pass.")
+    # the noise the answer drew, read back from the decoder's input
+    _set_weights(params, before, framework)
+    (mu, log_var, _), _ = _step_terms(model, params, x, np.zeros((_STEP_N, _STEP_LATENT)), beta,
+                                      framework)
+    sigma = np.exp(0.5 * log_var)
+    if np.allclose(z, mu, rtol=1e-6, atol=1e-7):
+        raise NotYet("the decoder was given z = mu: no noise is drawn, so this is a plain "
+                     "autoencoder. Sample z with your reparameterize(mu, log_var).")
+    eps = (z - mu) / sigma
+    (_, _, logits), grads = _step_terms(model, params, x, eps, beta, framework)
+    candidates = _expected_values(x, mu, log_var, logits, beta)
+    _set_weights(params, after, framework)
+    (mu1, log_var1, logits1), _ = _step_terms(model, params, x, eps, beta, framework)
+    values_after = _expected_values(x, mu1, log_var1, logits1, beta)["right"]
+    _name_value_mistake(got, candidates, values_after)
+    delta = [a - b for a, b in zip(after, before)]
+    expected = [-_STEP_LR * g for g in grads]
+    if _update_matches(delta, expected, before):
+        return eps
+    if all(np.allclose(d, 0) for d in delta):
+        raise NotYet("the optimizer stepped but no weight changed: its gradients were zero or "
+                     "missing at the step. Compute the gradients of the loss before the step "
+                     + ("(zero_grad() before backward(), not between backward() and step())."
+                        if framework == "torch" else "(tape.gradient(loss, weights))."))
+    if stale is not None and _update_matches(delta, [e - _STEP_LR * s for e, s in zip(expected, stale)],
+                                             before):
+        raise NotYet("the step added this batch's gradients to the ones already in .grad when it "
+                     "started (left by an earlier backward(), e.g. the previous batch's): PyTorch "
+                     "accumulates gradients until you clear them. Call optimizer.zero_grad() "
+                     "before loss.backward().")
+    if _update_matches(delta, [_STEP_N * e for e in expected], before):
+        raise NotYet("the update is N times too large: the loss you differentiate is summed "
+                     "over the images of the batch; average it over the images, as vae_loss does.")
+    _set_weights(params, before, framework)
+    _, detached = _step_terms(model, params, x, eps, beta, framework, detach_z=True)
+    _set_weights(params, after, framework)
+    if _update_matches(delta, [-_STEP_LR * g for g in detached], before):
+        how = ("torch.no_grad(), .detach(), numpy" if framework == "torch" else
+               "outside the GradientTape, tf.stop_gradient, numpy")
+        raise NotYet(f"no gradient flows from the reconstruction back to the encoder through z: "
+                     f"z is sampled outside the graph ({how}, or noise that does not use mu and "
+                     f"log_var), so the encoder learns only from the KL term and never learns to "
+                     f"describe the image. Sample z = mu + sigma * eps with your reparameterize, "
+                     f"from the encoder's own outputs, where the gradient is recorded.")
+    raise NotYet("the weights did not move by one gradient step on the loss your step returns: "
+                 "compute the loss from this forward pass (reconstruction + beta * kl, averaged "
+                 "over the images), its gradients with respect to all the model's weights, then "
+                 "one optimizer step.")
+
+
+@exercise("05.vae_train_step", title="build it: one training step of the VAE",
+          reference=_reference("vae_train_step"), frameworks=FRAMEWORKS,
+          hint="Three parts: the forward pass (the encoder's mu and log_var, a sample z drawn "
+               "through them with your reparameterize, the decoder's logits), the loss (your "
+               "vae_loss with beta), and one optimizer step on its gradients. Return the three "
+               "loss terms of that forward pass.",
+          answer={"torch": "`mu, log_var = model.encode(images)`; `z = reparameterize(mu, "
+                           "log_var)`; `loss, reconstruction, kl = vae_loss(images, "
+                           "model.decoder(z), mu, log_var, beta)`; `optimizer.zero_grad()`; "
+                           "`loss.backward()`; `optimizer.step()`; `return loss.item(), "
+                           "reconstruction.item(), kl.item()`.",
+                  "keras": "`with tf.GradientTape() as tape:` `mu, log_var = "
+                           "model.encoder(images, training=True)`; `z = reparameterize(mu, "
+                           "log_var)`; `loss, reconstruction, kl = vae_loss(images, "
+                           "model.decoder(z, training=True), mu, log_var, beta)`. Then "
+                           "`gradients = tape.gradient(loss, model.trainable_weights)`; "
+                           "`optimizer.apply(gradients, model.trainable_weights)`; `return loss, "
+                           "reconstruction, kl`."})
+def _check_vae_train_step(fn, framework):
+    """Three calls on fresh small VAEs, beta = 1, 0 and 4 (Keras: then the same inside a
+    tf.function with beta a keras.Variable, as fit runs it); each judged exactly by
+    :func:`_one_step`. Then the noise the answer drew over all calls must look like eps ~ N(0, 1):
+    mean within 0.5 and standard deviation within 0.6-1.4 over 144 numbers (6 and 7 standard
+    errors: a correct answer fails with probability below 1e-8)."""
+    draws = [_one_step(fn, framework, beta, seed) for beta, seed in _STEP_TRIALS]
+    if framework == "keras":
+        draws.append(_one_step(fn, framework, 4.0, 24, traced=True))
+    eps = np.concatenate([d.ravel() for d in draws[:3]])
+    if abs(eps.mean()) > 0.5 or not 0.6 < eps.std() < 1.4:
+        raise NotYet(f"the decoder's inputs z are not mu + sigma * eps with eps ~ N(0, 1): the "
+                     f"recovered eps has mean {eps.mean():.2f} and standard deviation "
+                     f"{eps.std():.2f}. Sample z with your reparameterize(mu, log_var).")

@@ -13,9 +13,10 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
-__all__ = ["reparameterize", "kl_divergence", "vae_loss", "kl_per_dimension"]
+__all__ = ["reparameterize", "kl_divergence", "vae_loss", "kl_per_dimension", "vae_train_step"]
 
 
 def reparameterize(mu, log_var, seed=None):
@@ -55,3 +56,23 @@ def vae_loss(x, x_logits, mu, log_var, beta=1.0):
     reconstruction = ops.mean(ops.sum(per_pixel, axis=1))
     kl = ops.mean(kl_divergence(mu, log_var))
     return reconstruction + beta * kl, reconstruction, kl
+
+
+def vae_train_step(model, optimizer, images, beta=1.0):
+    """One gradient step on the negative ELBO (beta-weighted) for one batch of ``images``.
+
+    ``model`` has ``encoder(images) -> [mu, log_var]``, ``decoder(z) -> logits`` and
+    ``trainable_weights`` (the lesson's VAE); ``optimizer`` is a Keras optimizer. z is sampled
+    with the reparameterization trick, so the gradient reaches the encoder through z as well as
+    through the KL term. Returns (loss, reconstruction, kl) of this batch *before* the step, three
+    scalar tensors in nats per image (averaged over the batch): tensors, not Python numbers,
+    because Keras' ``fit`` runs it inside a traced ``tf.function`` (the model's ``train_step``).
+    """
+    with tf.GradientTape() as tape:
+        mu, log_var = model.encoder(images, training=True)
+        z = reparameterize(mu, log_var)
+        x_logits = model.decoder(z, training=True)
+        loss, reconstruction, kl = vae_loss(images, x_logits, mu, log_var, beta)
+    gradients = tape.gradient(loss, model.trainable_weights)
+    optimizer.apply(gradients, model.trainable_weights)
+    return loss, reconstruction, kl

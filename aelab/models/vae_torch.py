@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["reparameterize", "kl_divergence", "vae_loss", "kl_per_dimension"]
+__all__ = ["reparameterize", "kl_divergence", "vae_loss", "kl_per_dimension", "vae_train_step"]
 
 
 def reparameterize(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
@@ -47,3 +47,21 @@ def vae_loss(x: torch.Tensor, x_logits: torch.Tensor, mu: torch.Tensor, log_var:
     reconstruction = reconstruction.reshape(len(x), -1).sum(dim=1).mean()
     kl = kl_divergence(mu, log_var).mean()
     return reconstruction + beta * kl, reconstruction, kl
+
+
+def vae_train_step(model, optimizer: torch.optim.Optimizer, images: torch.Tensor,
+                   beta: float = 1.0) -> tuple[float, float, float]:
+    """One gradient step on the negative ELBO (beta-weighted) for one batch of ``images``.
+
+    ``model`` has ``encode(images) -> (mu, log_var)`` and ``decoder(z) -> logits`` (the lesson's
+    VAE). z is sampled with the reparameterization trick, so the gradient reaches the encoder
+    through z as well as through the KL term. Returns (loss, reconstruction, kl) of this batch
+    *before* the step, as Python floats in nats per image (averaged over the batch).
+    """
+    mu, log_var = model.encode(images)
+    z = reparameterize(mu, log_var)
+    loss, reconstruction, kl = vae_loss(images, model.decoder(z), mu, log_var, beta)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item(), reconstruction.item(), kl.item()
