@@ -11,13 +11,24 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["build_encoder", "build_decoder", "ConvAutoencoder"]
+__all__ = ["build_conv_encoder", "build_encoder", "build_decoder", "ConvAutoencoder"]
 
 
-def _check_latent(latent_dim) -> int:
+def _check_latent(latent_dim, name: str = "latent_dim") -> int:
     if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+        raise ValueError(f"{name} must be a positive int, got {latent_dim!r}")
     return latent_dim
+
+
+def build_conv_encoder(out_channels: int = 32) -> nn.Sequential:
+    """The convolutional part of the encoder (lesson 03's "build it" exercise):
+    (N, 1, 28, 28) -> (N, out_channels, 7, 7), two stride-2 3x3 convolutions (1 -> 16 ->
+    out_channels channels), each followed by a ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),             # 28 -> 14
+        nn.Conv2d(16, _check_latent(out_channels, "out_channels"), kernel_size=3, stride=2,
+                  padding=1), nn.ReLU(),                                             # 14 -> 7
+    )
 
 
 def build_encoder(latent_dim: int = 32, channels=(16, 32)) -> nn.Sequential:
