@@ -411,3 +411,161 @@ def _python(code: str) -> str:
                           env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
+
+
+# --- 03.build_conv_encoder (both frameworks, one process each) -------------------------------
+
+TORCH_CONV = """
+def convs(c, k=3, s=2, p=1, mid=16, act=nn.ReLU, final=nn.ReLU, bias=True):
+    return nn.Sequential(nn.Conv2d(1, mid, k, stride=s, padding=p, bias=bias), act(),
+                         nn.Conv2d(mid, c, k, stride=s, padding=p, bias=bias), final())
+"""
+KERAS_CONV = """
+def convs(c, k=3, s=2, padding="same", mid=16, act="relu", final="relu", bias=True):
+    return keras.Sequential([keras.Input((28, 28, 1)),
+                             layers.Conv2D(mid, k, strides=s, padding=padding, activation=act, use_bias=bias),
+                             layers.Conv2D(c, k, strides=s, padding=padding, activation=final, use_bias=bias)])
+"""
+
+# name -> (True for a correct answer, else words its message must contain; source defining fn)
+ENCODERS = {
+    "torch": {
+        "reference": (True, "from aelab.models.conv_torch import build_conv_encoder as fn"),
+        "subclassed, functional ReLU": (True, """
+class Encoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, 2, 1)
+        self.conv2 = nn.Conv2d(16, c, 3, 2, 1)
+    def forward(self, x):
+        return F.relu(self.conv2(F.relu(self.conv1(x))))
+
+def fn(out_channels):
+    return Encoder(out_channels)
+"""),
+        "explicit padding layers": (True, "def fn(c):\n    return nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(1, 16, 3, 2), nn.ReLU(inplace=True), nn.ZeroPad2d(1), nn.Conv2d(16, c, 3, 2), nn.ReLU(inplace=True))"),
+        "stub": ("returned None", "def fn(c):\n    return None"),
+        "one stride-2 conv": ("halved once", "def fn(c):\n    return nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1), nn.ReLU(), nn.Conv2d(16, c, 3, 2, 1), nn.ReLU())"),
+        "no padding": ("the padding is too small for the kernel", "def fn(c):\n    return convs(c, p=0)"),
+        "stride 1": ("still 28 x 28", "def fn(c):\n    return convs(c, s=1)"),
+        "kernel 5, padding 1": ("the padding is too small for the kernel", "def fn(c):\n    return convs(c, k=5, p=1)"),
+        "kernel 5, padding 2": ("has 13,248 parameters", "def fn(c):\n    return convs(c, k=5, p=2)"),
+        "channels last": ("PyTorch layers keep the channels first", """
+class ChannelsLast(nn.Module):
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1)
+
+def fn(c):
+    return nn.Sequential(convs(c), ChannelsLast())
+"""),
+        "fixed channels": ("but you were asked for out_channels=8", "def fn(c):\n    return convs(32)"),
+        "flattened": ("a flat vector per image", "def fn(c):\n    return nn.Sequential(convs(c), nn.Flatten())"),
+        "dense layer": ("is there a dense (Linear/Dense) layer", "def fn(c):\n    return nn.Sequential(nn.Flatten(), nn.Linear(784, c * 49), nn.ReLU(), nn.Unflatten(1, (c, 7, 7)))"),
+        "conv then dense mixing": ("on the far side of the image", "def fn(c):\n    return nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1), nn.ReLU(), nn.Flatten(), nn.Linear(16 * 196, c * 49), nn.ReLU(), nn.Unflatten(1, (c, 7, 7)))"),
+        "same instance": ("the same model object", "MODELS = {}\ndef fn(c):\n    return MODELS.setdefault(c, convs(c))"),
+        "shared layers": ("share weights", "FIRST = nn.Conv2d(1, 16, 3, 2, 1)\ndef fn(c):\n    return nn.Sequential(FIRST, nn.ReLU(), nn.Conv2d(16, c, 3, 2, 1), nn.ReLU())"),
+        "seeded inside": ("identical weights", "def fn(c):\n    torch.manual_seed(0)\n    return convs(c)"),
+        "no final ReLU": ("negative values", "def fn(c):\n    return convs(c, final=nn.Identity)"),
+        "sigmoid at the end": ("that is what a sigmoid gives", "def fn(c):\n    return convs(c, final=nn.Sigmoid)"),
+        "dead": ("all zero for every test image", "def fn(c):\n    m = convs(c)\n    with torch.no_grad():\n        m[2].bias.fill_(-100.0)\n    return m"),
+        "32 middle channels": ("4,800", "def fn(c):\n    return convs(c, mid=32)"),
+        "no bias": ("has 4,752 parameters", "def fn(c):\n    return convs(c, bias=False)"),
+        "frozen": ("did not change your encoder's weights", "def fn(c):\n    m = convs(c)\n    for p in m.parameters():\n        p.requires_grad_(False)\n    return m"),
+        "detached": ("did not change your encoder's weights", """
+class Encoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.m = convs(c)
+    def forward(self, x):
+        return self.m(x).detach()
+
+def fn(c):
+    return Encoder(c)
+"""),
+        "returns a list": ("wrap them in one model", "def fn(c):\n    return list(convs(c))"),
+        "returns the class": ("the class Sequential itself", "def fn(c):\n    return nn.Sequential"),
+        "an instance passed": ("you passed a model instance (Sequential)", "fn = convs(32)"),
+    },
+    "keras": {
+        "reference": (True, "from aelab.models.conv_keras import build_conv_encoder as fn"),
+        "fused activations, no Input": (True, "def fn(c):\n    return keras.Sequential([layers.Conv2D(16, 3, strides=2, padding='same', activation='relu'), layers.Conv2D(c, 3, strides=2, padding='same', activation='relu')])"),
+        "functional": (True, """
+def fn(out_channels):
+    x = keras.Input((28, 28, 1))
+    h = layers.ReLU()(layers.Conv2D(16, 3, strides=2, padding="same")(x))
+    return keras.Model(x, layers.Activation("relu")(layers.Conv2D(out_channels, 3, strides=2, padding="same")(h)))
+"""),
+        "stub": ("returned None", "def fn(c):\n    return None"),
+        "one stride-2 conv": ("halved once", "def fn(c):\n    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(16, 3, padding='same', activation='relu'), layers.Conv2D(c, 3, strides=2, padding='same', activation='relu')])"),
+        "valid padding": ("the padding is too small for the kernel", "def fn(c):\n    return convs(c, padding='valid')"),
+        "stride 1": ("still 28 x 28", "def fn(c):\n    return convs(c, s=1)"),
+        "channels first": ("Keras layers keep the channels last", "def fn(c):\n    return keras.Sequential([convs(c), layers.Permute((3, 1, 2))])"),
+        "fixed channels": ("but you were asked for out_channels=8", "def fn(c):\n    return convs(32)"),
+        "flattened": ("a flat vector per image", "def fn(c):\n    return keras.Sequential([convs(c), layers.Flatten()])"),
+        "dense layer": ("is there a dense (Linear/Dense) layer", "def fn(c):\n    return keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(c * 49, activation='relu'), layers.Reshape((7, 7, c))])"),
+        "same instance": ("the same model object", "MODELS = {}\ndef fn(c):\n    return MODELS.setdefault(c, convs(c))"),
+        "shared layers": ("share weights", "FIRST = layers.Conv2D(16, 3, strides=2, padding='same', activation='relu')\ndef fn(c):\n    return keras.Sequential([keras.Input((28, 28, 1)), FIRST, layers.Conv2D(c, 3, strides=2, padding='same', activation='relu')])"),
+        "seeded inside": ("identical weights", "def fn(c):\n    keras.utils.set_random_seed(0)\n    return convs(c)"),
+        "no final ReLU": ("negative values", "def fn(c):\n    return convs(c, final=None)"),
+        "sigmoid at the end": ("that is what a sigmoid gives", "def fn(c):\n    return convs(c, final='sigmoid')"),
+        "dead": ("all zero for every test image", "def fn(c):\n    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(16, 3, strides=2, padding='same', activation='relu'), layers.Conv2D(c, 3, strides=2, padding='same', activation='relu', bias_initializer=keras.initializers.Constant(-100.0))])"),
+        "kernel 5": ("13,248 parameters", "def fn(c):\n    return convs(c, k=5)"),
+        "frozen": ("did not change your encoder's weights", "def fn(c):\n    m = convs(c)\n    m.trainable = False\n    return m"),
+        "returns a list": ("wrap them in one model", "def fn(c):\n    return [layers.Conv2D(16, 3), layers.Conv2D(c, 3)]"),
+        "single conv layer, stride 4": ("negative values", "def fn(c):\n    return layers.Conv2D(c, 3, strides=4, padding='same')"),
+        "an instance passed": ("you passed a model instance (Sequential)", "fn = convs(32)"),
+    },
+}
+
+ENCODER_RUNNER = """
+import json, sys
+{prelude}
+from aelab import check
+variants = json.loads(sys.stdin.read())
+verdicts = {{}}
+for name, (_, source) in variants.items():
+    namespace = {{}}
+    exec(compile({prelude!r} + {convs!r}, "prelude", "exec"), namespace)
+    exec(compile(source, name, "exec"), namespace)
+    result = check.run("03.build_conv_encoder", namespace["fn"], framework="{framework}", show=False)
+    verdicts[name] = [result.passed, str(result)]
+print("VERDICTS" + json.dumps(verdicts))
+"""
+
+
+@pytest.fixture(scope="module")
+def encoder_verdicts():
+    """framework -> {variant name: [passed, message]}, computed once per framework."""
+    cache = {}
+
+    def get(framework):
+        if framework not in cache:
+            prelude = TORCH_PRELUDE if framework == "torch" else KERAS_PRELUDE
+            convs = TORCH_CONV if framework == "torch" else KERAS_CONV
+            script = ENCODER_RUNNER.format(prelude=prelude, convs=convs, framework=framework)
+            proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                  input=json.dumps(ENCODERS[framework]), timeout=600,
+                                  env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
+            cache[framework] = json.loads(line[len("VERDICTS"):])
+        return cache[framework]
+
+    return get
+
+
+ENCODER_CASES = [(fw, name, expect) for fw, cases in ENCODERS.items()
+                 for name, (expect, _) in cases.items()]
+
+
+@pytest.mark.parametrize("framework, name, expect", ENCODER_CASES,
+                         ids=[f"{fw}-{name}" for fw, name, _ in ENCODER_CASES])
+def test_build_conv_encoder(encoder_verdicts, framework, name, expect):
+    passed, message = encoder_verdicts(framework)[name]
+    if expect is True:
+        assert passed, f"{name}: {message}"
+    else:
+        assert not passed, name
+        assert expect in message, message
+        if name != "stub":
+            assert "check.hint(" in message  # a failed attempt offers the hint

@@ -604,3 +604,295 @@ def _check_build_decoder(fn, framework):
                      f"transposed convolutions' settings"
                      + (f" (yours: {'; '.join(settings)}; expected {_expected_settings(framework)})"
                         if settings else "") + ".")
+
+
+# --------------------------------------------------------------------------- the conv encoder
+#
+# ``03.build_conv_encoder`` (the "build it" exercise) is judged on what the student's encoder
+# does, in this order: it is a model; its output has the shape (N, out_channels, 7, 7) (PyTorch)
+# or (N, 7, 7, out_channels) (Keras) for several batch sizes and two channel counts; every call
+# builds a new model with its own random weights; it is local (one pixel changed near a corner
+# leaves the feature maps on the far side unchanged: true of any stack of small convolutions,
+# false of a dense layer); its output is a ReLU's (non-negative, not all zero, not a sigmoid's);
+# it has the lesson's parameter count (the lesson's later cells count and measure those layers);
+# and it trains: with a linear layer and the course's decoder attached, a few Adam steps on tiny
+# synthetic images change the encoder's weights and lower the loss.
+
+def _reference_conv_encoder(framework):
+    if framework == "torch":
+        from ..models.conv_torch import build_conv_encoder
+    else:
+        from ..models.conv_keras import build_conv_encoder
+    return build_conv_encoder
+
+
+def _conv_parameters(out_channels: int) -> int:
+    """Trainable parameters of the lesson's conv encoder: 1 -> 16 -> out_channels, 3 x 3."""
+    return conv_parameter_count_reference(1, 16, 3) + conv_parameter_count_reference(
+        16, out_channels, 3)
+
+
+def _expect_encoder(encoder, call: str, framework: str):
+    what = "an nn.Module (e.g. nn.Sequential)" if framework == "torch" else \
+        "a keras.Model (e.g. keras.Sequential)"
+    if encoder is None:
+        raise NotYet(f"{call} returned None: build the layers and `return` the model.")
+    if inspect.isclass(encoder):
+        raise NotYet(f"{call} returned {kind_of(encoder)}: create the model and return it "
+                     f"(e.g. `return {encoder.__name__}(...)`).")
+    if isinstance(encoder, (list, tuple)) and encoder and all(
+            _is_model(layer, framework) for layer in encoder):
+        wrap = "nn.Sequential(...)" if framework == "torch" else "keras.Sequential([...])"
+        raise NotYet(f"{call} returned {kind_of(encoder)} (layers); wrap them in one model, "
+                     f"{wrap}, and return that.")
+    if not _is_model(encoder, framework):
+        raise NotYet(f"{call} should return {what}, but returned {kind_of(encoder)}.")
+    return encoder
+
+
+def _digit_like(n: int, seed: int) -> np.ndarray:
+    """(n, 28, 28) float32 in [0, 1]: a few bright strokes (bars) on a black background."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 28, 28), np.float32)
+    for image in images:
+        for _ in range(3):
+            r, c = rng.integers(4, 20, size=2)
+            h, w = (rng.integers(2, 4), rng.integers(6, 12))[::rng.choice([1, -1])]
+            image[r:r + h, c:c + w] = rng.uniform(0.6, 1.0)
+    return images
+
+
+def _layout(images: np.ndarray, framework: str) -> np.ndarray:
+    """(N, 28, 28) -> the framework's image layout."""
+    return np.ascontiguousarray(images[:, None] if framework == "torch" else images[..., None])
+
+
+def _encode(encoder, images: np.ndarray, call: str, framework: str) -> np.ndarray:
+    try:
+        if framework == "torch":
+            import torch
+
+            with torch.no_grad():
+                out = encoder(torch.from_numpy(images))
+        else:
+            out = encoder(images, training=False)
+    except Exception as err:
+        layout = "(N, 1, 28, 28)" if framework == "torch" else "(N, 28, 28, 1)"
+        raise NotYet(f"{call} failed on a batch of images of shape {images.shape} (the "
+                     f"{'PyTorch' if framework == 'torch' else 'Keras'} layout {layout}): "
+                     f"{type(err).__name__}: {err}") from None
+    if isinstance(out, (tuple, list)) or not hasattr(out, "shape"):
+        raise NotYet(f"{call}'s model returned {kind_of(out)} for a batch of images; it should "
+                     f"return one batch of feature maps.")
+    return np.asarray(out.detach().numpy() if hasattr(out, "detach") else out, dtype=np.float64)
+
+
+def _encoder_shape_message(shape: tuple, n: int, c: int, call: str, framework: str) -> str:
+    expected = (n, c, 7, 7) if framework == "torch" else (n, 7, 7, c)
+    head = f"{call} turns {n} images into shape {shape}, expected {expected}"
+    if len(shape) == 2:
+        return (f"{head}: a flat vector per image. Stop at the feature maps: no flattening and "
+                f"no dense layer (the lesson adds the linear layer that makes the code).")
+    if len(shape) != 4 or shape[0] != n:
+        return f"{head}: one {c} x 7 x 7 stack of feature maps per image."
+    if framework == "torch" and shape[1:] == (7, 7, c):
+        return (f"{head}: that is channels last. PyTorch layers keep the channels first, "
+                f"(N, C, H, W): do not move the channel axis.")
+    if framework == "keras" and shape[1:] == (c, 7, 7):
+        return (f"{head}: that is channels first. Keras layers keep the channels last, "
+                f"(N, H, W, C): do not move the channel axis.")
+    side, channels = (shape[2:], shape[1]) if framework == "torch" else (shape[1:3], shape[3])
+    padding = "padding=1" if framework == "torch" else 'padding="same"'
+    if side == (14, 14):
+        return (f"{head}: your maps are 14 x 14, so the image was halved once. Two stride-2 "
+                f"convolutions halve it twice: 28 -> 14 -> 7.")
+    if side == (6, 6):
+        return (f"{head}: your maps are 6 x 6, so the padding is too small for the kernel "
+                f"(kernel 3 and stride 2 without padding give 28 -> 13 -> 6). With 3 x 3 "
+                f"kernels, one pixel of padding on each side ({padding}) gives 28 -> 14 -> 7.")
+    if side == (28, 28):
+        return (f"{head}: your maps are still 28 x 28; with stride 1 a convolution keeps the "
+                f"size. Stride 2 halves it: 28 -> 14 -> 7.")
+    if side == (7, 7) and channels != c:
+        return (f"{head}: your maps have {channels} channels, but you were asked for "
+                f"out_channels={c}. Give the second convolution `out_channels` filters.")
+    return (f"{head}: your maps are {side[0]} x {side[1]}, expected 7 x 7. Kernel 3, stride 2 "
+            f"and {padding} give 28 -> 14 -> 7.")
+
+
+def _weights_of(model, framework: str) -> list:
+    if framework == "torch":
+        return list(model.parameters())
+    return list(model.weights)
+
+
+def _parameter_count(model, framework: str) -> int:
+    """Every parameter, trainable or frozen (frozen ones are named by the training test)."""
+    return int(sum(np.prod(tuple(v.shape)) for v in _weights_of(model, framework)))
+
+
+def _snapshot_weights(model, framework: str) -> list[np.ndarray]:
+    return [np.array(v.detach().numpy() if hasattr(v, "detach") else v, copy=True)
+            for v in _weights_of(model, framework)]
+
+
+_PROBE_PIXELS = ((2, 2), (25, 25), (2, 25))   # near three corners
+_LOCAL_REACH = 12.0   # pixels from a pixel to the centre of a feature-map position it may change
+
+
+def _far_change(encoder, call: str, framework: str):
+    """(pixel, position) where changing one pixel changed the feature maps far from it, or None."""
+    base = _digit_like(1, 7) * 0.5 + 0.25
+    before = _encode(encoder, _layout(base, framework), call, framework)
+    for r, c in _PROBE_PIXELS:
+        changed = base.copy()
+        changed[0, r, c] = 1.0 - changed[0, r, c] + 0.5
+        after = _encode(encoder, _layout(changed, framework), call, framework)
+        delta = np.abs(after - before)[0]
+        delta = delta.max(axis=0) if framework == "torch" else delta.max(axis=-1)   # (7, 7)
+        if delta.max() == 0:
+            continue
+        centres = 4 * np.arange(7) + 1.5   # a 7 x 7 map position covers 4 x 4 pixels
+        far = ((np.abs(centres[:, None] - r) > _LOCAL_REACH)
+               | (np.abs(centres[None, :] - c) > _LOCAL_REACH))
+        big = far & (delta > 1e-3 * delta.max())
+        if big.any():
+            i, j = np.argwhere(big)[0]
+            return (r, c), (int(i), int(j))
+    return None
+
+
+def _train_with_decoder(encoder, out_channels: int, framework: str) -> tuple[float, float]:
+    """Attach a linear layer and the course's decoder, train 10 Adam steps on 32 synthetic
+    images; (loss before, loss after)."""
+    images = _layout(_digit_like(32, 11), framework)
+    latent = 16
+    if framework == "torch":
+        import torch
+        from torch import nn
+
+        from ..models.conv_torch import build_decoder
+
+        model = nn.Sequential(encoder, nn.Flatten(), nn.Linear(out_channels * 49, latent),
+                              build_decoder(latent))
+        model.train()
+        x = torch.from_numpy(images)
+        optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+        losses = []
+        for _ in range(10):
+            loss = nn.functional.mse_loss(model(x), x)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        with torch.no_grad():
+            final = float(nn.functional.mse_loss(model(x), x))
+        return losses[0], final
+    import keras
+
+    from ..models.conv_keras import build_decoder
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), encoder, keras.layers.Flatten(),
+                              keras.layers.Dense(latent), build_decoder(latent)])
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse", run_eagerly=True)
+    first = float(keras.ops.mean((model(images) - images) ** 2))
+    model.fit(images, images, batch_size=32, epochs=10, verbose=0, shuffle=False)
+    return first, float(keras.ops.mean((model(images) - images) ** 2))
+
+
+@exercise("03.build_conv_encoder", title="build the convolutional encoder",
+          frameworks=("torch", "keras"), reference=_reference_conv_encoder,
+          hint="Two convolutions with 3 x 3 kernels and stride 2, each followed by a ReLU: the "
+               "first from 1 channel (grey) to 16, the second from 16 to `out_channels`. A "
+               "stride-2, 3 x 3 convolution halves the size only with one pixel of padding on "
+               "each side. Build the layers inside the function, so that every call returns a "
+               "new model, and keep the framework's channel order.",
+          answer={"torch": "`return nn.Sequential(nn.Conv2d(1, 16, kernel_size=3, stride=2, "
+                           "padding=1), nn.ReLU(), nn.Conv2d(16, out_channels, kernel_size=3, "
+                           "stride=2, padding=1), nn.ReLU())`.",
+                  "keras": "`return keras.Sequential([keras.Input((28, 28, 1)), "
+                           "layers.Conv2D(16, 3, strides=2, padding=\"same\"), layers.ReLU(), "
+                           "layers.Conv2D(out_channels, 3, strides=2, padding=\"same\"), "
+                           "layers.ReLU()])`."})
+def _check_build_conv_encoder(fn, framework):
+    # (a model instance passed instead of the builder is named by check.run itself)
+    encoders = {}
+    for c in (32, 8):
+        call = f"build_conv_encoder({c})"
+        encoder = _expect_encoder(fn(c), call, framework)
+        for n in (3, 1, 5):
+            images = _layout(np.random.default_rng(n).random((n, 28, 28), dtype=np.float32),
+                             framework)
+            out = _encode(encoder, images, call, framework)
+            expected = (n, c, 7, 7) if framework == "torch" else (n, 7, 7, c)
+            if out.shape != expected:
+                raise NotYet(_encoder_shape_message(out.shape, n, c, call, framework))
+        encoders[c] = encoder
+    call = "build_conv_encoder(32)"
+    first, second = encoders[32], _expect_encoder(fn(32), call, framework)
+    if second is first:
+        raise NotYet(f"two calls of {call} returned the same model object: every call should "
+                     f"build a new model (create the layers inside the function).")
+    first_ids = {id(v) for v in _weights_of(first, framework)}
+    if any(id(v) in first_ids for v in _weights_of(second, framework)):
+        raise NotYet(f"two calls of {call} returned models that share weights (the same layer "
+                     f"objects): create the layers inside the function, so that every call "
+                     f"builds new ones.")
+    weights = [_snapshot_weights(model, framework) for model in (first, second)]
+    if len(weights[0]) == len(weights[1]) and all(
+            a.shape == b.shape and np.array_equal(a, b) for a, b in zip(*weights)):
+        raise NotYet(f"two calls of {call} returned models with identical weights: each call "
+                     f"should start from new random weights (is a random seed set inside the "
+                     f"function?).")
+    far = _far_change(first, call, framework)
+    if far is not None:
+        (r, c), (i, j) = far
+        raise NotYet(f"changing one pixel (row {r}, column {c}) of an image changed the output "
+                     f"of {call} at feature-map position (row {i}, column {j}), on the far side "
+                     f"of the image. A convolution's output at a position depends only on the "
+                     f"pixels near it: is there a dense (Linear/Dense) layer, or a reshape that "
+                     f"mixes positions?")
+    images = _layout(np.concatenate([_digit_like(8, 5),
+                                     np.random.default_rng(9).random((8, 28, 28),
+                                                                     dtype=np.float32)]),
+                     framework)
+    out = _encode(first, images, call, framework)
+    if out.min() < 0:
+        raise NotYet(f"the feature maps of {call} have negative values (as low as "
+                     f"{out.min():.3g}): the lesson's encoder ends with a ReLU after the second "
+                     f"convolution.")
+    if out.max() == 0:
+        raise NotYet(f"the feature maps of {call} are all zero for every test image: nothing "
+                     f"would reach the code. Is the ReLU applied to something that is never "
+                     f"positive?")
+    if out.min() > 0 and out.max() < 1:
+        raise NotYet(f"the feature maps of {call} all lie strictly between 0 and 1 and none is "
+                     f"exactly 0: that is what a sigmoid gives. The lesson's encoder uses a ReLU "
+                     f"after each convolution.")
+    for c, encoder in encoders.items():
+        got, expected = _parameter_count(encoder, framework), _conv_parameters(c)
+        if got != expected:
+            raise NotYet(f"build_conv_encoder({c}) has {got:,} parameters, the "
+                         f"lesson's {expected:,}: two convolutions with 3 x 3 kernels and a "
+                         f"bias, 1 -> 16 channels ({conv_parameter_count_reference(1, 16, 3)}) "
+                         f"and 16 -> {c} ({conv_parameter_count_reference(16, c, 3):,}). The "
+                         f"lesson's next cells count and measure these layers.")
+    trained = _expect_encoder(fn(32), call, framework)
+    _encode(trained, images[:1], call, framework)   # builds a Keras model made without an Input
+    before = _snapshot_weights(trained, framework)
+    try:
+        first_loss, last_loss = _train_with_decoder(trained, 32, framework)
+    except NotYet:
+        raise
+    except Exception as err:
+        raise NotYet(f"training an autoencoder made of {call}, a linear layer and the course's "
+                     f"decoder failed: {type(err).__name__}: {err}") from None
+    after = _snapshot_weights(trained, framework)
+    if all(np.array_equal(a, b) for a, b in zip(before, after)):
+        raise NotYet(f"training an autoencoder built on {call} did not change your encoder's "
+                     f"weights: are they frozen (requires_grad=False / trainable=False), or is "
+                     f"the output cut off from the gradient (.detach(), stop_gradient)?")
+    if not last_loss < 0.9 * first_loss:
+        raise NotYet(f"an autoencoder built on {call} (with a linear layer and the course's "
+                     f"decoder) did not learn: 10 Adam steps took its loss from "
+                     f"{first_loss:.4g} to {last_loss:.4g}.")

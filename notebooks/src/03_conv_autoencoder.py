@@ -91,10 +91,77 @@ assert len(x_test) == len(test_labels)
 # %% [markdown]
 # ## 2. Parameters: dense vs convolutional
 #
-# Here are two autoencoders with the same 32-number code. The dense one is lesson 02's
+# We will compare two autoencoders with the same 32-number code. The dense one is lesson 02's
 # 784-256-64-32 network. The convolutional one shrinks the image twice with **stride-2**
 # convolutions (28 → 14 → 7 pixels a side) while adding channels (1 → 16 → 32), and only then
-# flattens the 32 × 7 × 7 feature maps into the code with one linear layer.
+# flattens the 32 × 7 × 7 feature maps into the code with one linear layer. You build its
+# convolutional part.
+#
+# ### Build it: the convolutional encoder
+#
+# Write `build_conv_encoder(out_channels)`. Each call returns a **new** {{framework}} model (fresh
+# random weights) that takes a batch of images, shape (N, 1, 28, 28) in PyTorch and
+# (N, 28, 28, 1) in Keras, and returns feature maps: `out_channels` maps of 7 × 7 per image, in
+# the same channel order as the images. It should be made of
+#
+# - two convolutions with 3 × 3 kernels and stride 2, each halving the image: 28 → 14 → 7;
+# - 16 channels after the first convolution, `out_channels` after the second;
+# - a ReLU after each convolution.
+#
+# Nothing else: no flattening, no dense layer (the lesson adds the linear layer that makes the
+# code). Section 4 derives the sizes; the hints say what padding gives exactly 14 and 7.
+
+# %% tags=["torch"]
+def build_conv_encoder(out_channels):
+    """A new model: images (N, 1, 28, 28) -> feature maps (N, out_channels, 7, 7)."""
+    ### BEGIN SOLUTION
+    return nn.Sequential(
+        nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),             # 28 -> 14
+        nn.Conv2d(16, out_channels, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # 14 -> 7
+    )
+    ### END SOLUTION
+    ### BEGIN STUB
+    # build the model described above and return it
+    return None
+    ### END STUB
+
+
+# %% tags=["keras"]
+def build_conv_encoder(out_channels):
+    """A new model: images (N, 28, 28, 1) -> feature maps (N, 7, 7, out_channels)."""
+    ### BEGIN SOLUTION
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(16, 3, strides=2, padding="same"), layers.ReLU(),             # 28 -> 14
+        layers.Conv2D(out_channels, 3, strides=2, padding="same"), layers.ReLU(),   # 14 -> 7
+    ], name="conv_encoder")
+    ### END SOLUTION
+    ### BEGIN STUB
+    # build the model described above and return it
+    return None
+    ### END STUB
+
+
+# %% [markdown] tags=["hint"]
+# A convolution with stride 2 computes one output for every second input position, so it halves
+# the size, provided the borders are padded: a 3 × 3 kernel needs one pixel of zero padding on
+# each side (28 → 14 rather than 13). Each convolution takes the previous layer's channels in and
+# gives its own number of channels out; the ReLU comes after each convolution. A function that
+# builds the layers inside its body returns a new model with new weights on every call.
+
+# %% [markdown] tags=["hint", "torch"]
+# `nn.Sequential(nn.Conv2d(1, ..., kernel_size=3, stride=2, padding=1), nn.ReLU(),
+# nn.Conv2d(..., out_channels, ...), nn.ReLU())`. PyTorch layers keep the channels first: no
+# reshaping is needed.
+
+# %% [markdown] tags=["hint", "keras"]
+# `keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(16, 3, strides=2,
+# padding="same"), layers.ReLU(), ...])`: in Keras, `padding="same"` pads so that a stride-2
+# convolution gives exactly half the size (rounded up). Keras layers keep the channels last.
+
+# %%
+result = check.run("03.build_conv_encoder", build_conv_encoder)
+build_conv_encoder = result.use()
 
 # %% tags=["torch"]
 LATENT_DIM = 32
@@ -110,11 +177,11 @@ dense_autoencoder = nn.Sequential(
     nn.Unflatten(1, (1, 28, 28)),
 )
 
+conv_encoder = build_conv_encoder(32)                    # yours: (N, 32, 7, 7)
 encoder = nn.Sequential(
-    nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),   # (16, 14, 14)
-    nn.Conv2d(16, 32, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # (32, 7, 7)
-    nn.Flatten(),                                                       # 1568
-    nn.Linear(32 * 7 * 7, LATENT_DIM),                                  # the code
+    conv_encoder,
+    nn.Flatten(),                                         # 1568
+    nn.Linear(32 * 7 * 7, LATENT_DIM),                    # the code
 )
 
 # %% tags=["keras"]
@@ -132,12 +199,12 @@ dense_autoencoder = keras.Sequential([
     layers.Reshape((28, 28, 1)),
 ], name="dense_autoencoder")
 
+conv_encoder = build_conv_encoder(32)                    # yours: (N, 7, 7, 32)
 encoder = keras.Sequential([
     keras.Input((28, 28, 1)),
-    layers.Conv2D(16, 3, strides=2, padding="same"), layers.ReLU(),   # (14, 14, 16)
-    layers.Conv2D(32, 3, strides=2, padding="same"), layers.ReLU(),   # (7, 7, 32)
-    layers.Flatten(),                                                 # 1568
-    layers.Dense(LATENT_DIM),                                         # the code
+    conv_encoder,
+    layers.Flatten(),                                     # 1568
+    layers.Dense(LATENT_DIM),                             # the code
 ], name="encoder")
 
 # %% [markdown]
@@ -145,16 +212,24 @@ encoder = keras.Sequential([
 
 # %% tags=["torch"]
 def layer_parameter_counts(model):
-    """[(layer name, trainable parameters)] for the layers of a model that have weights."""
-    return [(f"{i}: {type(layer).__name__}", count_parameters(layer))
-            for i, layer in enumerate(model) if count_parameters(layer) > 0]
+    """[(layer name, trainable parameters)] for the layers of a model that have weights
+    (inside nested models too: "0.0" is the first layer of the model's first part)."""
+    return [(f"{name}: {type(layer).__name__}", count_parameters(layer))
+            for name, layer in model.named_modules()
+            if not list(layer.children()) and count_parameters(layer) > 0]
 
 
 # %% tags=["keras"]
-def layer_parameter_counts(model):
-    """[(layer name, trainable parameters)] for the layers of a model that have weights."""
-    return [(f"{i}: {type(layer).__name__}", layer.count_params())
-            for i, layer in enumerate(model.layers) if layer.count_params() > 0]
+def layer_parameter_counts(model, prefix=""):
+    """[(layer name, trainable parameters)] for the layers of a model that have weights
+    (inside nested models too: "0.0" is the first layer of the model's first part)."""
+    counts = []
+    for i, layer in enumerate(model.layers):
+        if hasattr(layer, "layers"):   # a model inside the model
+            counts += layer_parameter_counts(layer, prefix=f"{prefix}{i}.")
+        elif layer.count_params() > 0:
+            counts.append((f"{prefix}{i}: {type(layer).__name__}", layer.count_params()))
+    return counts
 
 
 # %%
@@ -239,14 +314,15 @@ print("receptive field after conv 1, conv 2:", theory)
 def input_gradient(part, unit):
     """|d output[unit] / d input| for a random input image: where that output looks."""
     image = torch.rand(1, 1, 28, 28, requires_grad=True)
-    part(image)[(0, *unit)].backward()
+    part(image)[(0, *unit)].sum().backward()   # the sum, when `unit` selects several outputs
     return image.grad[0, 0].abs().numpy()
 
 
-# pre-activations of the centre unit of each conv layer, and one code number
+# the centre position of each conv layer's output (all its channels), and one code number
+first_conv = next(layer for layer in conv_encoder.modules() if isinstance(layer, nn.Conv2d))
 gradients = {
-    "conv 1, centre unit": input_gradient(encoder[:1], (0, 7, 7)),
-    "conv 2, centre unit": input_gradient(encoder[:3], (0, 3, 3)),
+    "conv 1, centre position": input_gradient(first_conv, (slice(None), 7, 7)),
+    "conv 2, centre position": input_gradient(conv_encoder, (slice(None), 3, 3)),
     "code number 0": input_gradient(encoder, (0,)),
 }
 
@@ -255,14 +331,15 @@ def input_gradient(part, unit):
     """|d output[unit] / d input| for a random input image: where that output looks."""
     image = tf.Variable(tf.random.uniform((1, 28, 28, 1), seed=0))
     with tf.GradientTape() as tape:
-        output = part(image)[(0, *unit)]
+        output = tf.reduce_sum(part(image)[(0, *unit)])   # the sum, when `unit` selects several
     return np.abs(tape.gradient(output, image).numpy()[0, :, :, 0])
 
 
-# pre-activations of the centre unit of each conv layer, and one code number
+# the centre position of each conv layer's output (all its channels), and one code number
+first_conv = next(layer for layer in conv_encoder.layers if isinstance(layer, layers.Conv2D))
 gradients = {
-    "conv 1, centre unit": input_gradient(keras.Sequential(encoder.layers[:1]), (7, 7, 0)),
-    "conv 2, centre unit": input_gradient(keras.Sequential(encoder.layers[:3]), (3, 3, 0)),
+    "conv 1, centre position": input_gradient(first_conv, (7, 7)),
+    "conv 2, centre position": input_gradient(conv_encoder, (3, 3)),
     "code number 0": input_gradient(encoder, (0,)),
 }
 
@@ -283,8 +360,8 @@ fig.tight_layout()
 plt.show()
 
 # %%
-assert extent(gradients["conv 1, centre unit"]) == (theory[0], theory[0])
-assert extent(gradients["conv 2, centre unit"]) == (theory[1], theory[1])
+assert extent(gradients["conv 1, centre position"]) == (theory[0], theory[0])
+assert extent(gradients["conv 2, centre position"]) == (theory[1], theory[1])
 assert extent(gradients["code number 0"]) == (28, 28)
 
 # %% [markdown]
