@@ -765,10 +765,10 @@ def mnist_style(drawing, *, box: int = 20, size: int = 28) -> np.ndarray:
 
 # Front end of the drawing canvas. Pointer events (mouse, pen and touch alike) draw round white
 # strokes on black, like MNIST's ink, on a canvas of `resolution` x `resolution` pixels shown at
-# `size` CSS pixels. After a stroke segment the view sends the canvas' grey levels (one byte per
-# pixel, one binary buffer) at most once per animation frame; ipywidgets keeps at most one update
-# of a widget in flight and sends only the newest when the kernel is idle, so a fast drawing never
-# queues up, and the last state sent is the finished drawing. `data-sent` counts the sends (a hook
+# `size` CSS pixels. After each stroke segment the view sends the canvas' grey levels (one byte per
+# pixel, one binary buffer) right away; ipywidgets keeps at most one update of a widget in flight
+# and, while one is pending, keeps only the newest, which it sends when the kernel is idle: a fast
+# drawing never queues up, and the last state sent is the finished drawing. `data-sent` counts the sends (a hook
 # for the browser tests). Python clears the canvas by bumping `clear_count`.
 _DRAWING_CANVAS_ESM = """
 function render({ model, el }) {
@@ -780,17 +780,15 @@ function render({ model, el }) {
                                touchAction: "none", cursor: "crosshair", border: "1px solid #888"});
   el.appendChild(canvas);
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  let down = false, last = null, pending = false, sent = 0;
+  let down = false, last = null, sent = 0;
   function wipe() { ctx.fillStyle = "black"; ctx.fillRect(0, 0, res, res); }
   function send() {
-    pending = false;
     const d = ctx.getImageData(0, 0, res, res).data, grey = new Uint8Array(res * res);
     for (let i = 0; i < grey.length; i++) grey[i] = d[4 * i];
     model.set("drawing", new DataView(grey.buffer));
     model.save_changes();
     canvas.dataset.sent = String(++sent);
   }
-  function schedule() { if (!pending) { pending = true; requestAnimationFrame(send); } }
   function at(e) {
     const r = canvas.getBoundingClientRect();
     return [(e.clientX - r.left) * res / r.width, (e.clientY - r.top) * res / r.height];
@@ -802,16 +800,16 @@ function render({ model, el }) {
   }
   canvas.addEventListener("pointerdown", (e) => {
     canvas.setPointerCapture(e.pointerId); down = true; last = at(e);
-    segment(last, last); schedule(); e.preventDefault();
+    segment(last, last); send(); e.preventDefault();
   });
   canvas.addEventListener("pointermove", (e) => {
     if (!down) return;
-    const p = at(e); segment(last, p); last = p; schedule();
+    const p = at(e); segment(last, p); last = p; send();
   });
   for (const name of ["pointerup", "pointercancel"]) {
-    canvas.addEventListener(name, () => { if (down) { down = false; schedule(); } });
+    canvas.addEventListener(name, () => { down = false; });
   }
-  const onClear = () => { wipe(); schedule(); };
+  const onClear = () => { wipe(); send(); };
   model.on("change:clear_count", onClear);
   wipe();
   return () => model.off("change:clear_count", onClear);
@@ -945,14 +943,10 @@ class DrawingPad(_Base):
         self.resolution, self.renders = int(resolution), 0
         self.digit = np.zeros((28, 28), np.float32)
         self.output, self.code, self.score, self.nearest_label = self.digit.copy(), None, None, None
-        self._knn = None
+        self.known_codes = self.known_labels = None
         if codes is not None:
-            from sklearn.neighbors import KNeighborsClassifier
-
-            known = as_matrix(codes, name="codes")
-            self.known_labels = as_labels(labels, len(known))
-            self._knn = KNeighborsClassifier(n_neighbors=min(10, len(known))).fit(known, self.known_labels)
-            self.known_codes = known
+            self.known_codes = as_matrix(codes, name="codes")
+            self.known_labels = as_labels(labels, len(self.known_codes))
 
         w = _widgets()
         DrawingCanvas, LatentMap = _drawing_classes()
@@ -1055,8 +1049,8 @@ class DrawingPad(_Base):
             code = score = label = None
             if self.encode is not None:
                 code = as_matrix(self.encode(x), name="encode output")[0]
-                if self._knn is not None:
-                    label = int(self._knn.predict(code[None, :].astype(np.float64))[0])
+                if self.known_codes is not None:
+                    label = self._nearest_label(code)
             if self.score_fn is not None:
                 s = np.asarray(to_numpy(self.score_fn(x)), dtype=np.float64).reshape(-1)
                 if s.size != 1 or not np.isfinite(s[0]):
@@ -1076,6 +1070,18 @@ class DrawingPad(_Base):
         if self.map is not None:
             self.map.marker = [] if empty or code is None else self._marker(code)
         self._rendered()
+
+    def _nearest_label(self, code: np.ndarray, k: int = 10) -> int:
+        """The most common label among the k known codes nearest to ``code`` (Euclidean; ties go
+        to the smaller label). A plain numpy search: a few thousand codes take well under a
+        millisecond, less than a fitted scikit-learn classifier's input checks."""
+        if code.shape != self.known_codes.shape[1:]:
+            raise ValueError(f"encode output: expected codes of length {self.known_codes.shape[1]} "
+                             f"like codes=, got {code.shape[0]}")
+        distances = ((self.known_codes - code) ** 2).sum(axis=1)
+        k = min(k, len(distances))
+        nearest = np.argpartition(distances, k - 1)[:k]
+        return int(np.bincount(self.known_labels[nearest]).argmax())
 
     def _readout(self, empty: bool) -> str:
         if empty:
