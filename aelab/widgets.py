@@ -52,7 +52,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._arrays import as_images, as_matrix, check_callable, images_from, interpolate, to_numpy
+from ._arrays import as_images, as_labels, as_matrix, check_callable, images_from, interpolate, to_numpy
 
 __all__ = [
     "latent_sliders",
@@ -61,6 +61,9 @@ __all__ = [
     "LatentSliders",
     "InterpolationWidget",
     "NoiseWidget",
+    "drawing_pad",
+    "DrawingPad",
+    "mnist_style",
     "PixelImage",
 ]
 
@@ -717,3 +720,413 @@ def noise_widget(denoise: Callable, images, *, noises: dict | None = None, level
     """
     return NoiseWidget(denoise, images, noises=noises, level=level, level_range=level_range,
                          index=index, scale=scale, vmin=vmin, vmax=vmax, seed=seed)
+
+
+# --------------------------------------------------------------------------- drawing pad
+
+def mnist_style(drawing, *, box: int = 20, size: int = 28) -> np.ndarray:
+    """A drawing turned into an MNIST-style digit, the way the MNIST digits were made.
+
+    drawing : one grey image (H, W), any size, ink > 0 on a background of 0 (values in [0, 1]).
+    Steps (as described by the MNIST authors): crop to the bounding box of the ink; scale it,
+    keeping its aspect ratio, so its longer side is ``box`` pixels (anti-aliased: grey levels
+    appear at the edges); place it in a ``size`` x ``size`` image and shift it by whole pixels so
+    that its centre of mass is at the centre (size / 2, size / 2) — where the MNIST digits' centre
+    of mass lies. Returns float32 (size, size) in [0, 1]; an empty drawing gives all zeros.
+    """
+    from scipy import ndimage
+    from skimage.transform import resize
+
+    d = np.asarray(to_numpy(drawing))
+    if d.ndim != 2:
+        raise ValueError(f"drawing: expected one grey image of shape (H, W), got shape {d.shape}")
+    if not np.issubdtype(d.dtype, np.number) or np.issubdtype(d.dtype, np.complexfloating):
+        raise TypeError(f"drawing: expected real numbers (grey levels), got dtype {d.dtype}")
+    d = d.astype(np.float32)
+    if not np.all(np.isfinite(d)) or d.min() < 0 or d.max() > 1:
+        raise ValueError("drawing: expected finite grey levels in [0, 1] (ink > 0, background 0)")
+    if not (isinstance(box, (int, np.integer)) and isinstance(size, (int, np.integer)) and 0 < box <= size):
+        raise ValueError(f"box and size: expected integers with 0 < box <= size, got {box!r}, {size!r}")
+    out = np.zeros((size, size), np.float32)
+    rows, cols = np.flatnonzero(d.any(axis=1)), np.flatnonzero(d.any(axis=0))
+    if rows.size == 0:
+        return out
+    crop = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    factor = box / max(h, w)
+    nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
+    small = resize(crop, (nh, nw), order=1, anti_aliasing=factor < 1, preserve_range=True)
+    top, left = (size - nh) // 2, (size - nw) // 2
+    out[top:top + nh, left:left + nw] = np.clip(small, 0.0, 1.0)
+    cy, cx = ndimage.center_of_mass(out)
+    shift = (int(round(size / 2 - cy)), int(round(size / 2 - cx)))
+    return ndimage.shift(out, shift, order=0, mode="constant", cval=0.0).astype(np.float32)
+
+
+# Front end of the drawing canvas. Pointer events (mouse, pen and touch alike) draw round white
+# strokes on black, like MNIST's ink, on a canvas of `resolution` x `resolution` pixels shown at
+# `size` CSS pixels. After each stroke segment the view sends the canvas' grey levels (one byte per
+# pixel, one binary buffer) right away; ipywidgets keeps at most one update of a widget in flight
+# and, while one is pending, keeps only the newest, which it sends when the kernel is idle: a fast
+# drawing never queues up, and the last state sent is the finished drawing. `data-sent` counts the sends (a hook
+# for the browser tests). Python clears the canvas by bumping `clear_count`.
+_DRAWING_CANVAS_ESM = """
+function render({ model, el }) {
+  const res = model.get("resolution"), size = model.get("size");
+  const canvas = document.createElement("canvas");
+  canvas.className = "aelab-drawing";
+  canvas.width = canvas.height = res;
+  Object.assign(canvas.style, {width: `${size}px`, height: `${size}px`, display: "block",
+                               touchAction: "none", cursor: "crosshair", border: "1px solid #888"});
+  el.appendChild(canvas);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  let down = false, last = null, sent = 0;
+  function wipe() { ctx.fillStyle = "black"; ctx.fillRect(0, 0, res, res); }
+  function send() {
+    const d = ctx.getImageData(0, 0, res, res).data, grey = new Uint8Array(res * res);
+    for (let i = 0; i < grey.length; i++) grey[i] = d[4 * i];
+    model.set("drawing", new DataView(grey.buffer));
+    model.save_changes();
+    canvas.dataset.sent = String(++sent);
+  }
+  function at(e) {
+    const r = canvas.getBoundingClientRect();
+    return [(e.clientX - r.left) * res / r.width, (e.clientY - r.top) * res / r.height];
+  }
+  function segment(a, b) {
+    ctx.strokeStyle = "white"; ctx.fillStyle = "white";
+    ctx.lineWidth = model.get("pen"); ctx.lineCap = "round"; ctx.lineJoin = "round";
+    ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke();
+  }
+  canvas.addEventListener("pointerdown", (e) => {
+    canvas.setPointerCapture(e.pointerId); down = true; last = at(e);
+    segment(last, last); send(); e.preventDefault();
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!down) return;
+    const p = at(e); segment(last, p); last = p; send();
+  });
+  for (const name of ["pointerup", "pointercancel"]) {
+    canvas.addEventListener(name, () => { down = false; });
+  }
+  const onClear = () => { wipe(); send(); };
+  model.on("change:clear_count", onClear);
+  wipe();
+  return () => model.off("change:clear_count", onClear);
+}
+export default { render };
+"""
+
+# Front end of the latent map: a PNG drawn once by matplotlib (scatter of known codes, axes,
+# title, legend) and a marker drawn over it at pixel coordinates computed in Python from the
+# axes' transform, so a move of the marker costs one small message and one drawImage.
+_LATENT_MAP_ESM = """
+function render({ model, el }) {
+  const canvas = document.createElement("canvas");
+  canvas.className = "aelab-latent-map";
+  canvas.style.display = "block";
+  el.appendChild(canvas);
+  const ctx = canvas.getContext("2d");
+  let image = null, frame = 0;
+  function draw() {
+    if (!image) return;
+    ctx.drawImage(image, 0, 0);
+    const m = model.get("marker");
+    if (m && m.length === 2) {
+      ctx.lineWidth = 3; ctx.strokeStyle = "white";
+      for (const [w, c] of [[5, "white"], [2.5, "black"]]) {
+        ctx.lineWidth = w; ctx.strokeStyle = c; ctx.beginPath();
+        ctx.moveTo(m[0] - 9, m[1]); ctx.lineTo(m[0] + 9, m[1]);
+        ctx.moveTo(m[0], m[1] - 9); ctx.lineTo(m[0], m[1] + 9); ctx.stroke();
+      }
+    }
+    canvas.dataset.marker = m && m.length === 2 ? `${m[0].toFixed(1)},${m[1].toFixed(1)}` : "";
+    canvas.dataset.frame = String(++frame);
+  }
+  function load() {
+    const v = model.get("background");
+    if (!v || !v.byteLength) return;
+    const url = URL.createObjectURL(new Blob([v], { type: "image/png" }));
+    const im = new Image();
+    im.onload = () => {
+      image = im; canvas.width = im.width; canvas.height = im.height;
+      const ratio = model.get("pixel_ratio");
+      canvas.style.width = `${im.width / ratio}px`; canvas.style.height = `${im.height / ratio}px`;
+      URL.revokeObjectURL(url); draw();
+    };
+    im.src = url;
+  }
+  model.on("change:background", load);
+  model.on("change:marker", draw);
+  load();
+  return () => { model.off("change:background", load); model.off("change:marker", draw); };
+}
+export default { render };
+"""
+
+
+def _bytes_from_json(value, widget):
+    """Binary buffers arrive from the browser as memoryviews; the trait keeps bytes."""
+    return b"" if value is None else bytes(value)
+
+
+@functools.cache
+def _drawing_classes():
+    import anywidget
+    import traitlets
+
+    class DrawingCanvas(anywidget.AnyWidget):
+        """The drawing canvas: ``drawing`` holds the browser's grey levels, row by row."""
+
+        _esm = _DRAWING_CANVAS_ESM
+        drawing = traitlets.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
+        resolution = traitlets.Int(112).tag(sync=True)
+        size = traitlets.Int(280).tag(sync=True)
+        pen = traitlets.Float(9.0).tag(sync=True)
+        clear_count = traitlets.Int(0).tag(sync=True)
+
+    class LatentMap(anywidget.AnyWidget):
+        """A 2-D latent map (a PNG) with a marker at pixel coordinates ``marker`` = [x, y]."""
+
+        _esm = _LATENT_MAP_ESM
+        background = traitlets.Bytes(b"").tag(sync=True)
+        pixel_ratio = traitlets.Float(1.0).tag(sync=True)
+        marker = traitlets.List([]).tag(sync=True)
+
+    for cls in (DrawingCanvas, LatentMap):
+        cls.__module__ = __name__
+    return DrawingCanvas, LatentMap
+
+
+class DrawingPad(_Base):
+    """Draw a digit with the mouse; see it MNIST-style and what the model makes of it (see
+    :func:`drawing_pad`).
+
+    Attributes and methods for notebooks and tests:
+      ``drawing``     the canvas' grey levels, float32 (resolution, resolution) in [0, 1]
+      ``digit``       the drawing made MNIST-style, float32 (28, 28) (:func:`mnist_style`)
+      ``output``      what ``reconstruct`` returned for it, float32 (28, 28)
+      ``code``        ``encode``'s code of it (latent_dim,), or None without ``encode``
+      ``score``       ``score``'s number for it, or None without ``score``
+      ``nearest_label``  the most common label among the 10 known codes nearest to ``code``
+      ``set_drawing(image)``  draw from Python (what the browser does); ``clear()``
+      ``send_to_sliders()``   set the given ``sliders`` to ``code``
+      ``input_widget``, ``output_widget`` the :class:`PixelImage` views; ``canvas``, ``map``
+    """
+
+    def __init__(self, reconstruct, *, input_shape=(28, 28), encode=None, codes=None, labels=None,
+                 score=None, threshold=None, score_name: str = "score", sliders=None,
+                 pen: float = 9.0, size: int = 280, resolution: int = 112, scale: int = 6,
+                 vmin: float = 0.0, vmax: float = 1.0, title: str | None = None):
+        check_callable(reconstruct, "reconstruct", "reconstruct(images) -> images")
+        shape = tuple(int(s) for s in np.atleast_1d(input_shape))
+        if int(np.prod(shape)) != 784:
+            raise ValueError(f"input_shape: expected the layout of ONE 28x28 image the callables "
+                             f"take, e.g. (28, 28), (1, 28, 28), (28, 28, 1) or (784,); got {input_shape!r}")
+        if encode is not None:
+            check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
+        if score is not None:
+            check_callable(score, "score", "score(images) -> (n,) numbers")
+        if threshold is not None and score is None:
+            raise ValueError("threshold was given without score=: the threshold is on the score")
+        if (codes is None) != (labels is None):
+            raise ValueError("codes and labels go together: the codes of known digits and their labels")
+        if codes is not None and encode is None:
+            raise ValueError("codes= needs encode=: the known codes are compared with encode(drawing)")
+        if sliders is not None and (encode is None or not isinstance(sliders, LatentSliders)):
+            raise TypeError("sliders: expected a LatentSliders widget (from aelab.widgets.latent_sliders), "
+                            "together with encode=")
+        self.reconstruct, self.encode, self.score_fn = reconstruct, encode, score
+        self.threshold = None if threshold is None else float(threshold)
+        self.score_name, self.sliders = score_name, sliders
+        self.input_shape, self.vmin, self.vmax = shape, float(vmin), float(vmax)
+        self.resolution, self.renders = int(resolution), 0
+        self.digit = np.zeros((28, 28), np.float32)
+        self.output, self.code, self.score, self.nearest_label = self.digit.copy(), None, None, None
+        self.known_codes = self.known_labels = None
+        if codes is not None:
+            self.known_codes = as_matrix(codes, name="codes")
+            self.known_labels = as_labels(labels, len(self.known_codes))
+
+        w = _widgets()
+        DrawingCanvas, LatentMap = _drawing_classes()
+        self.canvas = DrawingCanvas(resolution=self.resolution, size=int(size), pen=float(pen))
+        self.canvas.observe(lambda c: self._render(), names="drawing")
+        self.pen_slider = w.FloatSlider(value=float(pen), min=2.0, max=24.0, step=0.5, description="pen",
+                                        continuous_update=True, readout_format=".1f",
+                                        layout=w.Layout(width="260px"))
+        w.link((self.pen_slider, "value"), (self.canvas, "pen"))
+        self.clear_button = w.Button(description="clear", icon="eraser", layout=w.Layout(width="auto"))
+        self.clear_button.on_click(lambda _: self.clear())
+        self.input_widget = _pixel_image(scale, "aelab-drawing-input", border="1px solid #ccc", margin="2px")
+        self.output_widget = _pixel_image(scale, "aelab-drawing-output", border="1px solid #ccc", margin="2px")
+        px = f"{28 * int(scale) + 6}px"
+        captions = [w.HTML(f"<center>{t}</center>", layout=w.Layout(width=px))
+                    for t in ("your digit, MNIST-style", "the model's output")]
+        self.readout = w.HTML()
+        self.readout.add_class("aelab-drawing-readout")
+        self._status = w.HTML()
+        right = [w.HBox([self.input_widget, self.output_widget]), w.HBox(captions), self.readout]
+        self.map = None
+        if codes is not None and self.known_codes.shape[1] == 2:
+            self.map = LatentMap()
+            self.map.add_class("aelab-drawing-map")
+            self._draw_map_background()
+            right.append(self.map)
+        buttons = [self.clear_button]
+        if sliders is not None:
+            self.sliders_button = w.Button(description="send to the sliders", icon="sliders",
+                                           layout=w.Layout(width="auto"),
+                                           tooltip="set the latent sliders to the code of your drawing")
+            self.sliders_button.on_click(lambda _: self.send_to_sliders())
+            buttons.append(self.sliders_button)
+        left = [self.canvas, w.HBox([self.pen_slider, *buttons])]
+        header = [w.HTML(f"<b>{title}</b>")] if title else []
+        self.widget = w.VBox(header + [w.HBox([w.VBox(left), w.VBox(right)]), self._status])
+        self._render(raise_errors=True)
+
+    # ----- public API
+    @property
+    def drawing(self) -> np.ndarray:
+        raw = self.canvas.drawing
+        n = self.resolution
+        if len(raw) != n * n:
+            return np.zeros((n, n), np.float32)
+        return np.frombuffer(raw, np.uint8).reshape(n, n).astype(np.float32) / 255.0
+
+    def set_drawing(self, image) -> None:
+        """Put a drawing (resolution, resolution) with grey levels in [0, 1] on the pad, as if drawn
+        in the browser (the browser's canvas itself is not redrawn)."""
+        grey = _grey_levels(image)
+        if grey.shape != (self.resolution, self.resolution):
+            raise ValueError(f"image: expected shape ({self.resolution}, {self.resolution}), got {grey.shape}")
+        self.canvas.drawing = grey.tobytes()
+
+    def clear(self) -> None:
+        """Empty the canvas (in the browser too)."""
+        self.canvas.clear_count += 1
+        self.canvas.drawing = bytes(self.resolution * self.resolution)
+
+    def send_to_sliders(self) -> np.ndarray:
+        """Set the latent sliders to the code of the drawing; returns the code."""
+        if self.sliders is None or self.code is None:
+            raise RuntimeError("send_to_sliders needs sliders= and encode= when building the pad, and a drawing")
+        self.sliders.set_code(self.code)
+        return self.code
+
+    # ----- internals
+    def _draw_map_background(self):
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(3.6, 3.2), dpi=100)
+        ax = fig.add_subplot()
+        z, y = self.known_codes, self.known_labels
+        points = ax.scatter(z[:, 0], z[:, 1], c=y, cmap="tab10", vmin=-0.5, vmax=9.5, s=3, alpha=0.6)
+        fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+        ax.set_xlabel("z[0]")
+        ax.set_ylabel("z[1]")
+        ax.set_title("where your drawing lands")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=fig.dpi)
+        self._map_axes, self._map_height = ax, fig.bbox.height
+        self.map.background = buf.getvalue()
+
+    def _marker(self, code) -> list:
+        x, y = self._map_axes.transData.transform((float(code[0]), float(code[1])))
+        return [float(x), float(self._map_height - y)]
+
+    def _render(self, raise_errors: bool = False):
+        try:
+            digit = mnist_style(self.drawing)
+            x = digit.reshape((1,) + self.input_shape)
+            output = images_from(self.reconstruct, x, name="reconstruct", per="image")[0]
+            code = score = label = None
+            if self.encode is not None:
+                code = as_matrix(self.encode(x), name="encode output")[0]
+                if self.known_codes is not None:
+                    label = self._nearest_label(code)
+            if self.score_fn is not None:
+                s = np.asarray(to_numpy(self.score_fn(x)), dtype=np.float64).reshape(-1)
+                if s.size != 1 or not np.isfinite(s[0]):
+                    raise ValueError(f"score: expected one finite number per image, got {s!r}")
+                score = float(s[0])
+        except Exception as err:
+            if raise_errors:
+                raise
+            self._show_error(err)
+            return
+        empty = not digit.any()
+        self.digit, self.output, self.code, self.score, self.nearest_label = digit, output, code, score, label
+        opts = dict(vmin=self.vmin, vmax=self.vmax)
+        self.input_widget.show(digit, **opts)
+        self.output_widget.show(output, **opts)
+        self.readout.value = self._readout(empty)
+        if self.map is not None:
+            self.map.marker = [] if empty or code is None else self._marker(code)
+        self._rendered()
+
+    def _nearest_label(self, code: np.ndarray, k: int = 10) -> int:
+        """The most common label among the k known codes nearest to ``code`` (Euclidean; ties go
+        to the smaller label). A plain numpy search: a few thousand codes take well under a
+        millisecond, less than a fitted scikit-learn classifier's input checks."""
+        if code.shape != self.known_codes.shape[1:]:
+            raise ValueError(f"encode output: expected codes of length {self.known_codes.shape[1]} "
+                             f"like codes=, got {code.shape[0]}")
+        distances = ((self.known_codes - code) ** 2).sum(axis=1)
+        k = min(k, len(distances))
+        nearest = np.argpartition(distances, k - 1)[:k]
+        return int(np.bincount(self.known_labels[nearest]).argmax())
+
+    def _readout(self, empty: bool) -> str:
+        if empty:
+            return "Draw a digit in the black square."
+        parts = [f"reconstruction error (MSE): {float(np.mean((self.output - self.digit) ** 2)):.4f}"]
+        if self.score is not None:
+            text = f"{self.score_name}: {self.score:.4g}"
+            if self.threshold is not None:
+                above = self.score > self.threshold
+                text += (f" &mdash; {'above' if above else 'not above'} the threshold {self.threshold:.4g}: "
+                         f"<b>{'flagged as unusual' if above else 'looks normal'}</b>")
+            parts.append(text)
+        if self.code is not None and self.code.size <= 8:
+            parts.append("code: [" + ", ".join(f"{v:.2f}" for v in self.code) + "]")
+        if self.nearest_label is not None:
+            parts.append(f"the known codes nearest to it are mostly <b>{self.nearest_label}</b>s")
+        return "<br>".join(parts)
+
+
+def drawing_pad(reconstruct: Callable, *, input_shape=(28, 28), encode: Callable | None = None,
+                codes=None, labels=None, score: Callable | None = None, threshold: float | None = None,
+                score_name: str = "score", sliders: LatentSliders | None = None, pen: float = 9.0,
+                size: int = 280, resolution: int = 112, scale: int = 6, vmin: float = 0.0,
+                vmax: float = 1.0, title: str | None = None) -> DrawingPad:
+    """A drawing pad: draw a digit with the mouse (or a finger), see it made MNIST-style and what
+    the model makes of it, live while you draw.
+
+    reconstruct : ``reconstruct(x)`` with x float32 (1, *input_shape) -> one image (an
+        autoencoder's output, a denoiser's output ...; any layout of the module docstring).
+    input_shape : the layout of one image the callables take: (28, 28), (1, 28, 28) for PyTorch
+        convolutions, (28, 28, 1) for Keras ones, or (784,).
+    encode : optional ``encode(x)`` -> (1, latent_dim): the code is shown (up to 8 numbers); with
+        ``codes`` (N, latent_dim) of known digits and their ``labels`` (N,), the pad says which
+        digit the 10 nearest known codes mostly are, and for a 2-D code it marks the drawing on a
+        map of the known codes.
+    score, threshold : optional ``score(x)`` -> (1,) (e.g. an anomaly score) shown as
+        ``score_name``, and whether it is above ``threshold``.
+    sliders : a :func:`latent_sliders` widget over the same decoder: a button sets its code to
+        the drawing's ("start from my drawing").
+    pen : pen width in canvas pixels (the canvas has ``resolution`` x ``resolution`` pixels shown
+        ``size`` CSS pixels wide). scale : screen pixels per pixel of the 28x28 images.
+
+    The drawing is made MNIST-style by :func:`mnist_style`. Returns a :class:`DrawingPad`; leave it
+    as the last expression of a cell to show it.
+    """
+    return DrawingPad(reconstruct, input_shape=input_shape, encode=encode, codes=codes, labels=labels,
+                      score=score, threshold=threshold, score_name=score_name, sliders=sliders, pen=pen,
+                      size=size, resolution=resolution, scale=scale, vmin=vmin, vmax=vmax, title=title)
