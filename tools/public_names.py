@@ -160,11 +160,19 @@ class _Uses(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+# A lesson source is a template: {{fw}} etc. become each track's words (tools/build_notebooks.py)
+TRACK_WORDS = ({"fw": "torch", "framework": "PyTorch", "track": "pytorch"},
+               {"fw": "keras", "framework": "TensorFlow/Keras", "track": "keras"})
+
+
 def _python_uses(path: Path, modules: set[str]) -> tuple[set, set, set]:
     """(names reached, names passed as an exercise's reference, names written in strings)."""
     here = _module_name(path) if PACKAGE in path.parents else "__main__"
     visitor = _Uses(here, path.name == "__init__.py", modules)
-    visitor.visit(ast.parse(path.read_text()))
+    text = path.read_text()
+    for words in TRACK_WORDS if "{{" in text else ({},):
+        source = re.sub(r"\{\{(\w+)\}\}", lambda m: words.get(m.group(1), m.group(0)), text)
+        visitor.visit(ast.parse(source))
     return visitor.found, visitor.references, visitor.by_name
 
 

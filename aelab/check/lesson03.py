@@ -618,14 +618,6 @@ def _check_build_decoder(fn, framework):
 # and it trains: with a linear layer and the course's decoder attached, a few Adam steps on tiny
 # synthetic images change the encoder's weights and lower the loss.
 
-def _reference_conv_encoder(framework):
-    if framework == "torch":
-        from ..models.conv_torch import build_conv_encoder
-    else:
-        from ..models.conv_keras import build_conv_encoder
-    return build_conv_encoder
-
-
 def _conv_parameters(out_channels: int) -> int:
     """Trainable parameters of the lesson's conv encoder: 1 -> 16 -> out_channels, 3 x 3."""
     return conv_parameter_count_reference(1, 16, 3) + conv_parameter_count_reference(
@@ -641,11 +633,11 @@ def _expect_encoder(encoder, call: str, framework: str):
         raise NotYet(f"{call} returned {kind_of(encoder)}: create the model and return it "
                      f"(e.g. `return {encoder.__name__}(...)`).")
     if isinstance(encoder, (list, tuple)) and encoder and all(
-            _is_model(layer, framework) for layer in encoder):
+            _is_model(layer) for layer in encoder):
         wrap = "nn.Sequential(...)" if framework == "torch" else "keras.Sequential([...])"
         raise NotYet(f"{call} returned {kind_of(encoder)} (layers); wrap them in one model, "
                      f"{wrap}, and return that.")
-    if not _is_model(encoder, framework):
+    if not _is_model(encoder):
         raise NotYet(f"{call} should return {what}, but returned {kind_of(encoder)}.")
     return encoder
 
@@ -801,7 +793,7 @@ def _train_with_decoder(encoder, out_channels: int, framework: str) -> tuple[flo
 
 
 @exercise("03.build_conv_encoder", title="build the convolutional encoder",
-          frameworks=("torch", "keras"), reference=_reference_conv_encoder,
+          frameworks=("torch", "keras"), reference="conv.build_conv_encoder",
           hint="Two convolutions with 3 x 3 kernels and stride 2, each followed by a ReLU: the "
                "first from 1 channel (grey) to 16, the second from 16 to `out_channels`. A "
                "stride-2, 3 x 3 convolution halves the size only with one pixel of padding on "

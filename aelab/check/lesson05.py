@@ -1041,7 +1041,7 @@ def _one_step(fn, framework: str, beta: float, seed: int, *, traced: bool = Fals
 
 
 @exercise("05.vae_train_step", title="build it: one training step of the VAE",
-          reference=_reference("vae_train_step"), frameworks=FRAMEWORKS,
+          reference="vae.vae_train_step", frameworks=FRAMEWORKS,
           hint="Three parts: the forward pass (the encoder's mu and log_var, a sample z drawn "
                "through them with your reparameterize, the decoder's logits), the loss (your "
                "vae_loss with beta), and one optimizer step on its gradients. Return the three "

@@ -23,7 +23,8 @@ from math import comb
 
 import numpy as np
 
-from . import NotYet, answer_array, answer_number, call_unchanged, exercise, expect_array, to_numpy
+from . import (NotYet, answer_array, answer_number, call_unchanged, exercise, expect_array, kind_of,
+               to_numpy)
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,7 +274,9 @@ def _detector(out, what: str):
     if not callable(out.predict):
         raise NotYet(f"the detector's `predict` is {kind_of(out.predict)}, not a method: "
                      f"`predict(images)` must return one boolean per image.")
-    return out, _scalar(out.threshold, "the detector's `threshold`", returns="a float")
+    if out.threshold is None:
+        raise NotYet("the detector's `threshold` is None: set it to the threshold you computed.")
+    return out, answer_number(out.threshold, name="the detector's `threshold`", returns="a float")
 
 
 def _flags(detector, images, what: str, unchanged: bool = True) -> np.ndarray:
@@ -422,7 +425,7 @@ def _lognormal_scores(rng, n):
 
 @exercise("06.fit_anomaly_detector",
           title="an anomaly detector: a threshold from normal validation images, and alarms",
-          reference=lambda framework: fit_anomaly_detector_reference,
+          reference=fit_anomaly_detector_reference,
           hint="Every validation image is normal, so each one flagged is a false alarm: score "
                "them and put the threshold where exactly a fraction `false_alarm_rate` of their "
                "scores lies above it (which quantile is that?). The detector keeps the threshold "
