@@ -224,11 +224,10 @@ print(f"{np.mean(train_seconds):.1f} s per leave-one-out training "
 # %%
 examples = np.concatenate([np.flatnonzero(test_labels == d)[:2] for d in range(10)])
 recon = reconstruct(loo_models[0], test_images[examples])
-captions = [f"{test_labels[i]}: {s:.3f}" for i, s in zip(examples, ae_test_scores[0][examples])]
-fig = plot.image_grid(np.concatenate([test_images[examples], recon]), ncols=20,
-                      captions=[f"digit {test_labels[i]}" for i in examples] + captions,
-                      title="Model trained without 0s: test digits (top) and reconstructions "
-                            "(bottom, with their error)")
+fig = plot.reconstructions(test_images[examples], recon, n=len(examples),
+                           labels=test_labels[examples], errors=True,
+                           title="Model trained without 0s: test digits (top) and reconstructions "
+                                 "(bottom, with their error)")
 plt.show()
 
 # %% [markdown]
@@ -545,10 +544,9 @@ for digit, lookalike in ((4, 9), (5, 3), (7, 1)):
     novel = np.flatnonzero(test_labels == digit)
     worst = novel[np.argsort(ae_test_scores[digit][novel])[:6]]
     recon = reconstruct(loo_models[digit], test_images[worst])
-    fig = plot.image_grid(np.concatenate([test_images[worst], recon]), ncols=6, size=1.0,
-                          captions=[f"error {s:.4f}" for s in ae_test_scores[digit][worst]] + [""] * 6,
-                          title=f"Held-out {digit}s the model missed most (top) and its reconstructions "
-                                f"(bottom); closest known digit: {lookalike}")
+    fig = plot.reconstructions(test_images[worst], recon, n=len(worst), errors=True, size=1.0,
+                               title=f"Held-out {digit}s the model missed most (top) and its "
+                                     f"reconstructions (bottom); closest known digit: {lookalike}")
     plt.show()
 
 # %% [markdown]
