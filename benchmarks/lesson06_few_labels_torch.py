@@ -55,8 +55,8 @@ def main() -> None:
             nn.Flatten(), nn.Linear(32 * 7 * 7, L))
         decoder = nn.Sequential(
             nn.Linear(L, 32 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (32, 7, 7)),
-            nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid())
+            nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),   # as lesson 03 and 06
+            nn.ConvTranspose2d(16, 1, 4, stride=2, padding=1), nn.Sigmoid())
     else:
         encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, L))
         decoder = nn.Sequential(nn.Linear(L, 256), nn.ReLU(), nn.Linear(256, 784), nn.Sigmoid(),

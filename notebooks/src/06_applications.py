@@ -481,8 +481,9 @@ plt.show()
 
 # %% [markdown]
 # What does the threshold cost? For each held-out digit: the share of *normal test* images flagged
-# (it should be close to the rate we chose: validation and test images are both new to the model), the **recall**
-# (share of anomalies caught) and the **precision** (share of alarms that are real anomalies).
+# (it should be close to the rate we chose: validation and test images are both new to the
+# model), the **recall** (share of anomalies caught) and the **precision** (share of alarms that
+# are real anomalies).
 
 # %%
 print("rate  | held-out | normal flagged | recall | precision")
