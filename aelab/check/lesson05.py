@@ -822,7 +822,7 @@ def _step_terms(model, params, x, eps, beta, framework: str, *, detach_z=False):
     return [to_numpy(t).astype(np.float64) for t in (mu, log_var, logits)], grads
 
 
-def _step_output(out, framework: str, traced: bool) -> list[float]:
+def _step_output(out, framework: str) -> list[float]:
     """The three returned values as floats; NotYet for a wrong kind of result."""
     name = "vae_train_step"
     if out is None:
@@ -974,7 +974,7 @@ def _one_step(fn, framework: str, beta: float, seed: int, *, traced: bool = Fals
         else:
             out = call_unchanged(fn, model, optimizer, images, beta, what="vae_train_step")
         n_steps = int(optimizer.iterations.numpy())
-    got = np.array(_step_output(out, framework, traced))
+    got = np.array(_step_output(out, framework))
     calls, z = _decoder_record(model, framework)
     after = _weights(params, framework)
     stepper = "optimizer.step()" if framework == "torch" else "optimizer.apply(gradients, weights)"

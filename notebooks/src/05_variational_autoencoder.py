@@ -862,7 +862,7 @@ def show_history(history, title):
 
 show_history(history_2d, "VAE, 2-D latent")
 result_2d = evaluate(vae_2d, test_data)   # the test images, once, after all choices are made
-print("2-D VAE, test set: " + ", ".join(f"{k} {v:.1f}" for k, v in result_2d.items())
+print("2-D VAE, test set: " + ", ".join(f"{k} {result_2d[k]:.1f}" for k in ("loss", "reconstruction", "kl"))
       + f" nats per image; {np.mean(history_2d['seconds']):.1f} s per epoch")
 
 # %%
@@ -948,7 +948,11 @@ print(f"test digit 3 (a {test_labels[3]}) sits at z = {code_of_digit.round(2)}")
 #
 # How long each part takes. Reading: prose at 200 words per minute plus code at 20 lines per
 # minute, counted in this notebook (the exercises and playing with the sliders come on top).
-# Part 1: about 25 minutes of reading; part 2: about 16 (Keras) to 17 (PyTorch) minutes.
+# Part 1: about 25 minutes of reading; part 2: about 17 (Keras) to 18 (PyTorch) minutes.
+# Running, in full mode: in our runs (one thread, on a shared machine) the whole notebook used
+# 7.7 CPU-minutes in PyTorch and 8.7 in Keras. By the cells' run times, part 1 took 36 % of it
+# in PyTorch and 46 % in Keras, about 3 and 4 CPU-minutes, and part 2 about 5 in both tracks.
+# Re-running part 1 at the start of part 2 costs the part 1 time once more.
 
 # %% [markdown]
 # ## 6. A VAE with a 16-D latent space, for quality
@@ -981,14 +985,21 @@ encode, decode = numpy_encoder(vae), numpy_decoder(vae.decoder)
 # %%
 show_history(history, f"VAE, {LATENT_DIM}-D latent")
 result_16d = evaluate(vae, test_data)
-print(f"{LATENT_DIM}-D VAE, test set: " + ", ".join(f"{k} {v:.1f}" for k, v in result_16d.items())
+print(f"{LATENT_DIM}-D VAE, test set: " + ", ".join(f"{k} {result_16d[k]:.1f}" for k in ("loss", "reconstruction", "kl"))
       + f" nats per image; {np.mean(history['seconds']):.1f} s per epoch")
 
 # %%
 assert history["val_loss"][-1] < history["val_loss"][0]
 if not QUICK:
     assert result_16d["loss"] < result_2d["loss"]
-    assert result_16d["loss"] <= 100, f"{LATENT_DIM}-D VAE test loss {result_16d['loss']:.1f} > 100 nats"
+    assert result_16d["loss"] <= 101, f"{LATENT_DIM}-D VAE test loss {result_16d['loss']:.1f} > 101 nats"
+
+# %% [markdown]
+# On the test images the 16-D VAE ends at about 100 nats per image (99.9 in our PyTorch run,
+# 99.0 in Keras) and the 2-D VAE at about 148 (147.2 and 148.3). These models learn from 55,000
+# images, since the 5,000 validation images are held out; the earlier version of this lesson
+# trained on all 60,000 (and made its choices on the test set) and quoted about 99 nats for the
+# 16-D VAE.
 
 # %% [markdown]
 # Reconstructions (through the means μ, no sampling) and brand-new digits decoded from codes
@@ -1293,7 +1304,7 @@ decode_cvae = numpy_decoder(cvae.decoder)   # decode_cvae(z, labels)
 
 # %%
 result_cvae = evaluate(cvae, labelled_test)
-print("conditional VAE (2-D latent), test set: " + ", ".join(f"{k} {v:.1f}" for k, v in result_cvae.items())
+print("conditional VAE (2-D latent), test set: " + ", ".join(f"{k} {result_cvae[k]:.1f}" for k in ("loss", "reconstruction", "kl"))
       + " nats per image")
 assert history_cvae["val_loss"][-1] < history_cvae["val_loss"][0]
 
@@ -1395,12 +1406,12 @@ print(f"entropy floor of the test images: {ENTROPY_FLOOR:.1f}")
 # μ and σ, so the gradient flows.
 
 # %% [markdown]
-# **3.** The 16-D VAE's test loss is about 99 nats per image, of which 45.5 are the entropy
+# **3.** The 16-D VAE's test loss is about 100 nats per image, of which 45.5 are the entropy
 # floor. A classmate reports 80 nats on MNIST with a similar model. Who has the better model?
 
 # %% [markdown] tags=["answer"]
 # You cannot tell from the two numbers. First check the data: on *binarised* MNIST the floor is
-# 0, so 80 nats there and 99 nats on grey-level MNIST are not comparable. Then check what is
+# 0, so 80 nats there and 100 nats on grey-level MNIST are not comparable. Then check what is
 # measured: the negative ELBO is an upper bound on −log p(x); papers often report a tighter
 # estimate (importance sampling with many z), which is lower than the ELBO for the same model.
 # Compare on the same data, with the same estimator.
