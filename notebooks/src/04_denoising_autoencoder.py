@@ -775,7 +775,7 @@ plt.show()
 # - The **denoising autoencoder** wins by a wide margin around the noise level it was trained at
 #   (at σ = 0.5 about 19 dB and SSIM 0.8, against 14.2 dB for the best filter), and it degrades
 #   gracefully up to σ = 0.7. Far below its training level, at σ = 0.1, its PSNR is only about
-#   that of the noisy input (23.5 / 22.2 dB against 22.7): a model trained on heavy noise cleans
+#   that of the noisy input (23.8 / 22.4 dB against 22.7): a model trained on heavy noise cleans
 #   the background perfectly (SSIM above 0.9) but also redraws faint details its own way.
 #   Training on a *range* of noise levels (exercise 2 at the end) makes one model that works at
 #   all of them.
