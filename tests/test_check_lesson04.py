@@ -811,3 +811,205 @@ def test_block_mask_erases_whole_squares_in_every_layout():
 def test_noise_functions_reject_bad_input(call, error, words):
     with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+# --------------------------------------------------------------------------- the training loop
+# 04.train_denoiser runs in one fresh process per framework (a process never imports both
+# PyTorch and TensorFlow): each variant below is defined there, checked, and its verdict reported.
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+TORCH_LOOP = """
+def fn(model, clean_images, add_noise, epochs, batch_size, learning_rate):
+    opt = torch.optim.Adam(model.parameters(), lr={lr})
+    losses, total = [], 0.0
+    {before_training}
+    for epoch in range(epochs):
+        {epoch_start}
+        batch_losses = []
+        for start in range(0, len(clean_images), batch_size):
+            clean = clean_images[start:start + batch_size]
+            noisy = {noisy}
+            out = model(torch.from_numpy({inp}))
+            loss = {loss}(out, torch.from_numpy({target}))
+            opt.zero_grad()
+            loss.backward()
+            {step}
+            batch_losses.append(loss.item())
+            total += loss.item() * len(clean)
+        losses.append({epoch_loss})
+    return losses
+"""
+TORCH_DEFAULTS = dict(lr="learning_rate", before_training="pass", epoch_start="total = 0.0",
+                      noisy="add_noise(clean)", inp="noisy", target="clean",
+                      loss="F.binary_cross_entropy", step="opt.step()",
+                      epoch_loss="total / len(clean_images)")
+
+KERAS_LOOP = """
+def fn(model, clean_images, add_noise, epochs, batch_size, learning_rate):
+    steps = -(-len(clean_images) // batch_size)
+    {before_training}
+    def batches():
+        for epoch in range(epochs):
+            {epoch_start}
+            for start in range(0, len(clean_images), batch_size):
+                clean = clean_images[start:start + batch_size]
+                noisy = {noisy}
+                yield {inp}, {target}
+    model.compile(optimizer=keras.optimizers.Adam({lr}), loss="{loss}")
+    history = model.fit(batches(), epochs=epochs, steps_per_epoch=steps, verbose=0)
+    return {ret}
+"""
+KERAS_DEFAULTS = dict(lr="learning_rate", before_training="pass", epoch_start="pass",
+                      noisy="add_noise(clean)", inp="noisy", target="clean",
+                      loss="binary_crossentropy", ret='history.history["loss"]')
+
+
+def torch_loop(**change):
+    return TORCH_LOOP.format(**{**TORCH_DEFAULTS, **change})
+
+
+def keras_loop(**change):
+    return KERAS_LOOP.format(**{**KERAS_DEFAULTS, **change})
+
+
+KERAS_TAPE = """
+def fn(model, clean_images, add_noise, epochs, batch_size, learning_rate):
+    optimizer = keras.optimizers.Adam(learning_rate)
+    bce = keras.losses.BinaryCrossentropy()
+    losses = []
+    for epoch in range(epochs):
+        order = np.random.default_rng(epoch).permutation(len(clean_images))
+        total = 0.0
+        for start in range(0, len(clean_images), batch_size):
+            clean = clean_images[order[start:start + batch_size]]
+            total += float(step(model, optimizer, bce, add_noise(clean), clean)) * len(clean)
+        losses.append(total / len(clean_images))
+    return losses
+
+{decorator}
+def step(model, optimizer, bce, noisy, clean):
+    with tf.GradientTape() as tape:
+        loss = bce(clean, model(noisy, training=True))
+    {apply}
+    return loss
+"""
+KERAS_APPLY = "optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_weights), model.trainable_weights))"
+
+# name -> (True for a correct answer, else words its message must contain; source defining fn)
+LOOPS = {
+    "torch": {
+        "reference": (True, "fn = check.reference('04.train_denoiser', 'torch')"),
+        "in order, mean per batch": (True, torch_loop(epoch_loss="sum(batch_losses) / len(batch_losses)")),
+        "shuffled, tensors": (True, """
+def fn(model, clean_images, add_noise, epochs, batch_size, learning_rate):
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    losses = []
+    for epoch in range(epochs):
+        order = torch.randperm(len(clean_images))
+        total = 0.0
+        for batch in order.split(batch_size):
+            clean = torch.tensor(clean_images[batch.numpy()])
+            noisy = torch.tensor(add_noise(clean.numpy()))
+            loss = nn.BCELoss()(model(noisy), clean)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss) * len(batch)
+        losses.append(total / len(clean_images))
+    return losses
+"""),
+        "stub": ("returned None", "def fn(model, clean_images, add_noise, epochs, batch_size, learning_rate):\n    return None"),
+        "noise once before training": ("called once, on all 40 training images", torch_loop(before_training="noisy_all = add_noise(clean_images)", noisy="noisy_all[start:start + batch_size]")),
+        "whole set once per epoch": ("once per epoch on the whole training set", torch_loop(epoch_start="total = 0.0; noisy_all = add_noise(clean_images)", noisy="noisy_all[start:start + batch_size]")),
+        "noise of the first epoch reused": ("only once (3 calls) in 3 epochs", torch_loop(before_training="cache = {}", noisy="cache[start] if start in cache else cache.setdefault(start, add_noise(clean))")),
+        "never noised": ("add_noise was never called", torch_loop(noisy="clean")),
+        "noise on a reshaped batch": ("not a batch of the clean training images", torch_loop(noisy="add_noise(clean[:, 0]).reshape(clean.shape)")),
+        "clean input": ("the model is given the clean batch", torch_loop(inp="clean")),
+        "noisy target": ("towards the noisy images", torch_loop(target="noisy")),
+        "second noisy copy as target": ("add_noise is called twice on every batch", torch_loop(target="add_noise(clean)")),
+        "no optimiser step": ("the model's weights did not change", torch_loop(step="pass")),
+        "learning rate ignored": ("train with Adam and the `learning_rate` you are given", torch_loop(lr="1e-3")),
+        "sum of batch losses": ("you return the sum of the batch losses", torch_loop(epoch_loss="sum(batch_losses)")),
+        "last batch's loss": ("you return the last batch's loss", torch_loop(epoch_loss="batch_losses[-1]")),
+        "total not reset": ("your running total is not reset", torch_loop(epoch_start="pass")),
+        "mean squared error": ("yours is the mean squared error", torch_loop(loss="F.mse_loss")),
+        "every batch's loss": ("returned 9 losses", torch_loop(epoch_loss="batch_losses").replace("losses.append(batch_losses)", "losses.extend(batch_losses)")),
+        "returns the model": ("should return a list of 3 numbers", torch_loop().replace("return losses", "return model")),
+    },
+    "keras": {
+        "reference": (True, "fn = check.reference('04.train_denoiser', 'keras')"),
+        "generator in order": (True, keras_loop()),
+        "GradientTape loop": (True, KERAS_TAPE.format(decorator="", apply=KERAS_APPLY)),
+        "stub": ("returned None", "def fn(model, clean_images, add_noise, epochs, batch_size, learning_rate):\n    return None"),
+        "noise once before training": ("called once, on all 40 training images", keras_loop(before_training="noisy_all = add_noise(clean_images)", noisy="noisy_all[start:start + batch_size]")),
+        "whole set once per epoch": ("once per epoch on the whole training set", keras_loop(epoch_start="noisy_all = add_noise(clean_images)", noisy="noisy_all[start:start + batch_size]")),
+        "clean input": ("the model is given the clean batch", keras_loop(inp="clean")),
+        "noisy target": ("towards the noisy images", keras_loop(target="noisy")),
+        "learning rate ignored": ("train with Adam and the `learning_rate` you are given", keras_loop(lr="")),
+        "mean squared error": ("yours is the mean squared error", keras_loop(loss="mse")),
+        "returns History": ("History object", keras_loop(ret="history")),
+        "no gradient step": ("the model's weights did not change", KERAS_TAPE.format(decorator="", apply="pass")),
+        "tf.function step": ("inside a `tf.function`", KERAS_TAPE.format(decorator="@tf.function", apply=KERAS_APPLY)),
+    },
+}
+
+LOOP_PRELUDE = {
+    "torch": "import numpy as np, torch\nfrom torch import nn\nimport torch.nn.functional as F\n",
+    "keras": "import os\nos.environ.setdefault('KERAS_BACKEND', 'tensorflow')\n"
+             "import numpy as np, keras, tensorflow as tf\n",
+}
+
+LOOP_RUNNER = """
+import json, sys
+import aelab
+aelab.setup({framework!r}, seed=0)
+from aelab import check
+variants = json.loads(sys.stdin.read())
+verdicts = {{}}
+for name, (_, source) in variants.items():
+    namespace = {{"check": check}}
+    exec(compile({prelude!r} + source, name, "exec"), namespace)
+    result = check.run("04.train_denoiser", namespace["fn"], framework={framework!r}, show=False)
+    verdicts[name] = [result.passed, str(result)]
+print("VERDICTS" + json.dumps(verdicts))
+"""
+
+
+@pytest.fixture(scope="module")
+def loop_verdicts():
+    """framework -> {variant name: [passed, message]}, computed once per framework."""
+    cache = {}
+
+    def get(framework):
+        if framework not in cache:
+            script = LOOP_RUNNER.format(framework=framework, prelude=LOOP_PRELUDE[framework])
+            proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                  input=json.dumps(LOOPS[framework]), timeout=600,
+                                  env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2",
+                                                    "AELAB_THREADS": "1", "TQDM_DISABLE": "1"})
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
+            cache[framework] = json.loads(line[len("VERDICTS"):])
+        return cache[framework]
+
+    return get
+
+
+LOOP_CASES = [(fw, name, expect) for fw, cases in LOOPS.items() for name, (expect, _) in cases.items()]
+
+
+@pytest.mark.parametrize("framework, name, expect", LOOP_CASES,
+                         ids=[f"{fw}-{name}" for fw, name, _ in LOOP_CASES])
+def test_train_denoiser(loop_verdicts, framework, name, expect):
+    passed, message = loop_verdicts(framework)[name]
+    if expect is True:
+        assert passed, f"{name}: {message}"
+    else:
+        assert not passed, name
+        assert expect in message, message
+        if name != "stub":
+            assert "check.hint(" in message  # a failed attempt offers the hint

@@ -126,3 +126,59 @@ def test_no_lesson_has_a_bar_that_moves_once_per_epoch(source):
     assert not EPOCH_ONLY_BAR.search(text), "a progress bar over epochs: count batches instead"
     assert "verbose=2" not in text, "Keras verbose=2 prints no per-batch progress"
     assert "epochs=epoch + 1" not in text, "fit per epoch prints 'Epoch k/k': one fit with epochs=N"
+
+
+def test_torch_lesson04_train_denoiser_shows_batches_and_the_epoch_count():
+    """The "build it" loop of the solution: one bar counting all batches, the epoch in its
+    description; one mean loss per epoch; add_noise called once per batch."""
+    notebook = NOTEBOOKS / "pytorch" / "solutions" / "04_denoising_autoencoder_solution.ipynb"
+    code = textwrap.dedent('''
+        import numpy as np
+        import aelab
+        aelab.setup("torch", seed=0)
+        import torch
+        from torch import nn
+        from tqdm.auto import tqdm
+        from aelab.torch_support import make_dataloader
+        calls = []
+        def add_noise(batch):
+            calls.append(len(batch))
+            return np.clip(batch + 0.3, 0, 1)
+        ''') + _function_source(notebook, "train_denoiser") + textwrap.dedent('''
+
+        images = np.random.default_rng(0).random((40, 1, 28, 28)).astype(np.float32)
+        model = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.Sigmoid())
+        losses = train_denoiser(model, images, add_noise, 3, 16, 1e-2)
+        print("LOSSES", len(losses), "NOISE CALLS", len(calls))
+        ''')
+    result = _run(code)
+    assert "LOSSES 3 NOISE CALLS 9" in result.stdout, result.stdout
+    bars = result.stderr   # tqdm writes to stderr
+    assert re.search(r"epoch 3/3: +100%.*\b9/9\b", bars), bars
+    assert re.search(r"epoch 1/3: .*\b[0-3]/9\b", bars), bars
+
+
+def test_keras_lesson04_train_denoiser_prints_the_real_epoch_count():
+    notebook = NOTEBOOKS / "keras" / "solutions" / "04_denoising_autoencoder_solution.ipynb"
+    code = textwrap.dedent('''
+        import numpy as np
+        import aelab
+        aelab.setup("keras", seed=0)
+        import keras
+        calls = []
+        def add_noise(batch):
+            calls.append(len(batch))
+            return np.clip(batch + 0.3, 0, 1).astype(np.float32)
+        ''') + _function_source(notebook, "train_denoiser") + textwrap.dedent('''
+
+        images = np.random.default_rng(0).random((40, 28, 28, 1)).astype(np.float32)
+        model = keras.Sequential([keras.Input((28, 28, 1)),
+                                  keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")])
+        losses = train_denoiser(model, images, add_noise, 3, 16, 1e-2)
+        print("LOSSES", len(losses), "NOISE CALLS", len(calls))
+        ''')
+    out = re.sub(r"\x1b\[[0-9;]*m", "", _run(code).stdout)   # without Keras' colours
+    assert re.findall(r"Epoch (\d+)/(\d+)", out) == [("1", "3"), ("2", "3"), ("3", "3")], out
+    assert re.search(r"^1/3 .*loss", out, re.M) and re.search(r"^3/3 .*loss", out, re.M), \
+        "Keras' per-batch bar (3 batches per epoch)"
+    assert "LOSSES 3 NOISE CALLS 9" in out

@@ -869,3 +869,306 @@ def _check_psnr(fn, framework):
             if np.isclose(value, wrong, rtol=1e-3, atol=1e-2):
                 raise NotYet(f"{called} you get {value:.4g} dB, expected {expected:.4g} dB: {why}")
         expect_close(value, expected, name=f"the PSNR {called} (in dB)", rtol=1e-4, atol=1e-3)
+
+
+# --------------------------------------------------------------------------- the training loop
+#
+# ``04.train_denoiser`` (the "build it" exercise) runs the student's loop on a tiny problem where
+# every step can be watched: 40 "clean images" (grey levels 0.05-0.35, each one different), an
+# ``add_noise`` that records every call (which images it got, what it returned) and brightens
+# them by 0.3-0.5, and a two-parameter probe model, ``sigmoid(w * x + b)`` per pixel, starting
+# at w = b = 0 (output 0.5), that records every batch it sees and what it answered. From these
+# records the checker judges, in this order: the returned losses (one number per epoch); the
+# noise (drawn by ``add_noise`` on each batch of the clean images, each image once per epoch,
+# every epoch); the model's input (the noisy batch ``add_noise`` returned); that the weights
+# changed; the target (trained towards the clean images, which are darker than 0.5, its output
+# goes down; trained towards the noisy ones, brighter than 0.5, it goes up); the reported losses
+# against the binary cross-entropy of what the model answered on each batch and the clean batch
+# (the epoch's mean, per image or per batch); and the step size of Adam with the given
+# learning rate.
+
+_N_CLEAN, _BATCH, _EPOCHS, _LR = 40, 16, 3, 0.05
+
+
+def _clean_for_loop(framework: str) -> np.ndarray:
+    """(40, 1, 28, 28) or (40, 28, 28, 1) float32: distinct images with grey levels 0.05-0.35."""
+    rng = np.random.default_rng(404)
+    images = rng.uniform(0.05, 0.35, size=(_N_CLEAN, 28, 28)).astype(np.float32)
+    return np.ascontiguousarray(images[:, None] if framework == "torch" else images[..., None])
+
+
+class _NoiseRecorder:
+    """``add_noise(batch)`` for the student's loop: records which clean images each call got and
+    what it returned (a brighter, noisy float32 copy of the same shape)."""
+
+    def __init__(self, clean: np.ndarray):
+        self.clean = clean
+        self.index = {image.tobytes(): i for i, image in enumerate(clean)}
+        self.rng = np.random.default_rng(405)
+        self.calls = []   # (indices or None when the rows are not clean images, shape, output)
+
+    def __call__(self, batch):
+        array = np.asarray(batch.detach().cpu().numpy() if hasattr(batch, "detach") else batch,
+                           dtype=np.float32)
+        indices = None
+        if array.ndim == self.clean.ndim and array.shape[1:] == self.clean.shape[1:]:
+            found = [self.index.get(np.ascontiguousarray(image).tobytes()) for image in array]
+            indices = None if any(i is None for i in found) else found
+        noise = self.rng.uniform(0.3, 0.5, size=array.shape).astype(np.float32)
+        out = np.clip(array + noise, 0.0, 1.0).astype(np.float32)
+        self.calls.append((indices, array.shape, out))
+        return out
+
+
+def _torch_probe(log: list):
+    import torch
+    from torch import nn
+
+    class Probe(nn.Module):
+        """sigmoid(w * x + b) per pixel; records (input, output) of every call."""
+
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(()))
+            self.b = nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            out = torch.sigmoid(self.w * x + self.b)
+            log.append((x.detach().cpu().numpy().copy(), out.detach().cpu().numpy().copy()))
+            return out
+
+    return Probe()
+
+
+def _keras_probe(log: list, traced: list):
+    import keras
+    import tensorflow as tf
+
+    class Probe(keras.Model):
+        """sigmoid(w * x + b) per pixel; records (input, output) of every eager call. ``compile``
+        runs it eagerly so that ``fit`` calls it from Python, where it can record."""
+
+        def __init__(self):
+            super().__init__()
+            self.w = self.add_weight(shape=(), initializer="zeros", name="w")
+            self.b = self.add_weight(shape=(), initializer="zeros", name="b")
+
+        def call(self, x, training=None):
+            out = keras.ops.sigmoid(self.w * x + self.b)
+            if tf.executing_eagerly():
+                log[0].append((np.array(x, copy=True), np.array(out, copy=True)))
+            else:
+                traced.append(True)
+            return out
+
+        def compile(self, *args, **kwargs):
+            kwargs.update(run_eagerly=True, jit_compile=False)
+            return super().compile(*args, **kwargs)
+
+    return Probe()
+
+
+def _probe_weights(model, framework: str) -> np.ndarray:
+    if framework == "torch":
+        return np.array([float(model.w.detach()), float(model.b.detach())])
+    return np.array([float(np.asarray(model.w)), float(np.asarray(model.b))])
+
+
+def _probe_output(model, x: np.ndarray, framework: str) -> float:
+    w, b = _probe_weights(model, framework)
+    return float(np.mean(1 / (1 + np.exp(-(w * x + b)))))
+
+
+def _epoch_losses(got, epochs: int) -> np.ndarray:
+    """The student's returned losses as floats, or NotYet."""
+    if got is None:
+        raise NotYet("train_denoiser returned None: `return` the list of the epochs' mean "
+                     "losses.")
+    if hasattr(got, "history") and isinstance(getattr(got, "history"), dict):
+        raise NotYet("train_denoiser returned Keras' History object; return the list of losses "
+                     "it holds: `history.history[\"loss\"]`.")
+    if isinstance(got, (str, bytes, dict)) or not hasattr(got, "__len__"):
+        raise NotYet(f"train_denoiser should return a list of {epochs} numbers (one mean loss "
+                     f"per epoch), but returned {kind_of(got)}.")
+    try:
+        values = np.array([float(to_numpy(v)) for v in got], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise NotYet(f"train_denoiser should return a list of {epochs} numbers (one mean loss "
+                     f"per epoch), but its items are not single numbers (the first is "
+                     f"{kind_of(got[0]) if len(got) else 'missing'}).") from None
+    if len(values) != epochs:
+        more = (" one per batch? Average them over each epoch." if len(values) > epochs else "")
+        raise NotYet(f"train_denoiser(..., epochs={epochs}, ...) returned {len(values)} losses; "
+                     f"it should return one mean loss per epoch, {epochs} in all{more}")
+    if not np.all(np.isfinite(values)):
+        raise NotYet(f"the losses train_denoiser returned are not all finite: {values.tolist()}.")
+    return values
+
+
+def _noise_epochs(calls, n: int, epochs: int, batch_size: int) -> list[list[int]]:
+    """The add_noise calls of each epoch (call numbers), or NotYet naming what is wrong."""
+    if not calls:
+        raise NotYet("add_noise was never called: the model must be trained on noisy images. "
+                     "Call add_noise on each batch, inside the loop.")
+    for indices, shape, _ in calls:
+        if indices is None:
+            raise NotYet(f"add_noise was given an array of shape {shape} that is not a batch of "
+                         f"the clean training images (images of `clean_images`, as they are): "
+                         f"give it the clean batch itself.")
+    sizes = [len(indices) for indices, _, _ in calls]
+    total = sum(sizes)
+    if len(calls) == 1 and sizes[0] == n:
+        raise NotYet(f"add_noise was called once, on all {n} training images: the noise is "
+                     f"drawn once before training, so every epoch shows the model the same noisy "
+                     f"images (it can learn that noise). Call add_noise inside the loop, on each "
+                     f"batch, so that every batch gets fresh noise.")
+    if len(calls) == epochs and all(size == n for size in sizes):
+        raise NotYet(f"add_noise was called once per epoch on the whole training set ({epochs} "
+                     f"calls of {n} images). Draw the noise batch by batch instead: call "
+                     f"add_noise on each batch of `batch_size` images, inside the batch loop.")
+    if max(sizes) > batch_size:
+        raise NotYet(f"add_noise got {max(sizes)} images in one call; with batch_size="
+                     f"{batch_size} a batch has at most {batch_size}. Call it on each batch.")
+    if total == n and epochs > 1:
+        raise NotYet(f"add_noise noised each of the {n} training images only once ({len(calls)} "
+                     f"calls) in {epochs} epochs: the later epochs reuse old noise. Call "
+                     f"add_noise on every batch of every epoch.")
+    if total == 2 * epochs * n and all(calls[i][0] == calls[i + 1][0]
+                                       for i in range(0, len(calls), 2)):
+        raise NotYet("add_noise is called twice on every batch. Once is enough: the model's "
+                     "input is the noisy batch, and the target is the clean batch, without "
+                     "noise.")
+    epochs_calls, current = [], []
+    for k in range(len(calls)):
+        current.append(k)
+        if sum(sizes[i] for i in current) >= n:
+            if sorted(i for c in current for i in calls[c][0]) != list(range(n)):
+                break
+            epochs_calls.append(current)
+            current = []
+    if len(epochs_calls) != epochs or current:
+        raise NotYet(f"add_noise was called {len(calls)} times on {total} images in all; "
+                     f"{epochs} epochs over {n} images need every image noised once per epoch "
+                     f"({epochs} x {n} = {epochs * n}), in batches of at most {batch_size}.")
+    return epochs_calls
+
+
+def _matching_forward(log, noisy: np.ndarray):
+    for x, out in log:
+        if x.shape == noisy.shape and np.allclose(x, noisy, rtol=0, atol=1e-6):
+            return out
+    return None
+
+
+def _bce(out: np.ndarray, target: np.ndarray) -> float:
+    out = np.clip(out.astype(np.float64), 1e-7, 1 - 1e-7)
+    target = target.astype(np.float64)
+    return float(np.mean(-(target * np.log(out) + (1 - target) * np.log(1 - out))))
+
+
+_LOOP_ANSWER = {
+    "torch": "`loader = make_dataloader(clean_images, batch_size=batch_size)`, `optimizer = "
+             "torch.optim.Adam(model.parameters(), lr=learning_rate)`; for each epoch, for each "
+             "`(clean,)` in the loader: `noisy = torch.from_numpy(add_noise(clean.numpy()))`, "
+             "`loss = nn.functional.binary_cross_entropy(model(noisy), clean)`, "
+             "`optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()`, `total += "
+             "loss.item() * len(clean)`; after the epoch `losses.append(total / "
+             "len(clean_images))`. Return that list.",
+    "keras": "A generator `batches()` that, for each epoch, shuffles the indices "
+             "(`rng.permutation(len(clean_images))`) and for each slice of `batch_size` of them "
+             "yields `(add_noise(clean), clean)` with `clean = clean_images[slice]`; then "
+             "`model.compile(optimizer=keras.optimizers.Adam(learning_rate), "
+             "loss=\"binary_crossentropy\")`, `history = model.fit(batches(), epochs=epochs, "
+             "steps_per_epoch=-(-len(clean_images) // batch_size))` and `return "
+             "history.history[\"loss\"]`.",
+}
+
+
+@exercise("04.train_denoiser", title="the denoising training loop", frameworks=("torch", "keras"),
+          reference="denoise.train_denoiser",
+          hint="Noise belongs inside the loop: every batch of clean images gets its own fresh "
+               "noisy copy from `add_noise`, every epoch. The model sees the noisy copy; its "
+               "output is compared with the clean batch (binary cross-entropy), and Adam with "
+               "the given learning rate takes one step per batch. Keep a running total of the "
+               "batch losses to return each epoch's mean.",
+          answer=_LOOP_ANSWER)
+def _check_train_denoiser(fn, framework):
+    clean = _clean_for_loop(framework)
+    noise = _NoiseRecorder(clean)
+    log, traced = [[]], []
+    model = _torch_probe(log[0]) if framework == "torch" else _keras_probe(log, traced)
+    if framework == "keras":
+        model(clean[:1])   # builds it
+        log[0].clear()
+    start = _probe_weights(model, framework)
+    got = fn(model, clean, noise, _EPOCHS, _BATCH, _LR)
+    losses = _epoch_losses(got, _EPOCHS)
+    epochs_calls = _noise_epochs(noise.calls, _N_CLEAN, _EPOCHS, _BATCH)
+    forward = list(log[0])
+    outputs = [_matching_forward(forward, out) for _, _, out in noise.calls]
+    if any(o is None for o in outputs):
+        if traced and not forward:
+            raise NotYet("the check watches the batches your model gets, which it cannot do "
+                         "inside a `tf.function`: run the training step eagerly (no "
+                         "@tf.function), or train with `fit`.")
+        if not forward:
+            raise NotYet("the model was never called on a batch: train it on the noisy "
+                         "batches.")
+        batches = [clean[indices] for indices, _, _ in noise.calls]
+        if any(_matching_forward(forward, b) is not None for b in batches):
+            raise NotYet("the model is given the clean batch. Give it the noisy batch "
+                         "(what add_noise returned), and compare its output with the clean "
+                         "batch.")
+        missed = sum(o is None for o in outputs)
+        raise NotYet(f"{missed} of the {len(outputs)} noisy batches add_noise returned never "
+                     f"reached the model: give the model add_noise's result itself, unchanged.")
+    end = _probe_weights(model, framework)
+    if np.array_equal(start, end):
+        raise NotYet("the model's weights did not change: after computing each batch's loss, "
+                     "take an optimiser step (PyTorch: `loss.backward()` and "
+                     "`optimizer.step()`; Keras: `fit`, or `optimizer.apply_gradients`).")
+    probe_input = noise.calls[0][2]
+    before, after = 0.5, _probe_output(model, probe_input, framework)
+    if after > before:
+        raise NotYet(f"after training, the model's output on a noisy batch moved from "
+                     f"{before:.2f} to {after:.2f}, towards the noisy images (mean "
+                     f"{probe_input.mean():.2f}) and away from the clean ones (mean "
+                     f"{clean.mean():.2f}): the loss compares the output with the noisy batch. "
+                     f"The target must be the clean batch.")
+    per_batch = [(_bce(out, clean[indices]), len(indices))
+                 for (indices, _, _), out in zip(noise.calls, outputs)]
+    for e, calls in enumerate(epochs_calls):
+        values = np.array([per_batch[k][0] for k in calls])
+        sizes = np.array([per_batch[k][1] for k in calls])
+        per_image, per_batch_mean = float(values @ sizes / sizes.sum()), float(values.mean())
+        if any(np.isclose(losses[e], m, rtol=2e-3, atol=1e-5) for m in (per_image, per_batch_mean)):
+            continue
+        mse = np.array([np.mean((outputs[k].astype(np.float64) - clean[noise.calls[k][0]]) ** 2)
+                        for k in calls])
+        before_epoch = [per_batch[k] for c in epochs_calls[:e] for k in c]
+        so_far = sum(v * s for v, s in before_epoch) + float(values @ sizes)
+        head = (f"the loss you return for epoch {e + 1} is {losses[e]:.5g}, but the mean "
+                f"binary cross-entropy of that epoch's batches (the model's output against the "
+                f"clean batch) is {per_image:.5g}")
+        if np.isclose(losses[e], values.sum(), rtol=2e-3):
+            raise NotYet(f"{head}: you return the sum of the batch losses; divide by the number "
+                         f"of batches (or weight each by its size and divide by the number of "
+                         f"images).")
+        if np.isclose(losses[e], values[-1], rtol=2e-3):
+            raise NotYet(f"{head}: you return the last batch's loss; return the mean over all "
+                         f"the epoch's batches.")
+        if e > 0 and np.isclose(losses[e], so_far / _N_CLEAN, rtol=2e-3):
+            raise NotYet(f"{head}: your running total is not reset at the start of each epoch, "
+                         f"so later epochs add up the earlier ones.")
+        if any(np.isclose(losses[e], m, rtol=2e-3) for m in (mse @ sizes / sizes.sum(),
+                                                             mse.mean())):
+            raise NotYet(f"{head}: yours is the mean squared error; the denoising autoencoder "
+                         f"trains with binary cross-entropy (section 7 shows why).")
+        raise NotYet(f"{head}.")
+    steps = len(noise.calls)
+    moved = float(np.max(np.abs(end - start)))
+    if not 0.3 * steps * _LR <= moved <= 3 * steps * _LR:
+        raise NotYet(f"in {steps} steps with learning_rate={_LR} the model's weights moved by "
+                     f"{moved:.3g}, where Adam moves each weight by about the learning rate per "
+                     f"step ({steps} x {_LR} = {steps * _LR:.2f}): train with Adam and the "
+                     f"`learning_rate` you are given.")

@@ -390,9 +390,8 @@ make_denoising_pair = result.use()
 # The network is **fully convolutional**: two stride-2 convolutions down to a 7 × 7 × 64 feature
 # map, two transposed convolutions back up. There is no narrow code at all (7 × 7 × 64 = 3,136
 # numbers, four times the 784 pixels), so copying its input would be easy; only the noise stops
-# it. Every epoch draws **fresh noise**, so the network never sees the same noisy digit twice.
-# The loss is the binary cross-entropy between output and clean digit (section 7 shows why not
-# the mean squared error).
+# it. The loss is the binary cross-entropy between output and clean digit (section 7 shows why
+# not the mean squared error).
 
 # %% tags=["torch"]
 def denoising_autoencoder():
@@ -403,21 +402,6 @@ def denoising_autoencoder():
         nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(),  # 7 -> 14
         nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1), nn.Sigmoid())  # 14 -> 28
 
-
-def noisy_batches(epoch):
-    """This epoch's DataLoader: fresh noisy inputs, clean targets."""
-    inputs, targets = make_denoising_pair(train_images, add_gaussian_noise, SIGMA_TRAIN,
-                                          np.random.default_rng(100 + epoch))
-    return make_dataloader(as_model_input(inputs), as_model_input(targets), batch_size=128, seed=epoch)
-
-
-torch.manual_seed(0)
-dae = denoising_autoencoder()
-print(f"denoising autoencoder: {count_parameters(dae):,} parameters")
-start = time.perf_counter()
-dae_history = train(dae, noisy_batches, EPOCHS, nn.BCELoss(), desc="DAE")
-dae_seconds = time.perf_counter() - start
-print(f"trained in {dae_seconds:.0f} s ({dae_seconds / EPOCHS:.1f} s per epoch)")
 
 # %% tags=["keras"]
 def denoising_autoencoder():
@@ -431,30 +415,133 @@ def denoising_autoencoder():
     ], name="denoising_autoencoder")
 
 
-def noisy_batches(images, epochs, seed, batch_size=128):
-    """(noisy, clean) batches for `epochs` epochs in a row, with fresh noise and a new order each
-    epoch, so that one `fit(..., epochs=epochs)` trains on new noisy copies every epoch."""
-    for epoch in range(epochs):
-        inputs, targets = make_denoising_pair(images, add_gaussian_noise, SIGMA_TRAIN,
-                                              np.random.default_rng(seed + epoch))
-        order = np.random.default_rng((seed, epoch)).permutation(len(images))
-        for start in range(0, len(images), batch_size):
-            batch = order[start:start + batch_size]
-            yield as_model_input(inputs[batch]), as_model_input(targets[batch])
+# %% [markdown]
+# ### Build it: the denoising training loop
+#
+# Write `train_denoiser(model, clean_images, add_noise, epochs, batch_size, learning_rate)`. It
+# trains `model` to turn noisy digits into clean ones and returns the list of the epochs' mean
+# training losses (one number per epoch). `clean_images` is a numpy array in the model's layout
+# ((N, 1, 28, 28) in PyTorch, (N, 28, 28, 1) in Keras); `add_noise(batch)` returns a noisy copy of
+# a numpy batch of clean images, with new random noise on every call.
+#
+# - Draw the noise **for every batch**, inside the loop: each batch of clean images gets its own
+#   fresh noisy copy, in every epoch, so the network never sees the same noisy digit twice and
+#   cannot learn the noise itself. (Noising the whole set once before training would show it
+#   the same noisy copies every epoch.)
+# - The model's **input** is the noisy batch; its output is compared with the **clean** batch.
+# - Binary cross-entropy, Adam with `learning_rate`, batches of `batch_size` images (a new
+#   order every epoch is good practice), and progress shown while it trains.
+#
+# In Keras, the lesson's choice is a Python generator that yields `(noisy batch, clean batch)`
+# pairs for all the epochs, one after the other, given to one `fit(..., epochs=epochs,
+# steps_per_epoch=...)`: the generator is where the fresh noise is drawn, and `fit` keeps doing
+# what it does well (the compiled training step, the per-batch progress bar with the real epoch
+# count, the epoch's mean loss in its history). A `tf.GradientTape` loop would work as well, but
+# you would write all of that again by hand.
+
+# %% tags=["torch"]
+def train_denoiser(model, clean_images, add_noise, epochs, batch_size, learning_rate):
+    """Train `model` to map add_noise(batch) to batch; returns the epochs' mean losses (a list)."""
+    ### BEGIN SOLUTION
+    loader = make_dataloader(clean_images, batch_size=batch_size)   # a new order every epoch
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    losses = []
+    model.train()
+    with tqdm(total=epochs * len(loader)) as bar:
+        for epoch in range(epochs):
+            bar.set_description(f"epoch {epoch + 1}/{epochs}")
+            total = 0.0
+            for (clean,) in loader:
+                noisy = torch.from_numpy(add_noise(clean.numpy()))   # fresh noise, this batch only
+                loss = nn.functional.binary_cross_entropy(model(noisy), clean)   # target: clean
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(clean)
+                bar.update()
+            losses.append(total / len(clean_images))
+            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+    model.eval()
+    return losses
+    ### END SOLUTION
+    ### BEGIN STUB
+    # your training loop here; return the list of the epochs' mean losses
+    return None
+    ### END STUB
 
 
-def steps_per_epoch(images, batch_size=128):
-    return -(-len(images) // batch_size)   # the last batch may be smaller
+# %% tags=["keras"]
+def train_denoiser(model, clean_images, add_noise, epochs, batch_size, learning_rate):
+    """Train `model` to map add_noise(batch) to batch; returns the epochs' mean losses (a list)."""
+    ### BEGIN SOLUTION
+    steps = -(-len(clean_images) // batch_size)   # batches per epoch; the last may be smaller
+
+    def batches():   # all epochs' batches, one after the other; fit draws them as it trains
+        rng = np.random.default_rng(0)
+        for epoch in range(epochs):
+            order = rng.permutation(len(clean_images))   # a new order every epoch
+            for start in range(0, len(clean_images), batch_size):
+                clean = clean_images[order[start:start + batch_size]]
+                yield add_noise(clean), clean   # fresh noise for this batch; the target is clean
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    history = model.fit(batches(), epochs=epochs, steps_per_epoch=steps)
+    return history.history["loss"]
+    ### END SOLUTION
+    ### BEGIN STUB
+    # your generator and fit here; return the list of the epochs' mean losses
+    return None
+    ### END STUB
 
 
+# %% [markdown] tags=["hint"]
+# Inside the loop over epochs, loop over batches of the clean images; for each batch, call
+# `add_noise` on that batch and give the result to the model, then compare the model's output
+# with the clean batch. To report an epoch's mean loss, add up each batch's loss times its
+# number of images and divide by the number of images at the end of the epoch (Keras does this
+# for you).
+
+# %% [markdown] tags=["hint", "torch"]
+# `loader = make_dataloader(clean_images, batch_size=batch_size)` gives shuffled batches
+# `(clean,)` as tensors; `add_noise(clean.numpy())` is the noisy numpy batch, and
+# `torch.from_numpy(...)` makes it a tensor again. Then the usual step: loss, `zero_grad`,
+# `backward`, `step`. One `tqdm(total=epochs * len(loader))` bar, `bar.update()` per batch.
+
+# %% [markdown] tags=["hint", "keras"]
+# `def batches():` with `for epoch in range(epochs):`, a permutation of the indices, and for each
+# slice of `batch_size` indices `yield add_noise(clean), clean`. Then `model.compile(...)` with
+# `keras.optimizers.Adam(learning_rate)` and `loss="binary_crossentropy"`, and
+# `model.fit(batches(), epochs=epochs, steps_per_epoch=...)` (batches per epoch, rounded up).
+
+# %%
+result = check.run("04.train_denoiser", train_denoiser)
+train_denoiser = result.use()
+
+# %% [markdown]
+# Now the denoising autoencoder trains with your loop, on Gaussian noise of σ = 0.5 drawn batch
+# by batch:
+
+# %% tags=["torch"]
+torch.manual_seed(0)
+dae = denoising_autoencoder()
+print(f"denoising autoencoder: {count_parameters(dae):,} parameters")
+noise_rng = np.random.default_rng(100)
+start = time.perf_counter()
+dae_history = train_denoiser(dae, as_model_input(train_images),
+                             lambda batch: add_gaussian_noise(batch, SIGMA_TRAIN, noise_rng),
+                             EPOCHS, batch_size=128, learning_rate=LEARNING_RATE)
+dae_seconds = time.perf_counter() - start
+print(f"trained in {dae_seconds:.0f} s ({dae_seconds / EPOCHS:.1f} s per epoch)")
+
+# %% tags=["keras"]
 keras.utils.set_random_seed(0)
 dae = denoising_autoencoder()
 print(f"denoising autoencoder: {count_parameters(dae):,} parameters")
-dae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="binary_crossentropy")
+noise_rng = np.random.default_rng(100)
 start = time.perf_counter()
-fit = dae.fit(noisy_batches(train_images, EPOCHS, seed=100), epochs=EPOCHS,
-              steps_per_epoch=steps_per_epoch(train_images))
-dae_history = fit.history["loss"]
+dae_history = train_denoiser(dae, as_model_input(train_images),
+                             lambda batch: add_gaussian_noise(batch, SIGMA_TRAIN, noise_rng),
+                             EPOCHS, batch_size=128, learning_rate=LEARNING_RATE)
 dae_seconds = time.perf_counter() - start
 print(f"trained in {dae_seconds:.0f} s ({dae_seconds / EPOCHS:.1f} s per epoch)")
 
@@ -511,6 +598,22 @@ outputs_mse = short_run(nn.MSELoss())
 outputs_bce = short_run(nn.BCELoss())
 
 # %% tags=["keras"]
+def noisy_batches(images, epochs, seed, batch_size=128):
+    """(noisy, clean) batches for `epochs` epochs in a row, with fresh noise (drawn for the whole
+    set once per epoch) and a new order each epoch, for one `fit(..., epochs=epochs)`."""
+    for epoch in range(epochs):
+        inputs, targets = make_denoising_pair(images, add_gaussian_noise, SIGMA_TRAIN,
+                                              np.random.default_rng(seed + epoch))
+        order = np.random.default_rng((seed, epoch)).permutation(len(images))
+        for start in range(0, len(images), batch_size):
+            batch = order[start:start + batch_size]
+            yield as_model_input(inputs[batch]), as_model_input(targets[batch])
+
+
+def steps_per_epoch(images, batch_size=128):
+    return -(-len(images) // batch_size)   # the last batch may be smaller
+
+
 def short_run(loss, images=train_images[:3000], epochs=3):
     """Train a fresh DAE briefly with the given loss; return its outputs on the noisy test digits."""
     keras.utils.set_random_seed(0)
@@ -672,7 +775,7 @@ plt.show()
 # - The **denoising autoencoder** wins by a wide margin around the noise level it was trained at
 #   (at σ = 0.5 about 19 dB and SSIM 0.8, against 14.2 dB for the best filter), and it degrades
 #   gracefully up to σ = 0.7. Far below its training level, at σ = 0.1, its PSNR is only about
-#   that of the noisy input (23.5 / 22.2 dB against 22.7): a model trained on heavy noise cleans
+#   that of the noisy input (23.8 / 22.4 dB against 22.7): a model trained on heavy noise cleans
 #   the background perfectly (SSIM above 0.9) but also redraws faint details its own way.
 #   Training on a *range* of noise levels (exercise 2 at the end) makes one model that works at
 #   all of them.
