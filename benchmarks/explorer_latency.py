@@ -70,7 +70,7 @@ def step_latencies(page, canvas_index: int, slider_index: int, steps: int) -> di
         before = page.evaluate("() => window.__aelab.canvas.dataset.frame")
         x += 3 if (k // 40) % 2 == 0 else -3
         page.mouse.move(x, y)
-        page.wait_for_function("(f) => window.__aelab.canvas.dataset.frame !== f", arg=before, timeout=10_000)
+        page.wait_for_function("(f) => window.__aelab.canvas.dataset.frame !== f", arg=before, timeout=30_000)
     page.mouse.up()
     page.wait_for_timeout(300)
     events = page.evaluate("() => window.__aelab.events")
@@ -117,8 +117,9 @@ def main(argv=None) -> int:
             first = time.monotonic() - start
             print(f"make explore -> server answers {server_up:.1f} s, page loaded {html:.1f} s, "
                   f"first digit painted {first:.1f} s")
-            page.wait_for_function(f"() => document.querySelectorAll('{LATENT_CANVAS}[data-frame]').length >= 3",
-                                   timeout=120_000)
+            # the last cell (the interpolation) drawn: the kernel is done with the page's cells
+            page.wait_for_selector(".aelab-interpolation-image canvas[data-frame]", timeout=120_000)
+            page.wait_for_timeout(1000)
             for name, canvas, slider in (("2-D VAE", 0, 0), ("16-D VAE", 1, 2)):
                 r = step_latencies(page, canvas, slider, args.steps)
                 print(f"{name} drag, {r['n']} moves: mousemove -> drawn median {r['draw_median']:.1f} ms "
