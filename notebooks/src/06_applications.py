@@ -40,7 +40,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import aelab
-from aelab import check, plot
+from aelab import check, plot, widgets
 from aelab.data import load_mnist
 
 # %% tags=["torch"]
@@ -678,6 +678,32 @@ if not QUICK:
 # (X too in PyTorch, K in Keras), while A, B, E, H, R, S and Z were reconstructed well enough to
 # pass as digits (an S is close to a 5, a B to an 8, a Z to a 2). The printed lists above show what your run found. Reconstruction
 # error detects "far from the training data", which is not the same as "not a digit".
+
+#
+# ### Draw it yourself
+#
+# Test the detector with your own hand: draw a digit in the black square, then a letter, a
+# scribble, a crossed-out box. The pad makes your drawing MNIST-style (scaled to fit 20 × 20 and
+# centred by its centre of mass, as the MNIST digits were), shows the all-digit autoencoder's
+# reconstruction, and compares its reconstruction error with the 1% threshold above.
+
+# %%
+pad_06 = widgets.drawing_pad(lambda x: reconstruct(conv_autoencoder, x), input_shape=(784,),
+                             score=reconstruction_score(conv_autoencoder),
+                             threshold=feature_detector.threshold, score_name="reconstruction error",
+                             title="All-digit autoencoder: is your drawing a digit?")
+pad_06
+
+# %% [markdown]
+# Driven from Python: a filled square is nothing like a digit, and the detector says so.
+
+# %%
+square = np.zeros((112, 112), np.float32)
+square[20:92, 20:92] = 1.0
+pad_06.set_drawing(square)
+print(f"filled square: reconstruction error {pad_06.score:.4f}, threshold {feature_detector.threshold:.4f}")
+assert pad_06.score > feature_detector.threshold
+pad_06.clear()
 #
 # ## 12. Learning from few labels
 #
