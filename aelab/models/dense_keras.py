@@ -11,7 +11,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-__all__ = ["dense_autoencoder", "contractive_penalty", "l1_code_penalty"]
+__all__ = ["dense_autoencoder", "contractive_penalty", "l1_code_penalty", "train_autoencoder"]
 
 _OUTPUTS = {"sigmoid": "sigmoid", "linear": None, "tanh": "tanh"}
 
@@ -59,3 +59,23 @@ def contractive_penalty(encoder_kernel, pre_activation, weight: float):
     active = tf.cast(pre_activation > 0, encoder_kernel.dtype)
     column_norms = tf.reduce_sum(tf.square(encoder_kernel), axis=0)
     return weight * tf.reduce_mean(tf.reduce_sum(active * column_norms, axis=1))
+
+
+def train_autoencoder(model, images, epochs: int, batch_size: int,
+                      learning_rate: float) -> list[float]:
+    """Train ``model`` to reproduce ``images`` ((N, 784) numpy, float32 in [0, 1]); lesson 02's loop.
+
+    Adam at ``learning_rate`` on the mean squared error, ``epochs`` passes over the images in
+    mini-batches of ``batch_size``, reshuffled each epoch (seeded,
+    :func:`aelab.keras_support.make_dataset`), with ``fit``'s per-batch progress bar. Returns
+    the mean training loss of each epoch (``history.history["loss"]``, Python floats) and leaves
+    the model trained.
+    """
+    from ..keras_support import make_dataset
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    # Create Adam's state now: if fit has to create it while tracing the training step into a
+    # TensorFlow graph, it traces the step twice.
+    model.optimizer.build(model.trainable_variables)
+    history = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs)
+    return history.history["loss"]
