@@ -485,9 +485,13 @@ def _keras_model(seed: int):
 
         def __init__(self):
             super().__init__()
-            self.hidden = [keras.layers.Dense(32, activation="relu"), keras.layers.Dense(8),
-                           keras.layers.Dense(32, activation="relu"),
-                           keras.layers.Dense(784, activation="sigmoid")]
+            # seeded initialisers, not keras.utils.set_random_seed: that would also reset
+            # TensorFlow's global seed, and with it the notebook's later shuffles
+            sizes_and_activations = ((32, "relu"), (8, None), (32, "relu"), (784, "sigmoid"))
+            self.hidden = [keras.layers.Dense(units, activation=activation,
+                                              kernel_initializer=keras.initializers.GlorotUniform(
+                                                  seed=100 * seed + i))
+                           for i, (units, activation) in enumerate(sizes_and_activations)]
             self.batches = []
 
         @property
@@ -507,7 +511,6 @@ def _keras_model(seed: int):
                                            [np.asarray(w) for w in self.weights]))
             return out
 
-    keras.utils.set_random_seed(seed)
     model = RecordingAutoencoder()
     model(np.zeros((1, 784), np.float32))   # create the weights
     model.batches.clear()
