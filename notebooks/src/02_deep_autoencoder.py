@@ -23,7 +23,9 @@
 #    Then regularised autoencoders that keep a wide code without learning to copy: sparse
 #    (an L1 penalty, or a KL target on each unit's activity) and contractive.
 #
-# You are in the **{{framework}} track**. Full mode takes a few minutes on a laptop CPU.
+# You are in the **{{framework}} track**. Full mode takes a few minutes on a laptop CPU. The lesson
+# fills two sessions: part 1 runs to section 6.3, part 2 starts at section 6.4 (the note there
+# says how to resume).
 
 # %%
 import time
@@ -700,7 +702,27 @@ if not QUICK:
 #
 # **Cure:** make the output activation's range match the data: sigmoid for [0, 1], tanh for
 # [−1, 1], linear for standardised data. Or rescale the data. Check both ranges before training.
+
+# %% [markdown]
+# ---
 #
+# **End of part 1.** The lesson is taught in two sessions, and part 2 starts here, with
+# section 6.4.
+#
+# Part 2 uses what part 1 made: the data and its three sets, the model and training functions
+# (your `train_autoencoder` included), the trained deep autoencoders of sections 3 and 4 (6.4
+# compares with the k = 2 model, 6.5 with the k = 32 one) and their test errors. In a new
+# session, first click this cell and choose **Run → Run All Above Selected Cell**: it re-runs
+# part 1 in the same order, so every number comes out the same.
+#
+# Reading time, at 200 words a minute for the text and 15 lines a minute for the code, not
+# counting the time to do the exercises: part 1 about 26 minutes (PyTorch 26.5, Keras 25.4),
+# with the "build it" training loop to write; part 2 about 39 minutes (38.8 and 38.7), with
+# three exercises.
+#
+# ---
+
+# %% [markdown]
 # ### 6.4 A dead bottleneck
 #
 # Suppose we put a ReLU on the code layer too ("all layers ReLU"), with a small code of 2
