@@ -715,10 +715,14 @@ if not QUICK:
 # session, first click this cell and choose **Run → Run All Above Selected Cell**: it re-runs
 # part 1 in the same order, so every number comes out the same.
 #
-# Reading time, at 200 words a minute for the text and 15 lines a minute for the code, not
-# counting the time to do the exercises: part 1 about 26 minutes (PyTorch 26.5, Keras 25.4),
-# with the "build it" training loop to write; part 2 about 39 minutes (38.8 and 38.7), with
-# three exercises.
+# | | reading | full-mode run, PyTorch | full-mode run, Keras |
+# |---|---|---|---|
+# | part 1: sections 1 to 6.3, the "build it" loop to write | 26 min | 2.4 min | 2.5 min |
+# | part 2: sections 6.4 to the end, three exercises | 39 min | 1.6 min | 1.8 min |
+#
+# (Reading: the text at 200 words a minute and the code at 15 lines a minute, without the time
+# to do the exercises. Run: the computing time of one full-mode run on one CPU thread; a busy
+# or slower machine takes longer.)
 #
 # ---
 
