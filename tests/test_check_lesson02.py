@@ -226,3 +226,275 @@ def test_contractive_numpy_reference_layouts():
     assert contractive_penalty_numpy(w, a, 0.5, "torch") == contractive_penalty_numpy(w.T, a, 0.5, "keras")
     with pytest.raises(ValueError, match="layout"):
         contractive_penalty_numpy(w, a, 0.5, "tf")
+
+
+# --- 02.train_autoencoder (build it) ------------------------------------------------------------
+# Each framework runs in its own process (a process never imports both PyTorch and TensorFlow):
+# it defines every variant below, checks it, and prints the verdicts.
+
+TORCH_TRAIN_PRELUDE = """
+import numpy as np, torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+from tqdm.auto import tqdm
+from aelab.torch_support import make_dataloader
+"""
+
+# A loop with one thing changed (the defaults: the reference loop).
+TORCH_LOOP = """
+def loop(model, images, epochs, batch_size, learning_rate, *, loader_kw=None, optimizer=None,
+         target=None, zero_grad=True, backward=True, step=True, loss_fn=nn.functional.mse_loss,
+         report="mean", n_epochs=None, one_batch=False, as_tensor=False):
+    loader = make_dataloader(images, images, **(loader_kw if loader_kw is not None else {"batch_size": batch_size}))
+    optimizer = (optimizer or (lambda p: torch.optim.Adam(p, lr=learning_rate)))(model.parameters())
+    losses = []
+    for epoch in range(epochs if n_epochs is None else n_epochs):
+        model.train()
+        total, last = 0.0, None
+        for inputs, targets in loader:
+            goal = targets if target is None else target(inputs)
+            loss = loss_fn(model(inputs), goal)
+            if zero_grad:
+                optimizer.zero_grad()
+            if backward:
+                loss.backward()
+            if step:
+                optimizer.step()
+            total = total + (loss if as_tensor else loss.item()) * len(inputs)
+            last = loss.item()
+            if one_batch:
+                break
+        losses.append({"mean": total / len(images), "last": last, "sum": total}[report])
+    model.eval()
+    return losses
+"""
+
+TRAIN_VARIANTS = {
+    "torch": {
+        "reference": (True, "from aelab.models.dense_torch import train_autoencoder as fn"),
+        "own batching, mean of batch means": (True, """
+def fn(model, images, epochs, batch_size, learning_rate):
+    x = torch.from_numpy(images)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    history = []
+    bar = tqdm(total=epochs * ((len(x) + batch_size - 1) // batch_size))
+    for _ in range(epochs):
+        order = torch.randperm(len(x))
+        batch_losses = []
+        for start in range(0, len(x), batch_size):
+            batch = x[order[start:start + batch_size]]
+            optimizer.zero_grad()
+            loss = ((model(batch) - batch) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            batch_losses.append(float(loss))
+            bar.update()
+        history.append(sum(batch_losses) / len(batch_losses))
+    bar.close()
+    return history
+"""),
+        "DataLoader, MSELoss, AdamW, zero_grad(set_to_none=False)": (True, """
+def fn(model, images, epochs, batch_size, learning_rate):
+    data = DataLoader(TensorDataset(torch.tensor(images)), batch_size=batch_size, shuffle=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.0)
+    criterion = nn.MSELoss()
+    out = []
+    for epoch in range(epochs):
+        seen, total = 0, 0.0
+        for (x,) in data:
+            opt.zero_grad(set_to_none=False)
+            loss = criterion(model(x), x)
+            loss.backward()
+            opt.step()
+            seen += len(x)
+            total += loss.item() * len(x)
+        out.append(total / seen)
+    return out
+"""),
+        "measures the whole set each epoch, gradients on": (True, """
+def fn(model, images, epochs, batch_size, learning_rate):
+    losses = loop(model, images, epochs, batch_size, learning_rate)
+    everything = torch.from_numpy(images)
+    print("error on all images:", float(nn.functional.mse_loss(model(everything), everything)))
+    return losses
+"""),
+        "no zero_grad": ("gradients accumulate from one mini-batch to the next",
+                         "def fn(*a):\n    return loop(*a, zero_grad=False)"),
+        "no optimizer step": ("no optimizer step was applied", "def fn(*a):\n    return loop(*a, step=False)"),
+        "no backward": ("no backward pass went through any of them", "def fn(*a):\n    return loop(*a, backward=False)"),
+        "step once per epoch": ("did not change between the first two mini-batches", """
+def fn(model, images, epochs, batch_size, learning_rate):
+    loader = make_dataloader(images, images, batch_size=batch_size)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    losses = []
+    for epoch in range(epochs):
+        total = 0.0
+        for inputs, targets in loader:
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(inputs), targets)
+            loss.backward()
+            total += loss.item() * len(inputs)
+        optimizer.step()
+        losses.append(total / len(images))
+    return losses
+"""),
+        "compares with noise": ("must compare each reconstruction with the images that went in",
+                                "def fn(*a):\n    return loop(*a, target=torch.rand_like)"),
+        "compares with blank images": ("must compare each reconstruction with the images that went in",
+                                       "def fn(*a):\n    return loop(*a, target=torch.zeros_like)"),
+        "binary cross-entropy": ("looks like the binary cross-entropy",
+                                 "def fn(*a):\n    return loop(*a, loss_fn=nn.functional.binary_cross_entropy)"),
+        "one batch per epoch": ("one per epoch", "def fn(*a):\n    return loop(*a, one_batch=True)"),
+        "ignores batch_size": ("mini-batches of 128 images, but batch_size was 64",
+                               "def fn(*a):\n    return loop(*a, loader_kw={})"),
+        "all images at once": ("used all 250 images at once",
+                               "def fn(m, x, e, b, lr):\n    return loop(m, x, e, b, lr, loader_kw={'batch_size': len(x)})"),
+        "ignores epochs": ("trained for one epoch (4 mini-batches), but epochs was 3",
+                           "def fn(*a):\n    return loop(*a, n_epochs=1)"),
+        "last batch loss": ("the loss of the epoch's last mini-batch only", "def fn(*a):\n    return loop(*a, report='last')"),
+        "summed, not averaged": ("weighted by batch size: divide by the number of images",
+                                 "def fn(*a):\n    return loop(*a, report='sum')"),
+        "tensors": ("(tensors); return plain Python floats", "def fn(*a):\n    return loop(*a, as_tensor=True)"),
+        "one number": ("returned one number", "def fn(*a):\n    return loop(*a)[-1]"),
+        "a dict": ("returned a dict", "def fn(*a):\n    return {'loss': loop(*a)}"),
+        "default learning rate": ("default learning rate 1e-3", """
+def fn(*a):
+    return loop(*a, optimizer=lambda p: torch.optim.Adam(p))
+"""),
+        "plain SGD": ("Adam's first step moves each weight by about learning_rate = 0.003", """
+def fn(m, x, e, b, lr):
+    return loop(m, x, e, b, lr, optimizer=lambda p: torch.optim.SGD(p, lr=lr))
+"""),
+        "never shuffled": ("never shuffled", "def fn(m, x, e, b, lr):\n    return loop(m, x, e, b, lr, loader_kw={'batch_size': b, 'shuffle': False})"),
+        "shuffled once": ("the same shuffled order", """
+def fn(model, images, epochs, batch_size, learning_rate):
+    order = np.random.default_rng(0).permutation(len(images))
+    return loop(model, images[order], epochs, batch_size, learning_rate,
+                loader_kw={'batch_size': batch_size, 'shuffle': False})
+"""),
+        "gradient ascent": ("the training loss did not go down", """
+def fn(m, x, e, b, lr):
+    return loop(m, x, e, b, lr, optimizer=lambda p: torch.optim.Adam(p, lr=lr, maximize=True))
+"""),
+        "puts the starting weights back": ("the reference loop, from the same starting weights", """
+def fn(model, images, epochs, batch_size, learning_rate):
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    losses = loop(model, images, epochs, batch_size, learning_rate)
+    model.load_state_dict(start)
+    return losses
+"""),
+        "stub": ("returned None", "def fn(model, images, epochs, batch_size, learning_rate):\n    return None"),
+    },
+    "keras": {
+        "reference": (True, "from aelab.models.dense_keras import train_autoencoder as fn"),
+        "fit on arrays": (True, """
+def fn(model, images, epochs, batch_size, learning_rate):
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                  loss=keras.losses.MeanSquaredError())
+    history = model.fit(images, images, batch_size=batch_size, epochs=epochs, verbose=1)
+    return list(history.history["loss"])
+"""),
+        "returns the History": ("the History object", """
+def fn(model, images, epochs, batch_size, learning_rate):
+    model.compile(keras.optimizers.Adam(learning_rate), "mse")
+    return model.fit(images, images, batch_size=batch_size, epochs=epochs, verbose=0)
+"""),
+        "returns history.history": ("returned a dict", "def fn(*a):\n    return fit(*a).history"),
+        "returns the last loss": ("returned one number", "def fn(*a):\n    return fit(*a).history['loss'][-1]"),
+        "ignores batch_size": ("mini-batches of 32 images, but batch_size was 64",
+                               "def fn(m, x, e, b, lr):\n    return fit(m, x, e, None, lr).history['loss']"),
+        "all images at once": ("used all 250 images at once",
+                               "def fn(m, x, e, b, lr):\n    return fit(m, x, e, len(x), lr).history['loss']"),
+        "ignores epochs": ("trained for one epoch (4 mini-batches), but epochs was 3",
+                           "def fn(m, x, e, b, lr):\n    return fit(m, x, 1, b, lr).history['loss']"),
+        "never shuffled": ("never shuffled", "def fn(*a):\n    return fit(*a, shuffle=False).history['loss']"),
+        "default learning rate": ("default learning rate 1e-3", "def fn(*a):\n    return fit(*a, optimizer='adam').history['loss']"),
+        "plain SGD": ("Adam's first step moves each weight by about learning_rate = 0.003",
+                      "def fn(m, x, e, b, lr):\n    return fit(m, x, e, b, lr, optimizer=keras.optimizers.SGD(lr)).history['loss']"),
+        "binary cross-entropy": ("looks like the binary cross-entropy",
+                                 "def fn(*a):\n    return fit(*a, loss='binary_crossentropy').history['loss']"),
+        "fits noise": ("must compare each reconstruction with the images that went in",
+                       "def fn(m, x, e, b, lr):\n    return fit(m, x, e, b, lr, target=np.random.default_rng(0).random(x.shape, dtype=np.float32)).history['loss']"),
+        "puts the starting weights back": ("the reference loop, from the same starting weights", """
+def fn(model, images, epochs, batch_size, learning_rate):
+    start = model.get_weights()
+    history = fit(model, images, epochs, batch_size, learning_rate)
+    model.set_weights(start)
+    return history.history["loss"]
+"""),
+        "stub": ("returned None", "def fn(model, images, epochs, batch_size, learning_rate):\n    return None"),
+    },
+}
+
+KERAS_TRAIN_PRELUDE = """
+import os
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np, keras
+"""
+
+KERAS_FIT = """
+def fit(model, images, epochs, batch_size, learning_rate, *, optimizer=None, loss="mse", target=None,
+        shuffle=True):
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate), loss=loss)
+    kwargs = {} if batch_size is None else {"batch_size": batch_size}
+    return model.fit(images, images if target is None else target, epochs=epochs, shuffle=shuffle,
+                     verbose=0, **kwargs)
+"""
+
+TRAIN_RUNNER = """
+import json, sys, time
+{prelude}
+from aelab import check
+variants = json.loads(sys.stdin.read())
+verdicts = {{}}
+for name, (_, source) in variants.items():
+    namespace = {{}}
+    exec(compile({prelude!r} + {helpers!r}, "helpers", "exec"), namespace)
+    exec(compile(source, name, "exec"), namespace)
+    start = time.process_time()
+    result = check.run("02.train_autoencoder", namespace["fn"], framework="{framework}", show=False)
+    verdicts[name] = [result.passed, str(result), time.process_time() - start]
+print("VERDICTS" + json.dumps(verdicts))
+"""
+
+
+@pytest.fixture(scope="module")
+def train_verdicts():
+    """framework -> {variant name: [passed, message, CPU seconds]}, computed once per framework."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cache = {}
+
+    def get(framework):
+        if framework not in cache:
+            prelude = TORCH_TRAIN_PRELUDE if framework == "torch" else KERAS_TRAIN_PRELUDE
+            helpers = TORCH_LOOP if framework == "torch" else KERAS_FIT
+            script = TRAIN_RUNNER.format(prelude=prelude, helpers=helpers, framework=framework)
+            proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                  input=json.dumps(TRAIN_VARIANTS[framework]), timeout=600,
+                                  env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2", "AELAB_THREADS": "1",
+                                                    "OMP_NUM_THREADS": "1"})
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
+            cache[framework] = json.loads(line[len("VERDICTS"):])
+        return cache[framework]
+
+    return get
+
+
+TRAIN_CASES = [(fw, name, expect) for fw, cases in TRAIN_VARIANTS.items()
+               for name, (expect, _) in cases.items()]
+
+
+@pytest.mark.parametrize("framework, name, expect", TRAIN_CASES,
+                         ids=[f"{fw}-{name}" for fw, name, _ in TRAIN_CASES])
+def test_train_autoencoder(train_verdicts, framework, name, expect):
+    passed, message, _ = train_verdicts(framework)[name]
+    if expect is True:
+        assert passed, f"{name}: {message}"
+    else:
+        assert not passed, name
+        assert expect in message, message

@@ -1,8 +1,12 @@
-"""Checkers for lesson 02 (deep autoencoders and how they fail): dead code units, the L1
-sparsity penalty, and the contractive penalty.
+"""Checkers for lesson 02 (deep autoencoders and how they fail): the training loop (a "build it"
+exercise), dead code units, the L1 sparsity penalty, and the contractive penalty.
 
 How the notebook calls them, and so how the checks call them:
 
+- ``train_autoencoder(model, images, epochs, batch_size, learning_rate)``: trains a model of
+  the framework (an ``nn.Module``; a ``keras.Model``) on (N, 784) float32 numpy images and
+  returns one float per epoch. The check builds its own small model, which records what it
+  trains on (see the section of this module), so it judges the loop by what it did.
 - ``dead_code_units(codes)``: a float32 numpy array (N, k) of ReLU codes; the result is used as
   a numpy boolean array (``.sum()``).
 - ``l1_code_penalty(codes, weight)`` and ``contractive_penalty(encoder_weight, pre_activation,
@@ -18,6 +22,8 @@ How the notebook calls them, and so how the checks call them:
 """
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 
@@ -359,3 +365,345 @@ def _check_contractive(fn, framework):
                                 weights_arg)
         expect_array(grad, numeric, name="its gradient with respect to the weights", rtol=1e-2,
                      atol=1e-5)
+
+
+# --- 02.train_autoencoder (build it: the training loop) ----------------------------------------
+#
+# The checker builds a small autoencoder (784 -> 32 -> 8 -> 32 -> 784, ReLU, sigmoid output)
+# that records every mini-batch it trains on, hands it to the student's function with a few
+# hundred synthetic images, and judges what happened: how many mini-batches of which size, in
+# which order, whether gradients were reset between them, how far Adam's first step moved the
+# weights, and whether the returned losses are the epochs' mean squared errors between the
+# recorded reconstructions and their inputs. Then it compares the reconstruction error reached
+# with the reference loop's, from the same starting weights. (This model has no dropout or
+# batch-norm layer, so whether the loop leaves it in train or eval mode changes nothing here and
+# is not judged.)
+
+def _blob_images(n: int, seed: int) -> np.ndarray:
+    """(n, 784) float32 in [0, 1]: each image two soft strokes from a set of eight, plus noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:28, 0:28]
+    strokes = []
+    for _ in range(8):
+        (r0, c0), (r1, c1) = rng.uniform(5, 23, (2, 2))
+        t = np.linspace(0, 1, 12)[:, None, None]
+        d2 = (yy - (r0 + t * (r1 - r0))) ** 2 + (xx - (c0 + t * (c1 - c0))) ** 2
+        strokes.append(np.exp(-d2 / 3.0).max(axis=0))
+    strokes = np.array(strokes).reshape(8, 784)
+    mix = np.zeros((n, 8))
+    for i in range(n):
+        mix[i, rng.choice(8, 2, replace=False)] = rng.uniform(0.6, 1.0, 2)
+    images = mix @ strokes + rng.normal(0, 0.03, (n, 784))
+    return np.clip(images, 0, 1).astype(np.float32)
+
+
+class _Batch:
+    """What the model saw in one training mini-batch: its size, a fingerprint of its images,
+    the MSE and BCE between its reconstructions and its inputs, and the weights before it."""
+
+    def __init__(self, inputs: np.ndarray, outputs: np.ndarray, weights: list[np.ndarray]):
+        self.size = len(inputs)
+        self.key = tuple(np.round(inputs.astype(np.float64).sum(axis=1), 3))
+        outputs = outputs.astype(np.float64)
+        self.mse = float(np.mean((outputs - inputs) ** 2))
+        clipped = np.clip(outputs, 1e-7, 1 - 1e-7)
+        self.bce = float(-np.mean(inputs * np.log(clipped) + (1 - inputs) * np.log(1 - clipped)))
+        self.weights = weights
+        self.trained = False        # torch: set when a backward pass reaches this output
+        self.accumulated = False    # torch: the gradient added to one left by an earlier batch
+
+
+def _torch_model(seed: int):
+    import torch
+    from torch import nn
+
+    class RecordingAutoencoder(nn.Module):
+        """784 -> 32 -> 8 -> 32 -> 784 that records each forward pass made with gradients on."""
+
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 8))
+            self.decoder = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 784),
+                                         nn.Sigmoid())
+            self.batches = []
+            watched = self.decoder[2].bias     # one parameter tells whether gradients are reset
+            fresh = []
+            watched.register_hook(lambda grad: fresh.append(grad.detach().clone()))
+
+            def after_accumulation(param):
+                if self.batches and fresh and param.grad is not None:
+                    self.batches[-1].accumulated = not torch.allclose(param.grad, fresh[-1])
+
+            watched.register_post_accumulate_grad_hook(after_accumulation)
+
+        def forward(self, x):
+            out = self.decoder(self.encoder(x))
+            if torch.is_grad_enabled() and out.requires_grad and x.dim() == 2:
+                batch = _Batch(x.detach().numpy(), out.detach().numpy(),
+                               [p.detach().numpy().copy() for p in self.parameters()])
+                self.batches.append(batch)
+
+                def mark(grad, batch=batch):
+                    batch.trained = True
+
+                out.register_hook(mark)
+            return out
+
+    torch.manual_seed(seed)
+    return RecordingAutoencoder()
+
+
+def _keras_model(seed: int):
+    import keras
+    import tensorflow as tf
+
+    class RecordingAutoencoder(keras.Model):
+        """784 -> 32 -> 8 -> 32 -> 784 that records each mini-batch it is called on in training
+        mode. It always runs eagerly (whatever compile says), so that it can record."""
+
+        def __init__(self):
+            super().__init__()
+            # seeded initialisers, not keras.utils.set_random_seed: that would also reset
+            # TensorFlow's global seed, and with it the notebook's later shuffles
+            sizes_and_activations = ((32, "relu"), (8, None), (32, "relu"), (784, "sigmoid"))
+            self.hidden = [keras.layers.Dense(units, activation=activation,
+                                              kernel_initializer=keras.initializers.GlorotUniform(
+                                                  seed=100 * seed + i))
+                           for i, (units, activation) in enumerate(sizes_and_activations)]
+            self.batches = []
+
+        @property
+        def run_eagerly(self):
+            return True
+
+        @run_eagerly.setter
+        def run_eagerly(self, value):
+            pass
+
+        def call(self, x, training=False):
+            out = x
+            for layer in self.hidden:
+                out = layer(out)
+            if training and tf.executing_eagerly() and len(x.shape) == 2:
+                self.batches.append(_Batch(np.asarray(x), np.asarray(out),
+                                           [np.asarray(w) for w in self.weights]))
+            return out
+
+    model = RecordingAutoencoder()
+    model(np.zeros((1, 784), np.float32))   # create the weights
+    model.batches.clear()
+    return model
+
+
+def _weights(model, framework: str) -> list[np.ndarray]:
+    if framework == "torch":
+        return [p.detach().numpy().copy() for p in model.parameters()]
+    return [np.asarray(w).copy() for w in model.weights]
+
+
+def _as_losses(got, epochs: int, framework: str) -> list[float]:
+    """The returned value as a list of floats, or NotYet saying what it is."""
+    if got is None:
+        raise NotYet("train_autoencoder returned None: `return` the list of the mean training "
+                     "losses, one float per epoch.")
+    if framework == "keras" and type(got).__name__ == "History":
+        raise NotYet("train_autoencoder returned the History object of model.fit; return the "
+                     "list of losses it holds: `history.history[\"loss\"]`.")
+    if isinstance(got, dict):
+        raise NotYet(f"train_autoencoder returned a dict (keys {sorted(map(str, got))[:4]}); "
+                     f"return the list of the mean training losses, one per epoch.")
+    if isinstance(got, np.ndarray) and got.ndim == 1:
+        got = list(got)
+    if not isinstance(got, (list, tuple)):
+        one = " one number" if isinstance(got, (float, int, np.floating)) else f" {kind_of(got)}"
+        raise NotYet(f"train_autoencoder returned{one}; return a list with one mean training "
+                     f"loss per epoch ({epochs} epochs here).")
+    for value in got:
+        if type(value).__module__.startswith(("torch", "tensorflow")) or hasattr(value, "numpy"):
+            raise NotYet(f"train_autoencoder returned a list of {type(value).__name__} objects "
+                         f"(tensors); return plain Python floats: `loss.item()` in PyTorch, "
+                         f"`float(...)` otherwise. (A list of tensors can also keep every "
+                         f"batch's computation graph alive in memory.)")
+        if isinstance(value, bool) or not isinstance(value, (float, int, np.floating, np.integer)):
+            raise NotYet(f"train_autoencoder returned a list containing {kind_of(value)}; "
+                         f"expected one float per epoch.")
+    return [float(v) for v in got]
+
+
+def _judge_batches(batches: list, images: np.ndarray, epochs: int, batch_size: int,
+                   framework: str) -> list:
+    """Check the mini-batches the model trained on; returns them split into epochs."""
+    n = len(images)
+    per_epoch = -(-n // batch_size)
+    if not batches:
+        raise NotYet("the model was never trained: no mini-batch went through it "
+                     + ("with gradients on." if framework == "torch" else
+                        "in training mode. Compile it, then train it with model.fit."))
+    if framework == "torch":
+        if not any(b.trained for b in batches):
+            raise NotYet(f"the model reconstructed {len(batches)} mini-batches, but no backward "
+                         f"pass went through any of them: call loss.backward() on each batch's "
+                         f"loss, then optimizer.step().")
+        batches = [b for b in batches if b.trained]   # not a forward pass made only to measure
+    sizes = [b.size for b in batches]
+    if all(s == n for s in sizes) and n != batch_size:
+        raise NotYet(f"every training step used all {n} images at once; split them into "
+                     f"mini-batches of batch_size={batch_size}.")
+    allowed = {batch_size, n % batch_size or batch_size}
+    odd = [s for s in sizes if s not in allowed]
+    if odd:
+        common = max(odd, key=odd.count)   # the most frequent, the first one on a tie
+        raise NotYet(f"the model trained on mini-batches of {common} images, but batch_size was "
+                     f"{batch_size} (with {n} images: {n // batch_size} batches of {batch_size}"
+                     + (f" and one of {n % batch_size})." if n % batch_size else ").")
+                     + " Pass batch_size to the DataLoader / fit.")
+    if len(batches) == epochs and per_epoch > 1:
+        raise NotYet(f"the model trained on {len(batches)} mini-batches in all, one per epoch; an "
+                     f"epoch goes over all {n} images, {per_epoch} mini-batches of {batch_size}.")
+    if len(batches) == per_epoch and epochs > 1:
+        raise NotYet(f"the model trained for one epoch ({per_epoch} mini-batches), but epochs was "
+                     f"{epochs}: repeat the pass over the images `epochs` times.")
+    if len(batches) != epochs * per_epoch:
+        raise NotYet(f"with {n} images, batch_size={batch_size} and epochs={epochs} the model "
+                     f"should train on {epochs * per_epoch} mini-batches ({per_epoch} per epoch); "
+                     f"it trained on {len(batches)}.")
+    split = [batches[i * per_epoch:(i + 1) * per_epoch] for i in range(epochs)]
+    for i, epoch in enumerate(split):
+        if sum(b.size for b in epoch) != n:
+            raise NotYet(f"epoch {i + 1} went over {sum(b.size for b in epoch)} images, not the "
+                         f"{n} images once each.")
+    if framework == "torch":
+        if any(b.accumulated for b in batches):
+            raise NotYet("the gradients accumulate from one mini-batch to the next: after "
+                         "loss.backward() the gradient held a leftover from an earlier batch. "
+                         "Reset them for every batch with optimizer.zero_grad() before "
+                         "loss.backward().")
+    in_order = tuple(np.round(images.astype(np.float64).sum(axis=1), 3))
+    if all(sum((b.key for b in epoch), ()) == in_order for epoch in split):
+        raise NotYet("the images were never shuffled: every epoch took them in the order of the "
+                     "array. Shuffle them every epoch (" + (
+                         "DataLoader(..., shuffle=True))." if framework == "torch" else
+                         "model.fit shuffles arrays unless shuffle=False; "
+                         "make_dataset shuffles by default)."))
+    # (Keras' fit on arrays may repeat one shuffled order in every epoch: not the student's doing)
+    if framework == "torch" and epochs > 1 and [b.key for b in split[0]] == [b.key for b in split[1]]:
+        raise NotYet("every epoch went through the images in the same shuffled order: shuffle "
+                     "them anew each epoch (a DataLoader with shuffle=True does, on every pass).")
+    return split
+
+
+def _step_message(batches: list, learning_rate: float) -> str | None:
+    """Adam's first step moves every weight with a non-negligible gradient by about the
+    learning rate; None if the first step was that size."""
+    moved = max(float(np.max(np.abs(after - before)))
+                for before, after in zip(batches[0].weights, batches[1].weights))
+    if moved == 0:
+        return ("the weights did not change between the first two mini-batches: take one "
+                "optimizer step after each mini-batch's backward pass, inside the batch loop.")
+    if 0.9 * learning_rate <= moved <= 1.1 * learning_rate:
+        return None
+    default = ("" if abs(learning_rate - 1e-3) < 1e-12 or not 0.9e-3 <= moved <= 1.1e-3 else
+               " That is the size of Adam's step with the default learning rate 1e-3.")
+    return (f"the first update moved the weights by at most {moved:.3g}, while Adam's first step "
+            f"moves each weight by about learning_rate = {learning_rate:g}.{default} Train with "
+            f"Adam and pass it learning_rate.")
+
+
+def _judge_losses(losses: list[float], split: list) -> None:
+    for i, (got, epoch) in enumerate(zip(losses, split), start=1):
+        sizes = np.array([b.size for b in epoch], dtype=float)
+        mse = np.array([b.mse for b in epoch])
+        bce = np.array([b.bce for b in epoch])
+        means = (float(mse @ sizes / sizes.sum()), float(mse.mean()))
+        if any(np.isclose(got, m, rtol=2e-4, atol=1e-7) for m in means):
+            continue
+        mistakes = {
+            "it is the loss of the epoch's last mini-batch only; return the mean over all the "
+            "epoch's mini-batches.": mse[-1],
+            "it looks like the binary cross-entropy; this lesson trains with the mean squared "
+            "error.": bce @ sizes / sizes.sum(),
+            "it looks like the mean binary cross-entropy; this lesson trains with the mean "
+            "squared error.": bce.mean(),
+            "it is the sum of the mini-batch losses; divide by the number of mini-batches (or "
+            "weight each by its size and divide by the number of images).": mse.sum(),
+            "it is the sum of the batch losses weighted by batch size: divide by the number of "
+            "images.": mse @ sizes,
+        }
+        for why, value in mistakes.items():
+            if np.isclose(got, value, rtol=2e-4, atol=1e-7):
+                raise NotYet(f"the loss you returned for epoch {i} is {got:.6g}: {why}")
+        raise NotYet(f"the loss you returned for epoch {i} is {got:.6g}, but the mean squared error "
+                     f"between the model's reconstructions and its input images over that "
+                     f"epoch's mini-batches was {means[0]:.6g}. The loss must compare each "
+                     f"reconstruction with the images that went in.")
+
+
+def _final_mse(model, images: np.ndarray, framework: str) -> float:
+    if framework == "torch":
+        import torch
+
+        with torch.no_grad():
+            out = model.decoder(model.encoder(torch.from_numpy(images))).numpy()
+    else:
+        out = np.asarray(model(images, training=False))
+    return float(np.mean((out.astype(np.float64) - images) ** 2))
+
+
+@exercise("02.train_autoencoder", title="the training loop of the deep autoencoder",
+          frameworks=("torch", "keras"), reference="dense.train_autoencoder",
+          hint={"torch": "An epoch is one pass over all the images in shuffled mini-batches. For "
+                         "each mini-batch: reconstruct it, measure the mean squared error against "
+                         "the mini-batch itself, clear the old gradients, backpropagate, let Adam "
+                         "take a step. Add up each batch's loss (as a Python number) to report the "
+                         "epoch's mean.",
+                "keras": "Keras has the whole loop built in: tell the model which optimizer and "
+                         "which loss to use, then let it fit the images to themselves for the "
+                         "given epochs and batch size. What fit returns holds the loss of every "
+                         "epoch."},
+          answer={"torch": "`loader = make_dataloader(images, images, batch_size=batch_size)`; "
+                           "`optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)`; "
+                           "then for each epoch: `model.train()`, `total = 0.0`, and for "
+                           "`inputs, targets in loader`: `loss = nn.functional.mse_loss("
+                           "model(inputs), targets)`, `optimizer.zero_grad()`, "
+                           "`loss.backward()`, `optimizer.step()`, `total += loss.item() * "
+                           "len(inputs)`; append `total / len(images)` to the list of losses. "
+                           "A tqdm bar with `total=epochs * len(loader)` shows progress. "
+                           "`model.eval()` at the end, `return losses`.",
+                  "keras": "`model.compile(optimizer=keras.optimizers.Adam(learning_rate), "
+                           "loss=\"mse\")`; `history = model.fit(make_dataset(images, images, "
+                           "batch_size=batch_size), epochs=epochs)`; `return "
+                           "history.history[\"loss\"]`."})
+def _check_train_autoencoder(fn, framework):
+    build = _torch_model if framework == "torch" else _keras_model
+    reference = importlib.import_module(f"{__package__.rpartition('.')[0]}.models.dense_{framework}").train_autoencoder
+    for n, epochs, batch_size, learning_rate, seed in ((250, 3, 64, 3e-3, 1), (180, 3, 40, 1e-2, 2)):
+        images = _blob_images(n, seed)
+        model = build(seed)
+        start = _weights(model, framework)
+        losses = _as_losses(fn(model, images, epochs, batch_size, learning_rate), epochs, framework)
+        seen = [batch.weights for batch in model.batches] + [_weights(model, framework)]
+        unchanged = all(np.array_equal(a, b) for weights in seen for a, b in zip(start, weights))
+        if unchanged and framework == "torch" and any(b.trained for b in model.batches):
+            raise NotYet("gradients were computed, but the model's weights did not change: no "
+                         "optimizer step was applied (optimizer.step() after loss.backward()).")
+        split = _judge_batches(model.batches, images, epochs, batch_size, framework)
+        if len(losses) != epochs:
+            raise NotYet(f"train_autoencoder returned {len(losses)} loss"
+                         f"{'es' if len(losses) != 1 else ''} for epochs={epochs}: return one mean "
+                         f"training loss per epoch.")
+        message = _step_message([batch for epoch in split for batch in epoch], learning_rate)
+        if message:
+            raise NotYet(message)
+        _judge_losses(losses, split)
+        if not losses[-1] < losses[0]:
+            raise NotYet(f"the training loss did not go down: {losses[0]:.4g} in the first epoch, "
+                         f"{losses[-1]:.4g} in the last.")
+        yours = _final_mse(model, images, framework)
+        twin = build(seed)
+        twin.batches.clear()
+        reference(twin, images, epochs, batch_size, learning_rate)
+        expected = _final_mse(twin, images, framework)
+        if yours > 1.25 * expected:
+            raise NotYet(f"after training, the model reconstructs the images with an MSE of "
+                         f"{yours:.4g}; the reference loop, from the same starting weights with "
+                         f"the same settings, reaches {expected:.4g}.")

@@ -1,14 +1,18 @@
-"""Reference code penalties of lesson 02 in Keras (the ``02.l1_code_penalty`` and
-``02.contractive_penalty`` answers), on the tensors of a dense autoencoder's training step.
+"""Reference pieces of lesson 02 in Keras: the training loop (``02.train_autoencoder``) and the code
+penalties (``02.l1_code_penalty``, ``02.contractive_penalty``) on the tensors of a training step.
 
 Shapes: images go in flat, (N, 784); codes and pre-activations are (N, k).
 """
 
 from __future__ import annotations
 
-import tensorflow as tf
+import os
 
-__all__ = ["contractive_penalty", "l1_code_penalty"]
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+__all__ = ["contractive_penalty", "l1_code_penalty", "train_autoencoder"]
 
 
 def l1_code_penalty(codes, weight: float):
@@ -28,3 +32,23 @@ def contractive_penalty(encoder_kernel, pre_activation, weight: float):
     active = tf.cast(pre_activation > 0, encoder_kernel.dtype)
     column_norms = tf.reduce_sum(tf.square(encoder_kernel), axis=0)
     return weight * tf.reduce_mean(tf.reduce_sum(active * column_norms, axis=1))
+
+
+def train_autoencoder(model, images, epochs: int, batch_size: int,
+                      learning_rate: float) -> list[float]:
+    """Train ``model`` to reproduce ``images`` ((N, 784) numpy, float32 in [0, 1]); lesson 02's loop.
+
+    Adam at ``learning_rate`` on the mean squared error, ``epochs`` passes over the images in
+    mini-batches of ``batch_size``, reshuffled each epoch (seeded,
+    :func:`aelab.keras_support.make_dataset`), with ``fit``'s per-batch progress bar. Returns
+    the mean training loss of each epoch (``history.history["loss"]``, Python floats) and leaves
+    the model trained.
+    """
+    from ..keras_support import make_dataset
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    # Create Adam's state now: if fit has to create it while tracing the training step into a
+    # TensorFlow graph, it traces the step twice.
+    model.optimizer.build(model.trainable_variables)
+    history = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs)
+    return history.history["loss"]
