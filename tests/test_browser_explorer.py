@@ -73,7 +73,7 @@ def _drag(page, slider, dx: float, steps: int, pause_ms: int) -> None:
 
 def test_explorer_page_renders_and_follows_drags(lab, browser):
     vae_2d, vae_16d, cvae = (pretrained.numpy_model(n) for n in ("vae_2d", "vae_16d", "cvae_2d"))
-    images = load_mnist("test", size=200)[0]
+    images = load_mnist("test")[0][:2]   # the explorer interpolates between test digits 0 and 1
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(f"{lab.url}/voila/render/{lab_server.EXPLORER}?token={lab.token}")
@@ -113,14 +113,16 @@ def test_explorer_page_renders_and_follows_drags(lab, browser):
         assert values[1] <= -0.1, values
         _same_image(image_2d, vae_2d.decode(values[None])[0], f"2-D VAE after a fast drag, z={values}")
 
-        # --- 16-D VAE: drag z[3]; the other 15 numbers stay 0
+        # --- 16-D VAE: drag the 4th slider shown; its label says which z[j] it moves, the
+        # other 15 numbers stay 0
         image_16d = latent_images.nth(1)
         _drag(page, sliders.nth(2 + 3), 80, steps=6, pause_ms=40)
         settle_canvases(page, [image_16d], quiet_ms=500, timeout_ms=20_000)
+        dims = [int(sliders.nth(2 + k).locator(".widget-label").inner_text().strip("z[]")) for k in range(8)]
         code = np.zeros((1, 16), np.float32)
-        code[0, :8] = _values(sliders, 2, 8)
-        assert code[0, 3] != 0 and np.count_nonzero(code) == 1, code
-        _same_image(image_16d, vae_16d.decode(code)[0], "16-D VAE after dragging z[3]")
+        code[0, dims] = _values(sliders, 2, 8)
+        assert len(set(dims)) == 8 and code[0, dims[3]] != 0 and np.count_nonzero(code) == 1, (dims, code)
+        _same_image(image_16d, vae_16d.decode(code)[0], f"16-D VAE after dragging z[{dims[3]}]")
 
         # --- conditional VAE: click digit 3, drag the style; decode(style, label 3)
         image_cvae = latent_images.nth(2)
