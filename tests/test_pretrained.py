@@ -55,7 +55,7 @@ def test_the_script_records_what_it_did(weights):
         assert set(entry["test_nats_per_image"]) == {"loss", "reconstruction", "kl"}
         history = pretrained.training_history(name)
         assert len(history["val_loss"]) == len(history["seconds"]) == entry["epochs"]
-        assert history["val_loss"][-1] == pytest.approx(entry["last_epoch_test_loss"], abs=0.01)
+        assert history["val_loss"][-1] == pytest.approx(entry["last_epoch_val_loss"], abs=0.01)
         assert pretrained.model_info(name)["latent_dim"] == (16 if name == "vae_16d" else 2)
 
 

@@ -10,7 +10,9 @@ and ``class`` statements, nothing else: no training, no widgets), so ``VAE``,
 ``ConditionalVAE``, ``vae_loss``, ``train_vae`` and ``evaluate`` are exactly the lesson's. The
 lesson's model cells stay visible in the notebook, and there is no second copy to drift apart.
 What the script adds is what the lesson does between those cells, in a few lines: the data
-(all 60,000 training images, batches of 128; the 10,000 test images), the constructor arguments
+(the lesson's split: MNIST's training images but the last ``N_VAL`` for training, those last
+``N_VAL`` for the per-epoch validation curve; the 10,000 test images for the recorded losses;
+batches of 128), the constructor arguments
 of the three models and their epoch counts (read from the lesson's ``EPOCHS`` and
 ``CVAE_EPOCHS``), and a seed and new data loaders before each model, so that a model trained
 alone (``--models vae_16d``) gets the same weights as in a run of all three.
@@ -123,8 +125,10 @@ def main(argv=None) -> int:
 
     aelab.setup(args.framework, seed=args.seed)
     ns = lesson_definitions(args.framework)
-    size = 2_000 if args.quick else None
-    train_images, train_labels = load_mnist("train", size=size)
+    n_val = lesson_constant("N_VAL", args.quick)   # the lesson's validation split
+    all_images, all_labels = load_mnist("train", size=2_000 + n_val if args.quick else None)
+    train_images, val_images = all_images[:-n_val], all_images[-n_val:]
+    train_labels, val_labels = all_labels[:-n_val], all_labels[-n_val:]
     test_images, test_labels = load_mnist("test", size=1_000 if args.quick else None)
     if args.framework == "torch":
         import safetensors.numpy
@@ -132,26 +136,30 @@ def main(argv=None) -> int:
 
         from aelab.torch_support import count_parameters, make_dataloader
 
-        train_x, test_x = train_images[:, None], test_images[:, None]
+        train_x, val_x, test_x = train_images[:, None], val_images[:, None], test_images[:, None]
 
         def data(labelled):   # new loaders for each model: its shuffle order does not depend on the others
             if labelled:
                 return (make_dataloader(train_x, train_labels, batch_size=128),
+                        make_dataloader(val_x, val_labels, batch_size=1000, shuffle=False),
                         make_dataloader(test_x, test_labels, batch_size=1000, shuffle=False))
             return (make_dataloader(train_x, batch_size=128),
+                    make_dataloader(val_x, batch_size=1000, shuffle=False),
                     make_dataloader(test_x, batch_size=1000, shuffle=False))
     else:
         import keras
 
         from aelab.keras_support import count_parameters, make_dataset
 
-        train_x, test_x = train_images[..., None], test_images[..., None]
+        train_x, val_x, test_x = train_images[..., None], val_images[..., None], test_images[..., None]
 
         def data(labelled):
             if labelled:
                 return (make_dataset(train_x, train_labels, batch_size=128),
+                        make_dataset(val_x, val_labels, batch_size=1000, shuffle=False),
                         make_dataset(test_x, test_labels, batch_size=1000, shuffle=False))
             return (make_dataset(train_x, batch_size=128),
+                    make_dataset(val_x, batch_size=1000, shuffle=False),
                     make_dataset(test_x, batch_size=1000, shuffle=False))
 
     report = {"command": command, "seed": args.seed, "lesson": str(LESSON.relative_to(ROOT)),
@@ -160,12 +168,14 @@ def main(argv=None) -> int:
     for name in args.models:
         _, epochs_name, labelled = MODELS[name]
         epochs = lesson_constant(epochs_name, args.quick)
-        train, test = data(labelled)
+        train, val, test = data(labelled)
         if args.framework == "torch":
             torch.manual_seed(args.seed)
             model = build_model(ns, "torch", name)
             start = time.process_time()
-            history = ns["train_vae"](model, train, test, epochs)
+            # the conditional VAE trains with the lesson's conditional step (images and labels)
+            step = {"step": ns["conditional_train_step"]} if labelled else {}
+            history = ns["train_vae"](model, train, val, epochs, **step)
             cpu = time.process_time() - start
             # Store float16; measure the stored weights, not the float32 ones.
             weights = {k: v.detach().numpy().astype(np.float16) for k, v in model.state_dict().items()}
@@ -177,7 +187,7 @@ def main(argv=None) -> int:
             keras.utils.set_random_seed(args.seed)
             model = build_model(ns, "keras", name)
             start = time.process_time()
-            history = ns["train_vae"](model, train, test, epochs)
+            history = ns["train_vae"](model, train, val, epochs)
             cpu = time.process_time() - start
             keras.utils.set_random_seed(args.seed)
             measured = ns["evaluate"](model, test)
@@ -185,7 +195,7 @@ def main(argv=None) -> int:
         measured = {k: round(float(measured[k]), 2) for k in ("loss", "reconstruction", "kl")}
         entry = {"epochs": epochs, "parameters": int(count_parameters(model)),
                  "test_nats_per_image": measured,
-                 "last_epoch_test_loss": round(float(history["val_loss"][-1]), 2),
+                 "last_epoch_val_loss": round(float(history["val_loss"][-1]), 2),
                  "cpu_seconds": round(cpu, 1),
                  # the lesson's per-epoch history (seconds: wall time per epoch on the machine that trained)
                  "history": {k: [round(float(v), 3) for v in values] for k, values in history.items()}}
