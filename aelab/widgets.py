@@ -1,6 +1,6 @@
 """Live latent-space widgets: drag a slider, watch a decoder draw a digit.
 
-Three widgets, each built around plain numpy callables, so a PyTorch model and a Keras model
+Four widgets, each built around plain numpy callables, so a PyTorch model and a Keras model
 plug in the same way (through ``aelab.torch_support.numpy_function(model)`` or
 ``aelab.keras_support.numpy_function(model)``):
 
@@ -12,9 +12,13 @@ plug in the same way (through ``aelab.torch_support.numpy_function(model)`` or
 ``noise_widget(denoise, images, ...)``
     a noise level slider and noise type chooser (the corruptions of ``aelab.noise`` unless given
     others); noisy input and the model's output side by side.
+``drawing_pad(reconstruct, ...)``
+    draw a digit with the mouse; see it made MNIST-style (:func:`mnist_style`) and what the model
+    makes of it, live: its reconstruction, and optionally its code on a latent map, the digits
+    whose codes are nearest, an anomaly score against a threshold.
 
 Each factory returns an object of the class of the same name in CamelCase (``LatentSliders``,
-``InterpolationWidget``, ``NoiseWidget``).
+``InterpolationWidget``, ``NoiseWidget``, ``DrawingPad``).
 
 Why it feels instant: a slider event does the smallest possible kernel work, decoding ONE
 vector and sending its grey levels (784 bytes for a 28x28 digit, a binary buffer, no image

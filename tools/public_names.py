@@ -5,6 +5,7 @@ not start with "_", or a name listed in the module's ``__all__`` (private module
 have none). It counts as used when something other than the tests reaches it:
 
   lesson     notebooks/src/*.py (the one source of every notebook)
+  app        notebooks/*.ipynb beside the lessons (the explorer of `make explore`)
   tool       tools/*.py and benchmarks/*.py (this script excepted)
   command    a documented command: README.md, CONTRIBUTING.md, data/README.md, the Makefile and
              postBuild name it, or run its module with ``python -m`` (then the names the
@@ -141,6 +142,10 @@ class _Uses(ast.NodeVisitor):
                 module, _, name = path.rpartition(".")
                 if module in self.modules:
                     self.by_name.add((module, name))
+            # code in a string (a generated notebook cell): import_module("aelab.grading").grade
+            for module, name in re.findall(r"import_module\(['\"](aelab(?:\.\w+)*)['\"]\)\.(\w+)", node.value):
+                if module in self.modules:
+                    self.by_name.add((module, name))
 
     def visit_Call(self, node):
         # importlib.import_module(f"aelab.models.vae_{framework}") binds nothing by name; the
@@ -174,6 +179,18 @@ def _python_uses(path: Path, modules: set[str]) -> tuple[set, set, set]:
         source = re.sub(r"\{\{(\w+)\}\}", lambda m: words.get(m.group(1), m.group(0)), text)
         visitor.visit(ast.parse(source))
     return visitor.found, visitor.references, visitor.by_name
+
+
+def _notebook_uses(path: Path, modules: set[str]) -> set:
+    """Names reached by the code cells of a notebook (its IPython magics left out)."""
+    import json
+
+    cells = json.loads(path.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    visitor = _Uses("__main__", False, modules)
+    visitor.visit(ast.parse(code))
+    return visitor.found
 
 
 def _defined_by(node) -> set[str]:
@@ -236,6 +253,8 @@ def usage() -> dict[tuple[str, str], set[str]]:
 
     for path in sorted((ROOT / "notebooks" / "src").glob("*.py")):
         record(_python_uses(path, module_set)[0], f"lesson: {path.stem}")
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):   # apps beside the lessons (make explore)
+        record(_notebook_uses(path, module_set), f"app: notebooks/{path.name}")
     for folder in ("tools", "benchmarks"):
         for path in sorted((ROOT / folder).glob("*.py")):
             if path.resolve() != Path(__file__).resolve():
