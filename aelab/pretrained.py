@@ -44,9 +44,9 @@ MODELS = ("vae_2d", "vae_16d", "cvae_2d")
 # SHA-256 of each file as tools/train_pretrained.py wrote it (it prints these lines); a model
 # without an entry has not been trained for the course yet.
 PRETRAINED_FILES = {
-    "vae_2d": "ce0334f8c523d2b27dee2b7ab2ceae811de4fa2126b4f6d9a5676ddac7bfd449",
-    "vae_16d": "1a9d08e8d2db6607ac235e959b2bd6fcc228c58835a4ec8aab889b0043973cc2",
-    "cvae_2d": "5af7c065ab0e04c61c63ef5088539dcdb72b34166c9580e271caf562f717a05f",
+    "vae_2d": "7d41e04fefae2caa4df8c4504b390ad692ced677d6280e4599d0af1c95fcd7ba",
+    "vae_16d": "98df464b4797e4109a6c2a6ed0ea7625d254f78271e79b4ab0bd8e71c2d76689",
+    "cvae_2d": "d2f318e1d068ef27e331e39210559f2d06a2d912a35ded66af25c0c658e9599e",
 }
 
 _REPO_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
