@@ -30,23 +30,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from lab_harness import (FIXTURES, JupyterLab, chromium_available, launch_browser,  # noqa: E402
-                         open_and_run_all, settle_canvases)
+from lab_harness import (_INSTRUMENT, FIXTURES, JupyterLab, chromium_available,  # noqa: E402
+                         launch_browser, open_and_run_all, settle_canvases)
 
 OUTPUT, CANVAS = ".aelab-drawing-output canvas", "canvas.aelab-drawing"
 
-# For each new output drawn: the last mousemove before it, when it was drawn, the next frame.
-INSTRUMENT = """
-(selector) => {
-  const canvas = document.querySelector(selector);
-  window.__pad = {events: [], lastMove: null};
-  document.addEventListener('mousemove', () => { window.__pad.lastMove = performance.now(); }, true);
-  new MutationObserver(() => {
-    const t0 = window.__pad.lastMove, tdraw = performance.now();
-    requestAnimationFrame(() => window.__pad.events.push({t0: t0, tdraw: tdraw, t1: performance.now()}));
-  }).observe(canvas, {attributes: true, attributeFilter: ['data-frame']});
-}
-"""
 
 
 def main(argv=None) -> int:
@@ -66,7 +54,7 @@ def main(argv=None) -> int:
         browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         open_and_run_all(page, lab, args.notebook.name, ready=f"{OUTPUT}[data-frame]", scroll_to=CANVAS)
-        page.evaluate(INSTRUMENT, OUTPUT)
+        page.evaluate(_INSTRUMENT, OUTPUT)   # records into window.__aelab
         box = page.locator(CANVAS).bounding_box()
         m = page.mouse
         # a slow spiral: every move adds ink, so every move changes the drawing
@@ -82,7 +70,7 @@ def main(argv=None) -> int:
                                    arg=[OUTPUT, before], timeout=10_000)
         m.up()
         page.wait_for_timeout(200)
-        events = page.evaluate("() => window.__pad.events")
+        events = page.evaluate("() => window.__aelab.events")
         on_screen = np.array([e["t1"] - e["t0"] for e in events if e["t0"] is not None])
         drawn = np.array([e["tdraw"] - e["t0"] for e in events if e["t0"] is not None])
         print(f"{args.notebook.name}: {len(on_screen)} outputs for {args.moves} moves")
@@ -93,7 +81,7 @@ def main(argv=None) -> int:
         if args.fast:
             page.locator("button:has-text('clear')").click()
             settle_canvases(page, [page.locator(OUTPUT)], quiet_ms=500)
-            page.evaluate("() => { window.__pad.events = []; }")
+            page.evaluate("() => { window.__aelab.events = []; }")
             m.move(*pts[0])
             m.down()
             for x, y in pts[1:]:
@@ -101,7 +89,7 @@ def main(argv=None) -> int:
             m.up()
             released = page.evaluate("() => performance.now()")
             settle_canvases(page, [page.locator(OUTPUT)], quiet_ms=800, timeout_ms=30_000)
-            events = page.evaluate("() => window.__pad.events")
+            events = page.evaluate("() => window.__aelab.events")
             last = max(e["t1"] for e in events) if events else float("nan")
             print(f"  fast stroke: {len(events)} outputs painted for {args.moves} moves; "
                   f"last one {last - released:.0f} ms after the mouse was released")
