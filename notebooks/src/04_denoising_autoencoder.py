@@ -967,8 +967,8 @@ plt.show()
 #   filters chosen on validation data set the bar.
 # - At the noise level it was trained at, the DAE beats the noisy input and the best filter by a
 #   wide margin. In our full-mode runs at σ = 0.5 (1,000 test digits, PSNR / SSIM): noisy input
-#   9.4 dB / 0.37, best filter (3×3 median) 14.2 dB / 0.50, plain AE 9.7 / 0.17 (PyTorch) and
-#   11.9 / 0.35 (Keras), denoising AE 19.0 / 0.83 (PyTorch) and 18.7 / 0.80 (Keras), after
+#   9.4 dB / 0.37, best filter (3×3 median) 14.2 dB / 0.50, plain AE 9.9 / 0.18 (PyTorch) and
+#   11.8 / 0.34 (Keras), denoising AE 19.0 / 0.83 (PyTorch) and 18.7 / 0.80 (Keras), after
 #   5 epochs on 12,000 digits (about 3 s per epoch on two CPU threads). Far from its training
 #   noise level, and on erased blocks it never saw, it does much less well.
 # - MSE through a sigmoid can collapse to a black image; BCE (or a linear output) avoids it.
