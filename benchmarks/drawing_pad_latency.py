@@ -4,7 +4,7 @@ Starts a private JupyterLab (tests/lab_harness.py), opens a drawing-pad notebook
 PCA fixture tests/fixtures/drawing_pad_pca.ipynb; --notebook for another one whose pad is called
 ``pad``), runs all cells, then draws a stroke with real mouse events, one move at a time:
 
-  step latency   time from the page's mousemove to the animation frame that puts the new
+  step latency   time from the page's pointermove to the animation frame that puts the new
                  model output on screen (the first requestAnimationFrame after the output
                  <canvas> was redrawn), measured in the page with performance.now(). Median and
                  p95 over --moves moves; also mousemove -> output drawn on its canvas.
@@ -55,6 +55,10 @@ def main(argv=None) -> int:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         open_and_run_all(page, lab, args.notebook.name, ready=f"{OUTPUT}[data-frame]", scroll_to=CANVAS)
         page.evaluate(_INSTRUMENT, OUTPUT)   # records into window.__aelab
+        # The pad cancels pointerdown (no page scrolling while drawing), and a cancelled pointerdown
+        # suppresses the mouse events that would follow it: time the moves by their pointermove.
+        page.evaluate("() => document.addEventListener('pointermove', "
+                      "() => { window.__aelab.lastMove = performance.now(); }, true)")
         box = page.locator(CANVAS).bounding_box()
         m = page.mouse
         # a slow spiral: every move adds ink, so every move changes the drawing
@@ -74,13 +78,16 @@ def main(argv=None) -> int:
         on_screen = np.array([e["t1"] - e["t0"] for e in events if e["t0"] is not None])
         drawn = np.array([e["tdraw"] - e["t0"] for e in events if e["t0"] is not None])
         print(f"{args.notebook.name}: {len(on_screen)} outputs for {args.moves} moves")
-        print(f"  mousemove -> output on screen: median {np.median(on_screen):.1f} ms, "
+        print(f"  pointermove -> output on screen: median {np.median(on_screen):.1f} ms, "
               f"p95 {np.percentile(on_screen, 95):.1f} ms")
-        print(f"  mousemove -> output drawn:     median {np.median(drawn):.1f} ms, "
+        print(f"  pointermove -> output drawn:     median {np.median(drawn):.1f} ms, "
               f"p95 {np.percentile(drawn, 95):.1f} ms")
         if args.fast:
             page.locator("button:has-text('clear')").click()
             settle_canvases(page, [page.locator(OUTPUT)], quiet_ms=500)
+            box = page.locator(CANVAS).bounding_box()   # the click may have scrolled the page
+            pts = [(box["x"] + box["width"] * (0.5 + 0.35 * a / t[-1] * np.cos(a)),
+                    box["y"] + box["height"] * (0.5 + 0.35 * a / t[-1] * np.sin(a))) for a in t]
             page.evaluate("() => { window.__aelab.events = []; }")
             m.move(*pts[0])
             m.down()
