@@ -781,6 +781,8 @@ def train_vae(model, train_ds, val_ds, epochs, lr=2e-3):
 
 def evaluate(model, ds):
     """Average loss, reconstruction and kl per image over a dataset, in nats, one z sample each."""
+    if not model.compiled:   # loaded with pretrained weights (USE_PRETRAINED), never through fit
+        model.compile(jit_compile=False)
     return model.evaluate(ds, verbose=0, return_dict=True)
 
 # %% [markdown]
