@@ -1,6 +1,8 @@
 """Shared pytest fixtures for the aelab tests."""
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -56,3 +58,14 @@ def browser(lab):
             yield b
         finally:
             b.close()
+
+
+def verdicts_in_subprocess(script: str, variants, *, extra_env=None, timeout: int = 600) -> dict:
+    """Run a checker-test ``script`` in a fresh Python (one framework per process), feeding it
+    ``variants`` as JSON on stdin; return the dict it prints after "VERDICTS" on its last such line."""
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"} | (extra_env or {})
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          input=json.dumps(variants), timeout=timeout, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
+    return json.loads(line[len("VERDICTS"):])

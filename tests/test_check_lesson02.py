@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from conftest import verdicts_in_subprocess
+
 from aelab import check
 
 
@@ -461,11 +463,6 @@ print("VERDICTS" + json.dumps(verdicts))
 @pytest.fixture(scope="module")
 def train_verdicts():
     """framework -> {variant name: [passed, message, CPU seconds]}, computed once per framework."""
-    import json
-    import os
-    import subprocess
-    import sys
-
     cache = {}
 
     def get(framework):
@@ -473,13 +470,8 @@ def train_verdicts():
             prelude = TORCH_TRAIN_PRELUDE if framework == "torch" else KERAS_TRAIN_PRELUDE
             helpers = TORCH_LOOP if framework == "torch" else KERAS_FIT
             script = TRAIN_RUNNER.format(prelude=prelude, helpers=helpers, framework=framework)
-            proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                  input=json.dumps(TRAIN_VARIANTS[framework]), timeout=600,
-                                  env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2", "AELAB_THREADS": "1",
-                                                    "OMP_NUM_THREADS": "1"})
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
-            cache[framework] = json.loads(line[len("VERDICTS"):])
+            cache[framework] = verdicts_in_subprocess(
+                script, TRAIN_VARIANTS[framework], extra_env={"AELAB_THREADS": "1", "OMP_NUM_THREADS": "1"})
         return cache[framework]
 
     return get

@@ -6,7 +6,6 @@ per framework (a process never imports both PyTorch and TensorFlow), which defin
 variant below, checks it and reports the verdicts.
 """
 
-import json
 import math
 import os
 import subprocess
@@ -14,6 +13,8 @@ import sys
 
 import numpy as np
 import pytest
+
+from conftest import verdicts_in_subprocess
 
 from aelab import check
 
@@ -340,12 +341,7 @@ def decoder_verdicts():
             prelude = TORCH_PRELUDE if framework == "torch" else KERAS_PRELUDE
             mirror = TORCH_MIRROR if framework == "torch" else KERAS_MIRROR
             script = RUNNER.format(prelude=prelude, mirror=mirror, framework=framework)
-            proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                  input=json.dumps(DECODERS[framework]), timeout=600,
-                                  env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
-            cache[framework] = json.loads(line[len("VERDICTS"):])
+            cache[framework] = verdicts_in_subprocess(script, DECODERS[framework])
         return cache[framework]
 
     return get
@@ -543,12 +539,7 @@ def encoder_verdicts():
             prelude = TORCH_PRELUDE if framework == "torch" else KERAS_PRELUDE
             convs = TORCH_CONV if framework == "torch" else KERAS_CONV
             script = ENCODER_RUNNER.format(prelude=prelude, convs=convs, framework=framework)
-            proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                  input=json.dumps(ENCODERS[framework]), timeout=600,
-                                  env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
-            cache[framework] = json.loads(line[len("VERDICTS"):])
+            cache[framework] = verdicts_in_subprocess(script, ENCODERS[framework])
         return cache[framework]
 
     return get

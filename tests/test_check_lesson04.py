@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio
 
+from conftest import verdicts_in_subprocess
+
 from aelab import check
 from aelab.noise import block_mask, gaussian_noise, salt_and_pepper
 
@@ -817,10 +819,6 @@ def test_noise_functions_reject_bad_input(call, error, words):
 # 04.train_denoiser runs in one fresh process per framework (a process never imports both
 # PyTorch and TensorFlow): each variant below is defined there, checked, and its verdict reported.
 
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 
 TORCH_LOOP = """
 def fn(model, clean_images, add_noise, epochs, batch_size, learning_rate):
@@ -987,13 +985,8 @@ def loop_verdicts():
     def get(framework):
         if framework not in cache:
             script = LOOP_RUNNER.format(framework=framework, prelude=LOOP_PRELUDE[framework])
-            proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                  input=json.dumps(LOOPS[framework]), timeout=600,
-                                  env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2",
-                                                    "AELAB_THREADS": "1", "TQDM_DISABLE": "1"})
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("VERDICTS")][-1]
-            cache[framework] = json.loads(line[len("VERDICTS"):])
+            cache[framework] = verdicts_in_subprocess(
+                script, LOOPS[framework], extra_env={"AELAB_THREADS": "1", "TQDM_DISABLE": "1"})
         return cache[framework]
 
     return get

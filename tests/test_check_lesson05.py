@@ -4,13 +4,14 @@ Each framework runs in its own subprocess (a process never imports both PyTorch 
 the subprocess defines every variant below, runs ``check.run`` on it and reports the verdicts.
 """
 
-import json
 import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
+
+from conftest import verdicts_in_subprocess
 
 from aelab import check
 
@@ -344,9 +345,7 @@ def _run_variants(framework: str) -> dict:
     prelude = TORCH_PRELUDE if framework == "torch" else KERAS_PRELUDE
     script = RUNNER.format(prelude=prelude, framework=framework,
                            prelude_escaped=prelude.replace("\n", "\\n").replace('"', '\\"'))
-    stdout = _python(script, stdin=json.dumps(VARIANTS[framework]), timeout=600)
-    line = [ln for ln in stdout.splitlines() if ln.startswith("VERDICTS")][-1]
-    return json.loads(line[len("VERDICTS"):])
+    return verdicts_in_subprocess(script, VARIANTS[framework])
 
 
 @pytest.fixture(scope="module")
