@@ -1,6 +1,7 @@
 """`make lab` serves the student's working copy: run headless, it copies the notebooks, GET / goes
 to lesson 00, and the server runs with the course's settings. Unit tests of those settings below."""
 
+import contextlib
 import json
 import os
 import signal
@@ -39,45 +40,29 @@ def _command_lines(session: int) -> list[list[bytes]]:
     return found
 
 
-@pytest.mark.slow
-def test_make_lab_headless_serves_the_course(tmp_path):
+@contextlib.contextmanager
+def _make_server(target: str, tmp_path, ready_path: str, **env_vars):
+    """Run ``make <target>`` headless on a free port (its own session, killed afterwards) and wait
+    until ``ready_path`` answers 200; yields (process, port, token)."""
     port, token = _free_port(), "aelab-test-token"
-    mine = tmp_path / "my-notebooks"
-    env = dict(os.environ, HEADLESS="1", PORT=str(port), TOKEN=token, WORKSPACE=str(mine),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
-    log = open(tmp_path / "lab.log", "w+")
-    proc = subprocess.Popen(["make", "--no-print-directory", "lab"], cwd=ROOT, env=env,
+    env = dict(os.environ, HEADLESS="1", PORT=str(port), TOKEN=token,
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               **env_vars)
+    log = open(tmp_path / f"{target}.log", "w+")
+    proc = subprocess.Popen(["make", "--no-print-directory", target], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline, status = time.monotonic() + 90, None
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=5) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}?token={token}", timeout=5) as r:
                     status = r.status
                     break
             except OSError:
                 time.sleep(0.5)
         log.seek(0)
-        assert status == 200, f"JupyterLab did not answer on /lab:\n{log.read()[-3000:]}"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/pytorch?token={token}") as r:
-            listing = {item["name"] for item in json.load(r)["content"]}
-        assert "00_welcome.ipynb" in listing and "solutions" in listing
-        assert (mine / "pytorch" / "00_welcome.ipynb").exists(), "the working copy was not made"
-        # the root redirects to lesson 00 of the working copy
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args, **kwargs):
-                return None
-
-        with pytest.raises(urllib.error.HTTPError) as redirect:
-            urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/?token={token}")
-        assert redirect.value.headers["Location"].startswith("/lab/tree/pytorch/00_welcome.ipynb")
-        # the server runs with the course's settings (aelab.lab_server) in the working copy
-        servers = [args for args in _command_lines(session=proc.pid)
-                   if f"--ServerApp.port={port}".encode() in args]
-        assert servers, "no JupyterLab process found in make's session"
-        assert all(flag.encode() in servers[0] for flag in lab_flags(mine)), servers[0]
-        venv = ROOT / os.environ.get("VENV", sys.prefix)   # the environment make used
-        assert (lab_server.app_settings_dir(venv) / "overrides.d" / "aelab.json").exists()
+        assert status == 200, f"make {target}: {ready_path} did not answer:\n{log.read()[-3000:]}"
+        yield proc, port, token
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -85,51 +70,55 @@ def test_make_lab_headless_serves_the_course(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+def _root_redirect(port: int, token: str) -> str:
+    """Where the server's root page redirects to."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/?token={token}")
+    return redirect.value.headers["Location"]
+
+
+def _server_args(proc, port: int) -> bytes:
+    """The command line of the Jupyter server that make started on ``port``."""
+    servers = [args for args in _command_lines(session=proc.pid)
+               if f"--ServerApp.port={port}".encode() in args]
+    assert servers, "no Jupyter server process found in make's session"
+    return servers[0]
+
+
+@pytest.mark.slow
+def test_make_lab_headless_serves_the_course(tmp_path):
+    mine = tmp_path / "my-notebooks"
+    with _make_server("lab", tmp_path, "/lab", WORKSPACE=str(mine)) as (proc, port, token):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/pytorch?token={token}") as r:
+            listing = {item["name"] for item in json.load(r)["content"]}
+        assert "00_welcome.ipynb" in listing and "solutions" in listing
+        assert (mine / "pytorch" / "00_welcome.ipynb").exists(), "the working copy was not made"
+        # the root redirects to lesson 00 of the working copy
+        assert _root_redirect(port, token).startswith("/lab/tree/pytorch/00_welcome.ipynb")
+        # the server runs with the course's settings (aelab.lab_server) in the working copy
+        args = _server_args(proc, port)
+        assert all(flag.encode() in args for flag in lab_flags(mine)), args
+        venv = ROOT / os.environ.get("VENV", sys.prefix)   # the environment make used
+        assert (lab_server.app_settings_dir(venv) / "overrides.d" / "aelab.json").exists()
 
 
 @pytest.mark.slow
 def test_make_explore_headless_serves_the_explorer(tmp_path):
     """`make explore` starts a Jupyter server with the settings of `make lab` whose first page is
     Voila's page of notebooks/explore.ipynb (tests/test_browser_explorer.py drives the page)."""
-    port, token = _free_port(), "aelab-test-token"
-    env = dict(os.environ, HEADLESS="1", PORT=str(port), TOKEN=token,
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
-    log = open(tmp_path / "explore.log", "w+")
-    proc = subprocess.Popen(["make", "--no-print-directory", "explore"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline, status = time.monotonic() + 90, None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=5) as r:
-                    status = r.status
-                    break
-            except OSError:
-                time.sleep(0.5)
-        log.seek(0)
-        assert status == 200, f"the explorer's server did not answer:\n{log.read()[-3000:]}"
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args, **kwargs):
-                return None
-
-        with pytest.raises(urllib.error.HTTPError) as redirect:
-            urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/?token={token}")
-        assert redirect.value.headers["Location"].startswith(f"/voila/render/{lab_server.EXPLORER}")
+    with _make_server("explore", tmp_path, "/api/status") as (proc, port, token):
+        assert _root_redirect(port, token).startswith(f"/voila/render/{lab_server.EXPLORER}")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}") as r:
             assert lab_server.EXPLORER in {item["name"] for item in json.load(r)["content"]}
-        servers = [args for args in _command_lines(session=proc.pid)
-                   if f"--ServerApp.port={port}".encode() in args]
-        assert servers, "no Jupyter server process found in make's session"
-        assert all(flag.encode() in servers[0] for flag in lab_server.explore_flags()), servers[0]
-        assert b"--ServerApp.ip=127.0.0.1" in servers[0] and b"--no-browser" in servers[0]
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        args = _server_args(proc, port)
+        assert all(flag.encode() in args for flag in lab_server.explore_flags()), args
+        assert b"--ServerApp.ip=127.0.0.1" in args and b"--no-browser" in args
 
 
 def test_explore_flags_are_the_lab_settings_plus_the_explorer_page():
