@@ -1022,10 +1022,7 @@ class DrawingPad(_Base):
     def _draw_map_background(self):
         import io
 
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        from matplotlib.figure import Figure
+        from matplotlib.figure import Figure   # no pyplot: the notebook's backend stays as it is
 
         fig = Figure(figsize=(3.6, 3.2), dpi=100)
         ax = fig.add_subplot()

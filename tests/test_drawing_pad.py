@@ -135,6 +135,19 @@ def test_pad_names_the_nearest_digits_and_marks_the_map(model):
     assert pad.map.marker == pytest.approx([x, pad._map_height - y])
 
 
+def test_the_latent_map_leaves_the_notebooks_matplotlib_backend_alone(model):
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")   # any backend other than Agg, as a notebook's inline one is
+    try:
+        widgets.drawing_pad(model["reconstruct"], encode=model["encode"], codes=model["codes"],
+                            labels=model["labels"])
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
+
+
 def test_pad_compares_the_score_with_the_threshold(model):
     digit = widgets.mnist_style(_stroke_drawing())
     s = float(model["score"](digit[None])[0])
