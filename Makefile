@@ -6,6 +6,8 @@
 #   make explore  the latent explorer: drag sliders over lesson 05's pretrained models, in an app
 #               page served by Voila (HEADLESS=1: no browser)
 #   make assignments        (teachers) write the nbgrader courses into course/ (docs/grading.md)
+#   make hub-test           (schools) the course on a JupyterHub with nbgrader's exchange, three
+#               simulated students at once (hub/; docs/instructor.md); needs node and npm
 # Both create and reuse a project-local virtual environment in .venv (no conda needed).
 
 SHELL := /bin/bash
@@ -15,6 +17,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.aelab-installed
 # The same environment plus the `instructor` extra (nbgrader): for the tests and for grading.
 INSTRUCTOR_STAMP := $(VENV)/.aelab-instructor
+# ... plus the `hub` extra (JupyterHub), and JupyterHub's proxy, the npm package
+# configurable-http-proxy pinned in hub/package-lock.json, installed in hub/node_modules (never globally).
+HUB_STAMP := $(VENV)/.aelab-hub
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
 PORT ?= 8888
 # The student's working copy of the notebooks (ignored by git) and the track JupyterLab opens on.
 WORKSPACE ?= my-notebooks
@@ -26,7 +32,7 @@ PIP_EXTRA ?=
 TEST_WORKERS ?= 2
 NB_THREADS ?= 1
 
-.PHONY: lab explore update-notebooks test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv assignments
+.PHONY: lab explore update-notebooks test unit-tests notebook-tests browser-tests notebooks check-notebooks run-notebook lock clean venv assignments hub-test
 
 venv: $(STAMP)
 
@@ -41,6 +47,15 @@ $(STAMP): pyproject.toml requirements-lock.txt
 $(INSTRUCTOR_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet $(PIP_EXTRA) -c requirements-lock.txt -e ".[dev,instructor]"
 	touch $(INSTRUCTOR_STAMP)
+
+$(HUB_STAMP): $(INSTRUCTOR_STAMP)
+	$(PY) -m pip install --quiet $(PIP_EXTRA) -c requirements-lock.txt -e ".[dev,instructor,hub]"
+	touch $(HUB_STAMP)
+
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	@command -v npm >/dev/null || { echo "JupyterHub's proxy needs node and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd hub && npm ci --no-fund --no-audit
+	touch $(HUB_PROXY)
 
 # The server listens on this machine only (127.0.0.1); for a remote machine, see README, "Remote use".
 lab: $(STAMP)
@@ -68,7 +83,7 @@ test: $(INSTRUCTOR_STAMP)
 	$(MAKE) --no-print-directory unit-tests notebook-tests browser-tests
 
 unit-tests: $(INSTRUCTOR_STAMP)
-	$(PY) -m pytest tests -m "not browser" -q
+	$(PY) -m pytest tests -m "not browser and not hub" -q
 
 # AELAB_STRICT=solutions: in the solution notebooks (kernels start in their folder, solutions/),
 # check.run(...).use() raises when a solution does not pass its own checker; the student
@@ -92,11 +107,18 @@ check-notebooks: $(STAMP)
 assignments: $(INSTRUCTOR_STAMP)
 	$(PY) tools/build_assignments.py --points
 
+# A JupyterHub (hub/jupyterhub_config.py) serving the course to three simulated students at once,
+# lesson 00 in each server, a latent slider in chromium, an assignment through nbgrader's exchange
+# (tests/test_hub.py; docs/instructor.md). Not part of `make test`; .ci/run runs it after it.
+hub-test: $(HUB_STAMP) $(HUB_PROXY)
+	$(PY) -m aelab.lab_server --install-settings
+	$(PY) -m pytest tests/test_hub.py -m hub -q
+
 # Execute notebooks in full mode (unless AELAB_QUICK=1) and print their wall times: make run-notebook NB="a.ipynb b.ipynb"
 run-notebook: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) tools/run_notebook.py $(NB)
 
-lock: $(INSTRUCTOR_STAMP)
+lock: $(HUB_STAMP)
 	{ sed -n '1,3p' requirements-lock.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^-e' | \
 	  sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements-lock.new
 	mv requirements-lock.new requirements-lock.txt
