@@ -34,7 +34,8 @@ from aelab.lab_server import SERVER_FLAGS  # noqa: E402
 # Everything the hub writes: its database, cookie secret, the students' homes, the exchange.
 STATE = Path(os.environ.get("AELAB_HUB_DIR") or tempfile.mkdtemp(prefix="aelab-hub-"))
 STATE.mkdir(parents=True, exist_ok=True)
-# nbgrader's exchange: every student writes submissions into it (nbgrader's docs: mode 777).
+# nbgrader's exchange: every student writes submissions into it (readable and writable by all,
+# as nbgrader's documentation sets it up).
 EXCHANGE = STATE / "exchange"
 EXCHANGE.mkdir(exist_ok=True)
 EXCHANGE.chmod(0o777)
@@ -82,7 +83,7 @@ c.Spawner.environment = {
 # in quick mode, for a demonstration or a hub too small for full mode).
 c.Spawner.env_keep = ["PATH", "PYTHONPATH", "VIRTUAL_ENV", "LANG", "LC_ALL", "JUPYTERHUB_SINGLEUSER_APP",
                       "AELAB_QUICK"]
-# a busy machine starts servers slowly (three at once on two cores: tens of seconds)
+# time for a server to start on a busy machine (a class logging in together)
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
 

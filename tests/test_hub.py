@@ -28,6 +28,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -103,8 +104,9 @@ class Hub:
             except requests.RequestException:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = self.hub_log()
                 self.close()
-                raise RuntimeError(f"the hub did not start; log:\n{self.hub_log()}")
+                raise RuntimeError(f"the hub did not start; log:\n{log}")
             time.sleep(0.5)
 
     @property
@@ -129,6 +131,7 @@ class Hub:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
+        shutil.rmtree(self.state, ignore_errors=True)
 
 
 class Student:
@@ -272,10 +275,12 @@ def hub():
 def students(hub):
     """The three students, logged in, their servers started together."""
     class_ = {name: Student(hub, name) for name in STUDENTS}
+    start = time.monotonic()
     for student in class_.values():
         student.start_server()
     for student in class_.values():
         student.wait_server()
+    print(f"\n{len(class_)} servers started together in {time.monotonic() - start:.0f} s")
     return class_
 
 
