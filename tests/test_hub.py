@@ -410,7 +410,7 @@ def test_an_assignment_goes_through_the_exchange_and_is_graded(hub, students, tm
 
     path = f"{LESSON}/{LESSON}.ipynb"
     body = {"course_id": COURSE_ID, "assignment_id": LESSON}
-    for name, student in students.items():   # what JupyterLab's Assignments tab sends
+    for name, student in students.items():   # what JupyterLab's Assignment List page sends
         listed = student.api("GET", f"/assignments?course_id={COURSE_ID}")
         assert listed["success"] and [a["status"] for a in listed["value"]] == ["released"], listed
         fetched = student.api("POST", "/assignments/fetch", body)

@@ -1,6 +1,6 @@
 # nbgrader settings of every student's server on the aelab hub (hub/jupyterhub_config.py puts
-# this folder on JUPYTER_CONFIG_PATH and sets the variables read here). They serve the Assignments
-# tab of JupyterLab and `nbgrader fetch_assignment` / `submit` in a student's terminal. Beside
+# this folder on JUPYTER_CONFIG_PATH and sets the variables read here). They serve JupyterLab's
+# Nbgrader > Assignment List and `nbgrader fetch_assignment` / `submit` in a student's terminal. Beside
 # this file, jupyter_server_config.json and labconfig/page_config.json turn off nbgrader's
 # instructor tools (formgrader, course list, "Create Assignment") in the students' servers.
 import os
