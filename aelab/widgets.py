@@ -911,7 +911,7 @@ class DrawingPad(_Base):
       ``digit``       the drawing made MNIST-style, float32 (28, 28) (:func:`mnist_style`)
       ``output``      what ``reconstruct`` returned for it, float32 (28, 28)
       ``code``        ``encode``'s code of it (latent_dim,), or None without ``encode``
-      ``score``       ``score``'s number for it, or None without ``score``
+      ``score``       ``score(x, output)``'s number for it, or None without ``score``
       ``nearest_label``  the most common label among the 10 known codes nearest to ``code``
       ``set_drawing(image)``  draw from Python (what the browser does); ``clear()``
       ``send_to_sliders()``   set the given ``sliders`` to ``code``
@@ -930,7 +930,7 @@ class DrawingPad(_Base):
         if encode is not None:
             check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
         if score is not None:
-            check_callable(score, "score", "score(images) -> (n,) numbers")
+            check_callable(score, "score", "score(images, outputs) -> (n,) numbers")
         if threshold is not None and score is None:
             raise ValueError("threshold was given without score=: the threshold is on the score")
         if (codes is None) != (labels is None):
@@ -1052,8 +1052,9 @@ class DrawingPad(_Base):
                 code = as_matrix(self.encode(x), name="encode output")[0]
                 if self.known_codes is not None:
                     label = self._nearest_label(code)
-            if self.score_fn is not None:
-                s = np.asarray(to_numpy(self.score_fn(x)), dtype=np.float64).reshape(-1)
+            if self.score_fn is not None:   # from the output above: one model call per update
+                s = self.score_fn(x, output.reshape(x.shape))
+                s = np.asarray(to_numpy(s), dtype=np.float64).reshape(-1)
                 if s.size != 1 or not np.isfinite(s[0]):
                     raise ValueError(f"score: expected one finite number per image, got {s!r}")
                 score = float(s[0])
@@ -1118,8 +1119,11 @@ def drawing_pad(reconstruct: Callable, *, input_shape=(28, 28), encode: Callable
         ``codes`` (N, latent_dim) of known digits and their ``labels`` (N,), the pad says which
         digit the 10 nearest known codes mostly are, and for a 2-D code it marks the drawing on a
         map of the known codes.
-    score, threshold : optional ``score(x)`` -> (1,) (e.g. an anomaly score) shown as
-        ``score_name``, and whether it is above ``threshold``.
+    score, threshold : optional ``score(x, output)`` -> (1,) (e.g. an anomaly score) shown as
+        ``score_name``, and whether it is above ``threshold``. ``output`` is what ``reconstruct``
+        returned for x, in x's layout (1, *input_shape): a reconstruction error needs no second
+        run of the model (``score=reconstruction_error`` for a function of (images,
+        reconstructions)); a score of the drawing alone ignores it (``lambda x, output: f(x)``).
     sliders : a :func:`latent_sliders` widget over the same decoder: a button sets its code to
         the drawing's ("start from my drawing").
     pen : pen width in canvas pixels (the canvas has ``resolution`` x ``resolution`` pixels shown

@@ -92,9 +92,8 @@ def model():
     def encode(a):
         return pca.transform(np.reshape(a, (len(a), -1)))[:, :2]
 
-    def score(a):
-        a = np.reshape(a, (len(a), 28, 28))
-        return ((reconstruct(a) - a) ** 2).mean(axis=(1, 2))
+    def score(a, output):
+        return ((np.reshape(output, (len(a), -1)) - np.reshape(a, (len(a), -1))) ** 2).mean(axis=1)
 
     return dict(reconstruct=reconstruct, encode=encode, score=score, codes=encode(x), labels=y)
 
@@ -150,13 +149,38 @@ def test_the_latent_map_leaves_the_notebooks_matplotlib_backend_alone(model):
 
 def test_pad_compares_the_score_with_the_threshold(model):
     digit = widgets.mnist_style(_stroke_drawing())
-    s = float(model["score"](digit[None])[0])
+    s = float(model["score"](digit[None], model["reconstruct"](digit[None]))[0])
     low = widgets.drawing_pad(model["reconstruct"], score=model["score"], threshold=s * 2)
     low.set_drawing(_stroke_drawing())
     assert low.score == pytest.approx(s) and "looks normal" in low.readout.value
     high = widgets.drawing_pad(model["reconstruct"], score=model["score"], threshold=s / 2)
     high.set_drawing(_stroke_drawing())
     assert "above the threshold" in high.readout.value and "flagged as unusual" in high.readout.value
+
+
+@pytest.mark.parametrize("input_shape", [(784,), (1, 28, 28)])
+def test_the_score_comes_from_the_pads_own_reconstruction(model, input_shape):
+    calls, seen = [], []
+
+    def reconstruct(x):
+        calls.append(x.shape)
+        return model["reconstruct"](x).reshape(x.shape)
+
+    def score(x, output):
+        seen.append((x.copy(), np.array(output)))
+        return model["score"](x, output)
+
+    pad = widgets.drawing_pad(reconstruct, input_shape=input_shape, score=score, threshold=1.0)
+    calls.clear(), seen.clear()
+    pad.set_drawing(_stroke_drawing())
+    assert calls == [(1, *input_shape)]   # the model ran once for this drawing, not once more for the score
+    (x, output), = seen
+    assert output.shape == x.shape == (1, *input_shape)   # the output in the layout of the input
+    np.testing.assert_array_equal(x.reshape(28, 28), pad.digit)
+    np.testing.assert_allclose(output.reshape(28, 28), pad.output, atol=1e-6)
+    assert pad.score == pytest.approx(float(np.mean((pad.output - pad.digit) ** 2)), rel=1e-5)
+    pad.clear()
+    assert len(calls) == 2 and len(seen) == 2   # clearing is one more update: one more call each
 
 
 def test_clear_and_send_to_sliders(model):
