@@ -880,10 +880,14 @@ def _drawing_classes():
     import traitlets
 
     class DrawingCanvas(anywidget.AnyWidget):
-        """The drawing canvas: ``drawing`` holds the browser's grey levels, row by row."""
+        """The drawing canvas: ``drawing`` holds the browser's grey levels, row by row.
+
+        ``drawing`` is not echoed back to the browser (ipywidgets 8 echoes every trait a front end
+        sets, here the whole canvas on every pointer move, before the kernel's handler runs): no
+        view reads it, the canvas itself is what was drawn."""
 
         _esm = _DRAWING_CANVAS_ESM
-        drawing = traitlets.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
+        drawing = traitlets.Bytes(b"").tag(sync=True, from_json=_bytes_from_json, echo_update=False)
         resolution = traitlets.Int(112).tag(sync=True)
         size = traitlets.Int(280).tag(sync=True)
         pen = traitlets.Float(9.0).tag(sync=True)

@@ -183,6 +183,19 @@ def test_the_score_comes_from_the_pads_own_reconstruction(model, input_shape):
     assert len(calls) == 2 and len(seen) == 2   # clearing is one more update: one more call each
 
 
+def test_the_drawing_is_not_echoed_back_to_the_browser(model):
+    """ipywidgets 8 sends every trait a front end sets straight back ("echo_update"): for the
+    drawing that is the whole canvas on every pointer move, for nothing."""
+    pad = widgets.drawing_pad(model["reconstruct"])
+    sent = []
+    pad.canvas._send = lambda msg, buffers=None: sent.append(msg)
+    pad.canvas.set_state({"drawing": widgets._grey_levels(_stroke_drawing()).tobytes()})
+    assert pad.digit.any()   # received and drawn
+    assert not [m for m in sent if m.get("method") == "echo_update"]
+    pad.canvas.set_state({"pen": 12.0})   # the other traits are echoed as usual
+    assert [m["state"] for m in sent if m.get("method") == "echo_update"] == [{"pen": 12.0}]
+
+
 def test_clear_and_send_to_sliders(model):
     decode = lambda z: np.zeros((len(z), 28, 28), np.float32)
     sliders = widgets.latent_sliders(decode, 2, ranges=(-20, 20))
