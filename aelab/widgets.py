@@ -14,8 +14,9 @@ plug in the same way (through ``aelab.torch_support.numpy_function(model)`` or
     others); noisy input and the model's output side by side.
 ``drawing_pad(reconstruct, ...)``
     draw a digit with the mouse; see it made MNIST-style (:func:`mnist_style`) and what the model
-    makes of it, live: its reconstruction, and optionally its code on a latent map, the digits
-    whose codes are nearest, an anomaly score against a threshold.
+    makes of it, live: its reconstruction (or a denoiser's output for a corrupted copy of it), and
+    optionally its code on a latent map, the digits whose codes are nearest, an anomaly score
+    against a threshold.
 
 Each factory returns an object of the class of the same name in CamelCase (``LatentSliders``,
 ``InterpolationWidget``, ``NoiseWidget``, ``DrawingPad``).
@@ -880,10 +881,14 @@ def _drawing_classes():
     import traitlets
 
     class DrawingCanvas(anywidget.AnyWidget):
-        """The drawing canvas: ``drawing`` holds the browser's grey levels, row by row."""
+        """The drawing canvas: ``drawing`` holds the browser's grey levels, row by row.
+
+        ``drawing`` is not echoed back to the browser (ipywidgets 8 echoes every trait a front end
+        sets, here the whole canvas on every pointer move, before the kernel's handler runs): no
+        view reads it, the canvas itself is what was drawn."""
 
         _esm = _DRAWING_CANVAS_ESM
-        drawing = traitlets.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
+        drawing = traitlets.Bytes(b"").tag(sync=True, from_json=_bytes_from_json, echo_update=False)
         resolution = traitlets.Int(112).tag(sync=True)
         size = traitlets.Int(280).tag(sync=True)
         pen = traitlets.Float(9.0).tag(sync=True)
@@ -909,17 +914,19 @@ class DrawingPad(_Base):
     Attributes and methods for notebooks and tests:
       ``drawing``     the canvas' grey levels, float32 (resolution, resolution) in [0, 1]
       ``digit``       the drawing made MNIST-style, float32 (28, 28) (:func:`mnist_style`)
-      ``output``      what ``reconstruct`` returned for it, float32 (28, 28)
+      ``corrupted``   with ``corrupt``: what the model was given, float32 (28, 28); else None
+      ``output``      what ``reconstruct`` returned for it (or for ``corrupted``), float32 (28, 28)
       ``code``        ``encode``'s code of it (latent_dim,), or None without ``encode``
-      ``score``       ``score``'s number for it, or None without ``score``
+      ``score``       ``score(x, output)``'s number for it, or None without ``score``
       ``nearest_label``  the most common label among the 10 known codes nearest to ``code``
       ``set_drawing(image)``  draw from Python (what the browser does); ``clear()``
       ``send_to_sliders()``   set the given ``sliders`` to ``code``
-      ``input_widget``, ``output_widget`` the :class:`PixelImage` views; ``canvas``, ``map``
+      ``input_widget``, ``corrupted_widget``, ``output_widget`` the :class:`PixelImage` views;
+      ``canvas``, ``map``
     """
 
     def __init__(self, reconstruct, *, input_shape=(28, 28), encode=None, codes=None, labels=None,
-                 score=None, threshold=None, score_name: str = "score", sliders=None,
+                 score=None, threshold=None, score_name: str = "score", sliders=None, corrupt=None,
                  pen: float = 9.0, size: int = 280, resolution: int = 112, scale: int = 6,
                  vmin: float = 0.0, vmax: float = 1.0, title: str | None = None):
         check_callable(reconstruct, "reconstruct", "reconstruct(images) -> images")
@@ -930,7 +937,9 @@ class DrawingPad(_Base):
         if encode is not None:
             check_callable(encode, "encode", "encode(images) -> (n, latent_dim)")
         if score is not None:
-            check_callable(score, "score", "score(images) -> (n,) numbers")
+            check_callable(score, "score", "score(images, outputs) -> (n,) numbers")
+        if corrupt is not None:
+            check_callable(corrupt, "corrupt", "corrupt(images) -> images of the same shape")
         if threshold is not None and score is None:
             raise ValueError("threshold was given without score=: the threshold is on the score")
         if (codes is None) != (labels is None):
@@ -940,13 +949,14 @@ class DrawingPad(_Base):
         if sliders is not None and (encode is None or not isinstance(sliders, LatentSliders)):
             raise TypeError("sliders: expected a LatentSliders widget (from aelab.widgets.latent_sliders), "
                             "together with encode=")
-        self.reconstruct, self.encode, self.score_fn = reconstruct, encode, score
+        self.reconstruct, self.encode, self.score_fn, self.corrupt = reconstruct, encode, score, corrupt
         self.threshold = None if threshold is None else float(threshold)
         self.score_name, self.sliders = score_name, sliders
         self.input_shape, self.vmin, self.vmax = shape, float(vmin), float(vmax)
         self.resolution, self.renders = int(resolution), 0
         self.digit = np.zeros((28, 28), np.float32)
         self.output, self.code, self.score, self.nearest_label = self.digit.copy(), None, None, None
+        self.corrupted = None if corrupt is None else self.digit.copy()
         self.known_codes = self.known_labels = None
         if codes is not None:
             self.known_codes = as_matrix(codes, name="codes")
@@ -964,13 +974,19 @@ class DrawingPad(_Base):
         self.clear_button.on_click(lambda _: self.clear())
         self.input_widget = _pixel_image(scale, "aelab-drawing-input", border="1px solid #ccc", margin="2px")
         self.output_widget = _pixel_image(scale, "aelab-drawing-output", border="1px solid #ccc", margin="2px")
+        images, texts = [self.input_widget, self.output_widget], ["your digit, MNIST-style", "the model's output"]
+        self.corrupted_widget = None
+        if corrupt is not None:
+            self.corrupted_widget = _pixel_image(scale, "aelab-drawing-corrupted", border="1px solid #ccc",
+                                                 margin="2px")
+            images.insert(1, self.corrupted_widget)
+            texts.insert(1, "corrupted: the model's input")
         px = f"{28 * int(scale) + 6}px"
-        captions = [w.HTML(f"<center>{t}</center>", layout=w.Layout(width=px))
-                    for t in ("your digit, MNIST-style", "the model's output")]
+        captions = [w.HTML(f"<center>{t}</center>", layout=w.Layout(width=px)) for t in texts]
         self.readout = w.HTML()
         self.readout.add_class("aelab-drawing-readout")
         self._status = w.HTML()
-        right = [w.HBox([self.input_widget, self.output_widget]), w.HBox(captions), self.readout]
+        right = [w.HBox(images), w.HBox(captions), self.readout]
         self.map = None
         if codes is not None and self.known_codes.shape[1] == 2:
             self.map = LatentMap()
@@ -1045,15 +1061,23 @@ class DrawingPad(_Base):
     def _render(self, raise_errors: bool = False):
         try:
             digit = mnist_style(self.drawing)
-            x = digit.reshape((1,) + self.input_shape)
-            output = images_from(self.reconstruct, x, name="reconstruct", per="image")[0]
+            x = model_input = digit.reshape((1,) + self.input_shape)
+            corrupted = None
+            if self.corrupt is not None:
+                model_input = np.asarray(to_numpy(self.corrupt(x)), dtype=np.float32)
+                if model_input.shape != x.shape or not np.all(np.isfinite(model_input)):
+                    raise ValueError(f"corrupt: expected finite images of the shape it was given, "
+                                     f"{x.shape}, got {model_input.shape}")
+                corrupted = model_input.reshape(28, 28)
+            output = images_from(self.reconstruct, model_input, name="reconstruct", per="image")[0]
             code = score = label = None
             if self.encode is not None:
-                code = as_matrix(self.encode(x), name="encode output")[0]
+                code = as_matrix(self.encode(model_input), name="encode output")[0]
                 if self.known_codes is not None:
                     label = self._nearest_label(code)
-            if self.score_fn is not None:
-                s = np.asarray(to_numpy(self.score_fn(x)), dtype=np.float64).reshape(-1)
+            if self.score_fn is not None:   # from the output above: one model call per update
+                s = self.score_fn(x, output.reshape(x.shape))
+                s = np.asarray(to_numpy(s), dtype=np.float64).reshape(-1)
                 if s.size != 1 or not np.isfinite(s[0]):
                     raise ValueError(f"score: expected one finite number per image, got {s!r}")
                 score = float(s[0])
@@ -1066,6 +1090,9 @@ class DrawingPad(_Base):
         self.digit, self.output, self.code, self.score, self.nearest_label = digit, output, code, score, label
         opts = dict(vmin=self.vmin, vmax=self.vmax)
         self.input_widget.show(digit, **opts)
+        if corrupted is not None:
+            self.corrupted = corrupted
+            self.corrupted_widget.show(corrupted, **opts)
         self.output_widget.show(output, **opts)
         self.readout.value = self._readout(empty)
         if self.map is not None:
@@ -1087,7 +1114,12 @@ class DrawingPad(_Base):
     def _readout(self, empty: bool) -> str:
         if empty:
             return "Draw a digit in the black square."
-        parts = [f"reconstruction error (MSE): {float(np.mean((self.output - self.digit) ** 2)):.4f}"]
+        error = float(np.mean((self.output - self.digit) ** 2))
+        if self.corrupt is None:
+            parts = [f"reconstruction error (MSE): {error:.4f}"]
+        else:
+            parts = [f"error against your digit (MSE): the model's output {error:.4f}, its corrupted input "
+                     f"{float(np.mean((self.corrupted - self.digit) ** 2)):.4f}"]
         if self.score is not None:
             text = f"{self.score_name}: {self.score:.4g}"
             if self.threshold is not None:
@@ -1104,7 +1136,8 @@ class DrawingPad(_Base):
 
 def drawing_pad(reconstruct: Callable, *, input_shape=(28, 28), encode: Callable | None = None,
                 codes=None, labels=None, score: Callable | None = None, threshold: float | None = None,
-                score_name: str = "score", sliders: LatentSliders | None = None, pen: float = 9.0,
+                score_name: str = "score", sliders: LatentSliders | None = None,
+                corrupt: Callable | None = None, pen: float = 9.0,
                 size: int = 280, resolution: int = 112, scale: int = 6, vmin: float = 0.0,
                 vmax: float = 1.0, title: str | None = None) -> DrawingPad:
     """A drawing pad: draw a digit with the mouse (or a finger), see it made MNIST-style and what
@@ -1118,10 +1151,19 @@ def drawing_pad(reconstruct: Callable, *, input_shape=(28, 28), encode: Callable
         ``codes`` (N, latent_dim) of known digits and their ``labels`` (N,), the pad says which
         digit the 10 nearest known codes mostly are, and for a 2-D code it marks the drawing on a
         map of the known codes.
-    score, threshold : optional ``score(x)`` -> (1,) (e.g. an anomaly score) shown as
-        ``score_name``, and whether it is above ``threshold``.
+    score, threshold : optional ``score(x, output)`` -> (1,) (e.g. an anomaly score) shown as
+        ``score_name``, and whether it is above ``threshold``. ``output`` is what ``reconstruct``
+        returned for x, in x's layout (1, *input_shape): a reconstruction error needs no second
+        run of the model (``score=reconstruction_error`` for a function of (images,
+        reconstructions)); a score of the drawing alone ignores it (``lambda x, output: f(x)``).
     sliders : a :func:`latent_sliders` widget over the same decoder: a button sets its code to
         the drawing's ("start from my drawing").
+    corrupt : optional ``corrupt(x)`` -> images of x's shape: what the model is given instead of
+        the drawing x (e.g. x with noise, for a denoiser), shown between the digit and the
+        output; ``reconstruct`` and ``encode`` get the corrupted images, ``score`` the clean x
+        and the output, and the readout compares both the output and the corrupted input with
+        the clean digit. Reseed any randomness inside it on every call (a fixed noise pattern),
+        or the noise changes with every pen move.
     pen : pen width in canvas pixels (the canvas has ``resolution`` x ``resolution`` pixels shown
         ``size`` CSS pixels wide). scale : screen pixels per pixel of the 28x28 images.
 
@@ -1129,5 +1171,6 @@ def drawing_pad(reconstruct: Callable, *, input_shape=(28, 28), encode: Callable
     as the last expression of a cell to show it.
     """
     return DrawingPad(reconstruct, input_shape=input_shape, encode=encode, codes=codes, labels=labels,
-                      score=score, threshold=threshold, score_name=score_name, sliders=sliders, pen=pen,
+                      score=score, threshold=threshold, score_name=score_name, sliders=sliders,
+                      corrupt=corrupt, pen=pen,
                       size=size, resolution=resolution, scale=scale, vmin=vmin, vmax=vmax, title=title)

@@ -92,9 +92,8 @@ def model():
     def encode(a):
         return pca.transform(np.reshape(a, (len(a), -1)))[:, :2]
 
-    def score(a):
-        a = np.reshape(a, (len(a), 28, 28))
-        return ((reconstruct(a) - a) ** 2).mean(axis=(1, 2))
+    def score(a, output):
+        return ((np.reshape(output, (len(a), -1)) - np.reshape(a, (len(a), -1))) ** 2).mean(axis=1)
 
     return dict(reconstruct=reconstruct, encode=encode, score=score, codes=encode(x), labels=y)
 
@@ -150,13 +149,85 @@ def test_the_latent_map_leaves_the_notebooks_matplotlib_backend_alone(model):
 
 def test_pad_compares_the_score_with_the_threshold(model):
     digit = widgets.mnist_style(_stroke_drawing())
-    s = float(model["score"](digit[None])[0])
+    s = float(model["score"](digit[None], model["reconstruct"](digit[None]))[0])
     low = widgets.drawing_pad(model["reconstruct"], score=model["score"], threshold=s * 2)
     low.set_drawing(_stroke_drawing())
     assert low.score == pytest.approx(s) and "looks normal" in low.readout.value
     high = widgets.drawing_pad(model["reconstruct"], score=model["score"], threshold=s / 2)
     high.set_drawing(_stroke_drawing())
     assert "above the threshold" in high.readout.value and "flagged as unusual" in high.readout.value
+
+
+@pytest.mark.parametrize("input_shape", [(784,), (1, 28, 28)])
+def test_the_score_comes_from_the_pads_own_reconstruction(model, input_shape):
+    calls, seen = [], []
+
+    def reconstruct(x):
+        calls.append(x.shape)
+        return model["reconstruct"](x).reshape(x.shape)
+
+    def score(x, output):
+        seen.append((x.copy(), np.array(output)))
+        return model["score"](x, output)
+
+    pad = widgets.drawing_pad(reconstruct, input_shape=input_shape, score=score, threshold=1.0)
+    calls.clear(), seen.clear()
+    pad.set_drawing(_stroke_drawing())
+    assert calls == [(1, *input_shape)]   # the model ran once for this drawing, not once more for the score
+    (x, output), = seen
+    assert output.shape == x.shape == (1, *input_shape)   # the output in the layout of the input
+    np.testing.assert_array_equal(x.reshape(28, 28), pad.digit)
+    np.testing.assert_allclose(output.reshape(28, 28), pad.output, atol=1e-6)
+    assert pad.score == pytest.approx(float(np.mean((pad.output - pad.digit) ** 2)), rel=1e-5)
+    pad.clear()
+    assert len(calls) == 2 and len(seen) == 2   # clearing is one more update: one more call each
+
+
+def test_a_corrupting_pad_shows_the_models_input_and_compares_with_the_clean_digit(model):
+    seen = {}
+
+    def corrupt(x):
+        seen["corrupt"] = x.copy()
+        return np.clip(x + 0.3 * np.random.default_rng(0).standard_normal(x.shape), 0, 1)
+
+    def reconstruct(x):
+        seen["reconstruct"] = x.copy()
+        return model["reconstruct"](x)
+
+    pad = widgets.drawing_pad(reconstruct, corrupt=corrupt, encode=model["encode"],
+                              score=lambda x, out: model["score"](x, out), input_shape=(1, 28, 28))
+    pad.set_drawing(_stroke_drawing())
+    digit = widgets.mnist_style(pad.drawing)
+    np.testing.assert_array_equal(seen["corrupt"].reshape(28, 28), digit)   # the clean digit goes in
+    noisy = corrupt(digit[None, None]).reshape(28, 28)
+    np.testing.assert_allclose(pad.corrupted, noisy, atol=1e-6)   # shown between digit and output
+    np.testing.assert_array_equal(pad.corrupted_widget.grey, widgets._grey_levels(noisy))
+    np.testing.assert_allclose(seen["reconstruct"].reshape(28, 28), noisy, atol=1e-6)   # the model gets it
+    np.testing.assert_allclose(pad.output, model["reconstruct"](noisy[None])[0], atol=1e-5)
+    np.testing.assert_allclose(pad.code, model["encode"](noisy[None])[0], atol=1e-5)
+    out_error, in_error = np.mean((pad.output - digit) ** 2), np.mean((noisy - digit) ** 2)
+    assert pad.score == pytest.approx(out_error, rel=1e-5)   # the score compares with the clean digit
+    assert f"the model's output {out_error:.4f}, its corrupted input {in_error:.4f}" in pad.readout.value
+    assert widgets.drawing_pad(model["reconstruct"]).corrupted_widget is None
+
+
+def test_a_corrupt_that_changes_the_shape_is_reported(model):
+    with pytest.raises(ValueError, match=r"corrupt: expected finite images of the shape it was given, "
+                                         r"\(1, 28, 28\), got \(1, 28, 27\)"):
+        widgets.drawing_pad(model["reconstruct"], corrupt=lambda x: x[..., :27])
+
+
+def test_the_drawing_is_not_echoed_back_to_the_browser(model):
+    """ipywidgets 8 sends every trait a front end sets straight back ("echo_update"): for the
+    drawing that is the whole canvas on every pointer move, for nothing."""
+    pad = widgets.drawing_pad(model["reconstruct"])
+    sent = []
+    pad.canvas._send = lambda msg, buffers=None: sent.append(msg)
+    pad.canvas.set_state({"drawing": widgets._grey_levels(_stroke_drawing()).tobytes()})
+    assert pad.digit.any()   # received and drawn
+    assert not [m for m in sent if m.get("method") == "echo_update"]
+    pad.canvas.set_state({"pen": 12.0})   # the other traits are echoed as usual
+    assert [m["state"] for m in sent if m.get("method") == "echo_update"] == [{"pen": 12.0}]
 
 
 def test_clear_and_send_to_sliders(model):
@@ -194,6 +265,7 @@ def test_a_failing_model_shows_its_error_and_keeps_the_last_image(model):
     (dict(threshold=0.1), ValueError, "threshold was given without score"),
     (dict(codes=np.zeros((3, 2))), ValueError, "codes and labels go together"),
     (dict(sliders=object(), encode=lambda x: x), TypeError, "LatentSliders"),
+    (dict(corrupt=0.5), TypeError, "corrupt: expected a callable"),
 ])
 def test_pad_rejects_bad_arguments(kwargs, error, words):
     args = dict(reconstruct=lambda x: x)

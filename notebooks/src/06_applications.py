@@ -689,7 +689,7 @@ if not QUICK:
 
 # %%
 pad_06 = widgets.drawing_pad(lambda x: reconstruct(conv_autoencoder, x), input_shape=(784,),
-                             score=reconstruction_score(conv_autoencoder),
+                             score=reconstruction_error,   # of the drawing and the reconstruction shown
                              threshold=feature_detector.threshold, score_name="reconstruction error",
                              title="All-digit autoencoder: is your drawing a digit?")
 pad_06
@@ -703,6 +703,7 @@ square[20:92, 20:92] = 1.0
 pad_06.set_drawing(square)
 print(f"filled square: reconstruction error {pad_06.score:.4f}, threshold {feature_detector.threshold:.4f}")
 assert pad_06.score > feature_detector.threshold
+assert np.isclose(pad_06.score, reconstruction_score(conv_autoencoder)(pad_06.digit.reshape(1, 784))[0], rtol=1e-5)
 pad_06.clear()
 #
 # ## 12. Learning from few labels
