@@ -121,12 +121,28 @@ def install_lab_settings(prefix: str | Path | None = None) -> Path:
 EXPLORER = "explore.ipynb"
 
 
+_EXPLORER_EXTENSION = "voila.server_extension"
+
+
+def _other_server_extensions() -> list[str]:
+    """The Jupyter server extensions enabled in this environment other than Voila's (JupyterLab,
+    its language servers, terminals, nbgrader, jupytext ...), as the server finds them in the
+    Jupyter config path."""
+    from jupyter_core.paths import jupyter_config_path
+    from jupyter_server.extension.config import ExtensionConfigManager
+
+    enabled = ExtensionConfigManager(read_config_path=jupyter_config_path()).get_jpserver_extensions()
+    return sorted(name for name, on in enabled.items() if on and name != _EXPLORER_EXTENSION)
+
+
 def explore_flags() -> list[str]:
-    """``jupyter server`` options of ``make explore``: :data:`SERVER_FLAGS`, and Voila's page of
-    ``explore.ipynb`` (the latent explorer, in the server's root folder) as the first page.
-    Voila runs as an extension of that server, so the explorer gets the same kernel-websocket
-    settings as ``make lab``'s notebooks."""
-    return [*SERVER_FLAGS, f"--ServerApp.default_url=/voila/render/{EXPLORER}"]
+    """``jupyter server`` options of ``make explore``: :data:`SERVER_FLAGS`, every server
+    extension but Voila's turned off (the explorer needs none of them, and loading them is most
+    of the server's start-up), and Voila's page of ``explore.ipynb`` (the latent explorer, in the
+    server's root folder) as the first page. Voila runs as an extension of that server, so the
+    explorer gets the same kernel-websocket settings as ``make lab``'s notebooks."""
+    off = [f"--ServerApp.jpserver_extensions={name}=False" for name in _other_server_extensions()]
+    return [*SERVER_FLAGS, *off, f"--ServerApp.default_url=/voila/render/{EXPLORER}"]
 
 
 def main(argv=None) -> int:

@@ -37,8 +37,8 @@ import numpy as np
 
 from .data import DataFileError
 
-__all__ = ["MODELS", "PRETRAINED_FILES", "pretrained_dir", "load_weights", "model_info", "training_history",
-           "keras_weights", "numpy_model", "NumpyVAE"]
+__all__ = ["MODELS", "PRETRAINED_FILES", "MAP_CODES_FILES", "pretrained_dir", "load_weights", "model_info",
+           "training_history", "latent_map_codes", "keras_weights", "numpy_model", "NumpyVAE"]
 
 MODELS = ("vae_2d", "vae_16d", "cvae_2d")
 # SHA-256 of each file as tools/train_pretrained.py wrote it (it prints these lines); a model
@@ -47,6 +47,12 @@ PRETRAINED_FILES = {
     "vae_2d": "7d41e04fefae2caa4df8c4504b390ad692ced677d6280e4599d0af1c95fcd7ba",
     "vae_16d": "98df464b4797e4109a6c2a6ed0ea7625d254f78271e79b4ab0bd8e71c2d76689",
     "cvae_2d": "d2f318e1d068ef27e331e39210559f2d06a2d912a35ded66af25c0c658e9599e",
+}
+
+# SHA-256 of ``<name>_map_codes.safetensors``: the codes of the 10,000 test images under a 2-D
+# model, for its latent map (see :func:`latent_map_codes`), as tools/train_pretrained.py wrote them.
+MAP_CODES_FILES = {
+    "vae_2d": "9a1168f0987095ead36b7c9edffca1359fed671851cfe2fd43009de9a1324a00",
 }
 
 _REPO_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
@@ -125,6 +131,34 @@ def training_history(name: str) -> dict[str, list[float]]:
     except (OSError, ValueError, KeyError) as err:
         raise DataFileError(f"pretrained record unreadable: {manifest} has no history of {name} "
                             f"({type(err).__name__}: {err}).\n{_RESTORE}") from err
+
+
+def latent_map_codes(name: str) -> np.ndarray:
+    """The means μ of MNIST's 10,000 test images (in ``load_mnist("test")``'s order) under model
+    ``name``, float32 (10000, latent_dim), as ``numpy_model(name).encode`` computes them.
+
+    Precomputed by ``tools/train_pretrained.py`` from the stored weights and shipped beside them
+    (``<name>_map_codes.safetensors``, checksummed in :data:`MAP_CODES_FILES`), so that a latent
+    map of the whole test set costs no encoding when the explorer starts. The file records the
+    SHA-256 of the weights it was computed from: codes of other weights (retrained, but the
+    codes not rewritten) raise :class:`aelab.data.DataFileError`, as a missing or changed file does.
+    """
+    weights_sha = PRETRAINED_FILES.get(name) if name in MODELS else None
+    path = pretrained_dir() / f"{name}_map_codes.safetensors"
+    if name not in MAP_CODES_FILES or weights_sha is None:
+        raise DataFileError(f"latent map codes not shipped: aelab.pretrained.MAP_CODES_FILES has no "
+                            f"checksum for {path.name} (models with codes: {', '.join(MAP_CODES_FILES)}).")
+    if not path.is_file():
+        raise DataFileError(f"latent map codes missing: {path} does not exist.\n"
+                            f"Expected: sha256 {MAP_CODES_FILES[name]}.\n{_RESTORE}")
+    stat = path.stat()
+    tensors, metadata = _read(path, stat.st_mtime_ns, stat.st_size, MAP_CODES_FILES[name])
+    made_from = json.loads(metadata.get("aelab", "{}")).get("weights_sha256")
+    if made_from != weights_sha:
+        raise DataFileError(f"latent map codes out of date: {path} was computed from weights with sha256 "
+                            f"{made_from}, {name}.safetensors has {weights_sha}.\n"
+                            f"Rewrite them: `python tools/train_pretrained.py --map-codes`.")
+    return tensors["codes"].copy()
 
 
 # --------------------------------------------------------------------------- layout conversion

@@ -45,6 +45,28 @@ def make_dataloader(inputs: np.ndarray, targets: np.ndarray | None = None, *,
                       generator=generator)
 
 
+# torch.nn layers whose forward never reads ``self.training``: a module made only of these computes
+# the same in train and eval mode. Dropout, batch/instance norm, recurrent layers, attention and
+# every other class (a lesson's own modules included) are not listed.
+_SAME_IN_BOTH_MODES = frozenset({
+    torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict, torch.nn.Identity,
+    torch.nn.Linear, torch.nn.Bilinear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d,
+    torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d,
+    torch.nn.Flatten, torch.nn.Unflatten, torch.nn.Embedding, torch.nn.LayerNorm, torch.nn.GroupNorm,
+    torch.nn.MaxPool1d, torch.nn.MaxPool2d, torch.nn.AvgPool1d, torch.nn.AvgPool2d,
+    torch.nn.AdaptiveAvgPool1d, torch.nn.AdaptiveAvgPool2d, torch.nn.Upsample, torch.nn.ZeroPad2d,
+    torch.nn.ReLU, torch.nn.ReLU6, torch.nn.LeakyReLU, torch.nn.PReLU, torch.nn.ELU, torch.nn.SELU,
+    torch.nn.CELU, torch.nn.GELU, torch.nn.SiLU, torch.nn.Mish, torch.nn.Sigmoid, torch.nn.Tanh,
+    torch.nn.Hardtanh, torch.nn.Softplus, torch.nn.Softmax, torch.nn.LogSoftmax,
+})
+
+
+def _needs_eval(module) -> bool:
+    """Whether running ``module`` in eval mode can change what it computes: it is in train mode
+    and has a part that is not one of the layers of ``_SAME_IN_BOTH_MODES``."""
+    return module.training and any(type(m) not in _SAME_IN_BOTH_MODES for m in module.modules())
+
+
 def numpy_function(model, *, output=None, batch_size: int = 1024):
     """Wrap a model as numpy in, numpy out: ``f(*arrays)``, run without gradients.
 
@@ -54,7 +76,9 @@ def numpy_function(model, *, output=None, batch_size: int = 1024):
         arrays become float32 tensors, integer arrays (labels) int64. They run in chunks of
         ``batch_size`` under ``torch.inference_mode()``. A module (or the module a method belongs
         to) runs in eval mode (dropout off, batch-norm running statistics) during each call and
-        is put back in the mode it was in, so ``f`` stays right while the model keeps training.
+        is put back in the mode it was in, so ``f`` stays right while the model keeps training
+        (a module made only of layers that compute the same in both modes, such as linear,
+        convolution and activation layers in a ``Sequential``, is left as it is).
     The result is numpy: an array, or a tuple of arrays when the model returns several tensors.
     output : optional function applied to that numpy result before it is returned, e.g.
         ``lambda out: out[0]`` to keep the means of an encoder returning (mu, log_var), or
@@ -82,7 +106,9 @@ def numpy_function(model, *, output=None, batch_size: int = 1024):
         inputs = [torch.from_numpy(a) for a in _bridge.numpy_inputs(arrays, what)]
         _bridge.check_count(signature, len(inputs), what, accepted_counts)
         n = len(inputs[0])
-        was_training = module is not None and module.training
+        # switching modes walks the whole module tree twice per call, a good part of a small
+        # call such as one slider event's decode: skipped where it changes nothing
+        was_training = module is not None and _needs_eval(module)
         if was_training:
             module.eval()
         try:

@@ -26,7 +26,8 @@ vector and sending its grey levels (784 bytes for a 28x28 digit, a binary buffer
 encoding) to a :class:`PixelImage`, a tiny ``anywidget`` front end that draws them straight into a
 ``<canvas>`` in the message handler (shown enlarged with crisp square pixels); the browser has no
 image to fetch or decode, so the new digit is on screen in the next frame. Nothing is re-rendered
-by matplotlib. Fast drags never queue up: the ipywidgets front end keeps at most one update per
+by matplotlib, and the kernel does not echo the slider's value back to the page (ipywidgets 8
+does by default, for other browser tabs on the same kernel): one message per event fewer. Fast drags never queue up: the ipywidgets front end keeps at most one update per
 widget in flight and, while one is pending, keeps only the newest slider value, which it sends
 when the kernel is done. Every update the kernel receives is drawn right away, so the last image
 drawn is always the decoder's output for the last slider value. Changes made from Python that
@@ -193,6 +194,25 @@ def _widgets():
     return ipywidgets
 
 
+@functools.cache
+def _slider_class():
+    """ipywidgets' FloatSlider whose values from the browser are not echoed back.
+
+    ipywidgets 8 answers every value a front end sends with an "echo_update" message, so that
+    other front ends of the same kernel (a second browser tab) follow; for a slider dragged in
+    one page that is one more message per event for the kernel to send, the server to forward
+    and the page to handle before the new image. The trait's ``echo_update=False`` metadata is
+    ipywidgets' own switch for it. Values set from Python are sent as always.
+    """
+    import traitlets
+
+    class FloatSlider(_widgets().FloatSlider):
+        value = traitlets.CFloat(0.0, help="Float value").tag(sync=True, echo_update=False)
+
+    FloatSlider.__module__ = __name__
+    return FloatSlider
+
+
 class _Base:
     """Display and shared plumbing of the aelab widgets."""
 
@@ -286,10 +306,10 @@ class LatentSliders(_Base):
         self.sliders = []
         for j in self.slider_dims:
             lo, hi = float(self._lo[j]), float(self._hi[j])
-            s = w.FloatSlider(value=float(self._code[j]), min=lo, max=hi,
-                              step=self.step, description=f"z[{j}]",
-                              continuous_update=True, readout_format=".2f",
-                              layout=w.Layout(width="340px"))
+            s = _slider_class()(value=float(self._code[j]), min=lo, max=hi,
+                                step=self.step, description=f"z[{j}]",
+                                continuous_update=True, readout_format=".2f",
+                                layout=w.Layout(width="340px"))
             s.observe(self._on_slider, names="value")
             s.add_class("aelab-latent-slider")  # stable hooks for browser tests and styling
             self.sliders.append(s)
@@ -536,7 +556,7 @@ class InterpolationWidget(_Base):
         self.scale, self.vmin, self.vmax = int(scale), float(vmin), float(vmax)
         self.renders = 0
         w = _widgets()
-        self.t_slider = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps, description="t",
+        self.t_slider = _slider_class()(value=0.0, min=0.0, max=1.0, step=1.0 / steps, description="t",
                                       continuous_update=True, readout_format=".2f",
                                       layout=w.Layout(width="420px"))
         self.a_index = w.BoundedIntText(value=a, min=0, max=n - 1, description="from #",

@@ -9,6 +9,14 @@
                  for each new image: mousemove -> image drawn on the canvas, and -> the next
                  animation frame (on screen), median and p95 over --steps moves, as
                  benchmarks/browser_latency.py measures them in JupyterLab.
+  timeline       with --timeline, where the "drawn" time of each move goes, from the kernel
+                 websocket's messages (hooked in the page before it loads) and the kernel's own
+                 message timestamps (header "date", the same machine clock):
+                   move -> sent      mousemove -> the slider's update leaves the page
+                   sent -> kernel    -> the kernel's "busy" status: server + ZMQ + dispatch
+                   kernel handler    "busy" -> the new image's message made in the kernel
+                   kernel -> page    -> that message arrives in the page: ZMQ + server
+                   page -> drawn     -> the canvas drawn (the widget front ends' work)
 
 Usage (a timing run, so under the shared lock):
     flock /tmp/aelab-heavy.lock .venv/bin/python benchmarks/explorer_latency.py [--steps 80]
@@ -51,6 +59,64 @@ INSTRUMENT = """
 """
 
 
+# Before the page's scripts: every kernel websocket message, sent or received, with the page's
+# time in epoch milliseconds, its msg_type, the widget method and the header's date (kernel
+# messages: when the kernel made them). Both wire formats are read by searching the text.
+TIMELINE = """
+(() => {
+  const log = window.__aelabWire = [];
+  const now = () => performance.timeOrigin + performance.now();
+  const dec = new TextDecoder('utf-8', {fatal: false});
+  function note(dir, data, t) {
+    let text = typeof data === 'string' ? data : dec.decode(data instanceof ArrayBuffer ? new Uint8Array(data, 0, Math.min(data.byteLength, 4096)) : data);
+    const type = (text.match(/"msg_type":\\s*"(\\w+)"/) || [])[1];
+    const method = (text.match(/"method":\\s*"(\\w+)"/) || [])[1];
+    const state = (text.match(/"execution_state":\\s*"(\\w+)"/) || [])[1];
+    const date = (text.match(/"date":\\s*"([^"]+)"/) || [])[1];
+    log.push({dir, t, type, method, state, date});
+  }
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    const send = ws.send.bind(ws);
+    ws.send = (data) => { note('out', data, now()); return send(data); };
+    ws.addEventListener('message', (ev) => note('in', ev.data, now()));
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  document.addEventListener('mousemove', () => { window.__aelabMove = now(); }, true);
+})();
+"""
+
+
+def _epoch_ms(date: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(date.replace("Z", "+00:00")).timestamp() * 1e3
+
+
+def timeline(wire: list, draws: list) -> dict:
+    """Split each move's time into the stages of the module docstring (ms, per move)."""
+    stages = {k: [] for k in ("move -> sent", "sent -> kernel", "kernel handler", "kernel -> page",
+                              "page -> drawn")}
+    for d in draws:
+        t0, tdraw = d["t0"], d["tdraw"]
+        window = [m for m in wire if t0 <= m["t"] <= tdraw]
+        sent = next((m for m in window if m["dir"] == "out" and m["type"] == "comm_msg"), None)
+        busy = next((m for m in window if m["dir"] == "in" and m["state"] == "busy"), None)
+        image = [m for m in window if m["dir"] == "in" and m["type"] == "comm_msg" and m["method"] == "update"]
+        if not (sent and busy and image and busy["date"] and image[-1]["date"]):
+            continue
+        kbusy, kimage = _epoch_ms(busy["date"]), _epoch_ms(image[-1]["date"])
+        stages["move -> sent"].append(sent["t"] - t0)
+        stages["sent -> kernel"].append(kbusy - sent["t"])
+        stages["kernel handler"].append(kimage - kbusy)
+        stages["kernel -> page"].append(image[-1]["t"] - kimage)
+        stages["page -> drawn"].append(tdraw - image[-1]["t"])
+    return {k: (len(v), float(np.median(v)) if v else float("nan")) for k, v in stages.items()}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,7 +134,7 @@ def step_latencies(page, canvas_index: int, slider_index: int, steps: int) -> di
     page.mouse.down()
     for k in range(steps):
         before = page.evaluate("() => window.__aelab.canvas.dataset.frame")
-        x += 3 if (k // 40) % 2 == 0 else -3
+        x += 3 if (k // 20) % 2 == 0 else -3   # stays inside the slider: 20 moves of 3 px
         page.mouse.move(x, y)
         page.wait_for_function("(f) => window.__aelab.canvas.dataset.frame !== f", arg=before, timeout=30_000)
     page.mouse.up()
@@ -76,13 +142,17 @@ def step_latencies(page, canvas_index: int, slider_index: int, steps: int) -> di
     events = page.evaluate("() => window.__aelab.events")
     draw = np.array([e["tdraw"] - e["t0"] for e in events if e["t0"] is not None])
     screen = np.array([e["t1"] - e["t0"] for e in events if e["t0"] is not None])
+    origin = page.evaluate("() => performance.timeOrigin")
+    draws = [{"t0": origin + e["t0"], "tdraw": origin + e["tdraw"]} for e in events if e["t0"] is not None]
     return {"n": len(draw), "draw_median": np.median(draw), "draw_p95": np.percentile(draw, 95),
-            "screen_median": np.median(screen), "screen_p95": np.percentile(screen, 95)}
+            "screen_median": np.median(screen), "screen_p95": np.percentile(screen, 95), "draws": draws}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=80)
+    parser.add_argument("--timeline", action="store_true",
+                        help="also split the drawn latency into its stages (see above)")
     parser.add_argument("make_args", nargs="*", help="extra make arguments (after --)")
     args = parser.parse_args(argv)
     if not chromium_available():
@@ -97,6 +167,8 @@ def main(argv=None) -> int:
     with sync_playwright() as p:
         browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        if args.timeline:
+            page.add_init_script(TIMELINE)
         start = time.monotonic()
         proc = subprocess.Popen(["make", "--no-print-directory", "explore", "HEADLESS=1", f"PORT={port}",
                                  f"TOKEN={token}", *args.make_args], cwd=ROOT, env=env,
@@ -125,6 +197,11 @@ def main(argv=None) -> int:
                 print(f"{name} drag, {r['n']} moves: mousemove -> drawn median {r['draw_median']:.1f} ms "
                       f"(p95 {r['draw_p95']:.1f}); -> on screen median {r['screen_median']:.1f} ms "
                       f"(p95 {r['screen_p95']:.1f})")
+                if args.timeline:
+                    wire = page.evaluate("() => window.__aelabWire")
+                    parts = timeline(wire, r["draws"])
+                    print("    median ms: " + ", ".join(f"{k} {v[1]:.2f}" for k, v in parts.items())
+                          + f" ({min(v[0] for v in parts.values())} moves)")
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:

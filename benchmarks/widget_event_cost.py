@@ -13,6 +13,8 @@ Printed per decoder (median and p95 over --events events, after --warmup):
             costs the machine, and what to compare when the machine is shared (other processes
             stretch the wall time, not the CPU time)
   decode    of which: the decoder call alone (wall time)
+  around    handler minus decode, event by event: what the widget, ipywidgets and the kernel add
+            around the decoder (the part that does not depend on the model)
   roundtrip message sent -> kernel idle, seen from this client (adds ZMQ and kernel dispatch)
 
 Decoders: "pca" (the 4-dim linear PCA decoder of the browser test), "mlp" (2 -> 512 -> 784),
@@ -207,18 +209,20 @@ def main(argv=None):
     print(f"kernel-side cost of one slider event: {args.events} events after {args.warmup} warm-up, "
           f"{args.threads} thread(s), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     print(f"{'framework':<10}{'decoder':<12}{'handler ms (median / p95)':>28}{'handler CPU ms':>18}"
-          f"{'decode ms':>18}{'roundtrip ms':>20}  final image ok")
+          f"{'decode ms':>18}{'around ms':>18}{'roundtrip ms':>20}  final image ok")
     ok = True
     for fw in args.frameworks:
         result = measure(fw, args.events, args.warmup, args.threads)
         for name, r in result.items():
             cells = []
-            for key in ("handler", "handler_cpu", "decode", "roundtrip"):
+            r["around"] = np.asarray(r["handler"]) - np.asarray(r["decode"])
+            for key in ("handler", "handler_cpu", "decode", "around", "roundtrip"):
                 ms = 1e3 * np.asarray(r[key])
                 cells.append(f"{np.median(ms):7.2f} / {np.percentile(ms, 95):6.2f}")
             good = r["image_matches"] and abs(r["final_value"] - r["final_code"]) < 1e-6
             ok &= good
-            print(f"{fw:<10}{name:<12}{cells[0]:>28}{cells[1]:>18}{cells[2]:>18}{cells[3]:>20}  {good}")
+            print(f"{fw:<10}{name:<12}{cells[0]:>28}{cells[1]:>18}{cells[2]:>18}{cells[3]:>18}{cells[4]:>20}"
+                  f"  {good}")
         sys.stdout.flush()
     return 0 if ok else 1
 

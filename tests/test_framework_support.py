@@ -60,6 +60,28 @@ TORCH = textwrap.dedent('''
     assert images.shape == (7, 28, 28) and images.dtype == np.float32
     assert np.allclose(images, expected, atol=1e-6)                 # eval mode: no dropout
     assert cond.training                                            # and put back in training
+    # a module of another class than the plain layers is run in eval mode (Noisy reads
+    # self.training); one made only of layers that compute the same in both modes is left in
+    # train mode (no walk over its tree to switch it, twice per call)
+    class Noisy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(784, 8)
+
+        def forward(self, images):
+            return self.lin(images) + (torch.randn(len(images), 8) if self.training else 0)
+
+    noisy = Noisy().train()
+    with torch.no_grad():
+        noisy_expected = noisy.lin(torch.from_numpy(x[:4])).numpy()
+    assert np.array_equal(numpy_function(noisy)(x[:4]), noisy_expected) and noisy.training
+    plain = torch.nn.Sequential(torch.nn.Linear(784, 8), torch.nn.ReLU(), torch.nn.Unflatten(1, (2, 4))).train()
+    modes = []
+    plain.register_forward_hook(lambda module, inputs, out: modes.append(module.training))
+    with torch.no_grad():
+        plain_expected = plain(torch.from_numpy(x[:4])).numpy()
+    modes.clear()
+    assert np.array_equal(numpy_function(plain)(x[:4]), plain_expected) and modes == [True], modes
     mu_and_log_var = numpy_function(cond.encode)(x[:5].reshape(5, 1, 28, 28))
     assert isinstance(mu_and_log_var, tuple) and [a.shape for a in mu_and_log_var] == [(5, 2), (5, 2)]
     mu = numpy_function(cond.encode, output=lambda out: out[0])(x[:5])

@@ -136,6 +136,45 @@ def test_numpy_convolution_is_the_window_sum():
     assert np.allclose(pretrained._conv(x, w, b), expected)
 
 
+@pytest.fixture
+def map_codes(weights, monkeypatch):
+    """The quick weights' latent map codes (the script writes them beside the weights), with
+    their checksum as the course's."""
+    import hashlib
+
+    folder, _ = weights
+    path = folder / "vae_2d_map_codes.safetensors"
+    monkeypatch.setattr(pretrained, "MAP_CODES_FILES", {"vae_2d": hashlib.sha256(path.read_bytes()).hexdigest()})
+    return path
+
+
+def test_the_script_writes_the_latent_map_codes_of_the_stored_weights(map_codes):
+    from aelab.data import load_mnist
+
+    codes = pretrained.latent_map_codes("vae_2d")
+    images = load_mnist("test", size=1_000)[0]   # quick mode: the first 1,000 test images
+    assert codes.shape == (1_000, 2) and codes.dtype == np.float32
+    np.testing.assert_allclose(codes, pretrained.numpy_model("vae_2d").encode(images), atol=1e-6)
+    assert not (map_codes.parent / "vae_16d_map_codes.safetensors").exists()   # only the 2-D map
+
+
+def test_latent_map_codes_errors_name_the_file(map_codes, monkeypatch):
+    raw = map_codes.read_bytes()
+    map_codes.write_bytes(raw[:-8] + bytes(8))
+    with pytest.raises(DataFileError, match=r"corrupt: .*vae_2d_map_codes.safetensors"):
+        pretrained.latent_map_codes("vae_2d")
+    map_codes.unlink()
+    with pytest.raises(DataFileError, match=r"missing: .*vae_2d_map_codes.safetensors"):
+        pretrained.latent_map_codes("vae_2d")
+    with pytest.raises(DataFileError, match=r"not shipped: .*vae_16d_map_codes.safetensors"):
+        pretrained.latent_map_codes("vae_16d")
+    map_codes.write_bytes(raw)
+    # weights retrained, codes not rewritten: the codes were computed from other weights
+    monkeypatch.setitem(pretrained.PRETRAINED_FILES, "vae_2d", "0" * 64)
+    with pytest.raises(DataFileError, match=r"out of date: .*vae_2d_map_codes[\s\S]*--map-codes"):
+        pretrained.latent_map_codes("vae_2d")
+
+
 # --- the weights the course ships (data/pretrained), once trained ----------------------------
 
 def _shipped():
@@ -155,6 +194,16 @@ def test_shipped_files_manifest_and_checksums_agree():
         total += (SHIPPED / entry["file"]).stat().st_size
         pretrained.load_weights(name)   # verifies the checksum
     assert total <= 10e6, f"{total / 1e6:.1f} MB of weights, the budget is 10 MB"
+
+
+def test_shipped_latent_map_codes_are_the_numpy_encoders_codes_of_the_test_set():
+    from aelab.data import load_mnist
+
+    _shipped()
+    codes = pretrained.latent_map_codes("vae_2d")   # verifies both checksums
+    images = load_mnist("test")[0]
+    assert codes.shape == (10_000, 2)
+    np.testing.assert_allclose(codes, pretrained.numpy_model("vae_2d").encode(images), atol=1e-6)
 
 
 def test_shipped_models_meet_the_lesson_targets():

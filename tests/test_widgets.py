@@ -132,6 +132,30 @@ def test_a_slider_event_sends_one_image_update(codec, monkeypatch):
     np.testing.assert_array_equal(w.image_widget.grey, widgets._grey_levels(decode(w.code[None])[0]))
 
 
+def test_a_value_from_the_browser_is_not_echoed_back(mnist, codec, monkeypatch):
+    import ipywidgets
+
+    encode, decode = codec
+    w = widgets.latent_sliders(decode, 5)
+    interp = widgets.interpolation_widget(decode, encode, mnist[0])
+    plain = ipywidgets.FloatSlider()   # ipywidgets' default: echoes what the browser sends
+    for slider, image in ((w.sliders[0], w.image_widget), (interp.t_slider, interp.image_widget),
+                          (plain, None)):
+        echoed = _sent_messages(slider, monkeypatch)
+        drawn = [] if image is None else _sent_messages(image, monkeypatch)
+        slider.set_state({"value": 0.5})   # what a drag's "update" message from the page does
+        assert slider.value == 0.5
+        if image is None:
+            assert echoed == [({"value": 0.5}, [])], "ipywidgets no longer echoes by default"
+        else:
+            assert echoed == [], "the slider sent the browser's value back"
+            assert len(drawn) == 1 and set(drawn[0][0]) == {"pixels"}
+    np.testing.assert_array_equal(w.image_widget.grey, widgets._grey_levels(decode(w.code[None])[0]))
+    sent = _sent_messages(w.sliders[1], monkeypatch)
+    w.set_code(np.ones(5, np.float32))   # values set from Python still go to the browser
+    assert w.sliders[1].value == 1.0 and {"value": 1.0} in [state for state, _ in sent]
+
+
 # ---------------------------------------------------------------- latent sliders
 
 def test_sliders_start_at_zero_and_follow_each_slider(codec):

@@ -23,7 +23,10 @@ the same function (kernel 4, stride 2, padding 1 everywhere), and ``aelab.keras_
 whole set under 10 MB); the losses printed and recorded are those of the stored, rounded weights.
 Output: ``data/pretrained/<name>.safetensors`` and ``data/pretrained/pretrained.json`` (command,
 seed, versions, per model: epochs, parameters, test losses in nats per image, size, sha256). Put
-the printed sha256 lines into ``aelab/pretrained.py``'s ``PRETRAINED_FILES``.
+the printed sha256 lines into ``aelab/pretrained.py``'s ``PRETRAINED_FILES``. For the 2-D VAE
+(``MAP_MODELS``) it also writes ``<name>_map_codes.safetensors``: the codes of the test images
+under the stored weights, computed by the numpy network, for the explorer's latent map (its
+sha256 line goes into ``MAP_CODES_FILES``); ``--map-codes`` rewrites only these, without training.
 
 ``--framework keras`` trains the Keras track's models with the Keras recipe and prints their
 test losses: the check that the Keras lesson reaches its full-mode targets too.
@@ -100,8 +103,32 @@ def build_model(ns: dict, framework: str, name: str):
     return ns["VAE"](ns["build_encoder"](**args), ns["build_decoder"](**args))
 
 
+# the 2-D models whose latent map the explorer draws: the codes of the test set are shipped too
+MAP_MODELS = ("vae_2d",)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_map_codes(name: str, weights_path: Path, test_images) -> Path:
+    """Encode the test images with the stored weights in numpy (``aelab.pretrained.NumpyVAE``,
+    what the explorer runs) and save the means as ``<name>_map_codes.safetensors`` beside the
+    weights, with the weights' SHA-256 in its metadata; print the line for MAP_CODES_FILES."""
+    import numpy as np
+    import safetensors.numpy
+
+    from aelab import pretrained
+
+    stored = safetensors.numpy.load_file(str(weights_path))
+    model = pretrained.NumpyVAE(name, MODELS[name][0]["latent_dim"], False,
+                                {k: v.astype(np.float32) for k, v in stored.items()})
+    codes = np.ascontiguousarray(model.encode(test_images), dtype=np.float32)
+    about = {"model": name, "weights_sha256": sha256(weights_path), "images": f"MNIST test, {len(codes)}"}
+    path = weights_path.with_name(f"{name}_map_codes.safetensors")
+    safetensors.numpy.save_file({"codes": codes}, str(path), metadata={"aelab": json.dumps(about, sort_keys=True)})
+    print(f'    "{name}": "{sha256(path)}",   # MAP_CODES_FILES', flush=True)
+    return path
 
 
 def main(argv=None) -> int:
@@ -113,6 +140,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="the lesson's quick mode: 2,000 images, its quick epoch counts (a smoke test)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--map-codes", action="store_true",
+                        help="no training: only rewrite the latent map codes from the weights in --out")
     args = parser.parse_args(argv)
     command = "AELAB_THREADS={} python {}".format(
         os.environ.get("AELAB_THREADS", ""), shlex.join(["tools/train_pretrained.py", *sys.argv[1:]]))
@@ -130,6 +159,11 @@ def main(argv=None) -> int:
     train_images, val_images = all_images[:-n_val], all_images[-n_val:]
     train_labels, val_labels = all_labels[:-n_val], all_labels[-n_val:]
     test_images, test_labels = load_mnist("test", size=1_000 if args.quick else None)
+    if args.map_codes:
+        for name in args.models:
+            if name in MAP_MODELS:
+                write_map_codes(name, args.out / f"{name}.safetensors", test_images)
+        return 0
     if args.framework == "torch":
         import safetensors.numpy
         import torch
@@ -214,6 +248,8 @@ def main(argv=None) -> int:
                                         metadata={"aelab": json.dumps(about, sort_keys=True)})
             entry.update(file=path.name, bytes=path.stat().st_size, sha256=sha256(path))
             print(f'    "{name}": "{entry["sha256"]}",', flush=True)   # for PRETRAINED_FILES
+            if name in MAP_MODELS:
+                write_map_codes(name, path, test_images)
         report["models"][name] = entry
     if args.framework == "torch":
         manifest = args.out / "pretrained.json"
