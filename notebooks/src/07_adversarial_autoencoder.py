@@ -730,8 +730,9 @@ def train_aae(model, prior, epochs, images=train_x, labels=train_labels, prior_n
     step = step or aae_train_step
     optimizers = make_optimizers(model, learning_rates)
     steps_per_epoch = math.ceil(len(images) / BATCH_SIZE)
-    # the reconstruction rate decays along a cosine to 0; the adversarial rates stay constant
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizers[0], T_max=epochs * steps_per_epoch)
+    # all three learning rates decay along a cosine to 0: the game calms down as training ends
+    schedules = [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+                 for optimizer in optimizers]
     history = {"batch_losses": [], "val_reconstruction": [], "val_energy": [], "seconds": []}
     batches = aae_batches(images, labels, epochs, prior, condition)
     bar = tqdm(total=epochs * steps_per_epoch, desc=desc, unit="batch")   # every batch
@@ -741,7 +742,8 @@ def train_aae(model, prior, epochs, images=train_x, labels=train_labels, prior_n
         for _ in range(steps_per_epoch):
             batch = [torch.from_numpy(array) for array in next(batches)]
             history["batch_losses"].append(step(model, optimizers, *batch))
-            schedule.step()
+            for schedule in schedules:
+                schedule.step()
             bar.update()
         history["seconds"].append(time.perf_counter() - start)
         if prior_name:
@@ -796,12 +798,12 @@ class BatchLosses(keras.callbacks.Callback):
 
 def make_optimizers(model, steps, learning_rates=LEARNING_RATES):
     """Adam for (encoder + decoder), (discriminator), (encoder), in the order aae_train_step takes
-    them, each built for its variables. The reconstruction rate decays along a cosine to 0 over
-    `steps` batches; the adversarial rates stay constant."""
+    them, each built for its variables. All three learning rates decay along a cosine to 0 over
+    `steps` batches: the game calms down as training ends."""
     variable_groups = [model.encoder.trainable_weights + model.decoder.trainable_weights,
                        model.discriminator.trainable_weights, model.encoder.trainable_weights]
-    rates = (keras.optimizers.schedules.CosineDecay(learning_rates[0], decay_steps=steps), *learning_rates[1:])
-    optimizers = tuple(keras.optimizers.Adam(lr, beta_1=beta_1) for lr, beta_1 in zip(rates, ADAM_BETA_1))
+    optimizers = tuple(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps),
+                                             beta_1=beta_1) for lr, beta_1 in zip(learning_rates, ADAM_BETA_1))
     for optimizer, variables in zip(optimizers, variable_groups):
         optimizer.build(variables)
     return optimizers
