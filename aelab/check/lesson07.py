@@ -71,7 +71,7 @@ def _samples(fn, labels, rng, what="sample_mixture_prior", **kwargs) -> np.ndarr
     state = np.random.get_state()
     out = call_unchanged(fn, labels, rng, what=what, **kwargs)
     after = np.random.get_state()
-    z = answer_array(out, name="the samples", returns="the (N, 2) array of samples")
+    z = answer_array(out, name="the result", returns="the (N, 2) array of samples")
     if not (state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]):
         raise NotYet("your function uses numpy's global random generator (np.random.normal, "
                      "np.random.randn, np.random.seed, ...): draw every random number from the "
@@ -181,7 +181,7 @@ def _expect_error(fn, labels, rng, error: type, what: str) -> None:
     except NotYet:
         raise
     except Exception as err:
-        raise NotYet(f"with {what} your function raised {type(err).__name__} ({_error_text(err)}); "
+        raise NotYet(f"with {what} your function raised {_error_text(err)}; "
                      f"raise a {error.__name__} with a message saying what was expected.") from None
     raise NotYet(f"with {what} your function returned {kind_of(out)} instead of raising a "
                  f"{error.__name__}: check the input and raise a {error.__name__} that says what "
@@ -217,9 +217,12 @@ def _check_sample_mixture_prior(fn, framework):
                      "them all from rng.")
     other = _samples(fn, labels, np.random.default_rng(6))
     if np.array_equal(first, other):
+        if np.allclose(first, _centres(4.0, 2 * np.pi * labels / N_COMPONENTS), atol=1e-5):
+            raise NotYet("every sample is exactly its component's centre: add the noise, std * "
+                         "a standard normal draw from rng for each coordinate.")
         raise NotYet("two different generators (seeds 5 and 6) gave exactly the same samples: "
-                     "`rng` is not used (a fixed seed inside the function?). Draw the noise from "
-                     "the rng you are given.")
+                     "the noise does not come from `rng`. Draw it from the rng you are given, "
+                     "not from a generator made inside the function.")
     order = np.random.default_rng(7).permutation(N_COMPONENTS * _PER_COMPONENT)
     many = np.repeat(np.arange(N_COMPONENTS), _PER_COMPONENT)[order]
     counts = np.bincount(many, minlength=N_COMPONENTS)
