@@ -45,7 +45,7 @@ SAMPLER = {
     "std as variance (covariance std * I)": ("std was used as a variance", HEAD + CENTRES + (
         "    noise = rng.multivariate_normal([0.0, 0.0], std * np.eye(2), len(labels))\n"
         "    return (centres + noise).astype(np.float32)")),
-    "std squared": ("is std**2", HEAD + CENTRES + (
+    "std squared": ("the spread is std**2", HEAD + CENTRES + (
         "    return (centres + std ** 2 * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
     "labels ignored": ("the labels are ignored", HEAD + (
         "    k = rng.integers(0, 10, len(labels))\n"
@@ -72,7 +72,7 @@ SAMPLER = {
         "    angles = 2 * np.pi * labels / 10\n"
         "    centres = 4.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)\n"
         "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
-    "std ignored": ("`std` argument is ignored", HEAD + CENTRES + (
+    "std ignored": ("the `std` argument is ignored", HEAD + CENTRES + (
         "    return (centres + 0.5 * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
     "one noise for x and y": ("correlated", HEAD + CENTRES + (
         "    return (centres + std * rng.standard_normal((len(labels), 1))).astype(np.float32)")),
@@ -103,6 +103,34 @@ SAMPLER = {
         "    if np.any((labels < 0) | (labels > 9)):\n"
         "        raise ValueError('labels: 0..9')\n" + CENTRES +
         "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32)"),
+    "one number per label": ("one row (x, y) per label", HEAD + CENTRES + (
+        "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32).ravel()")),
+    "NaN": ("NaN or infinity", HEAD + CENTRES + (
+        "    noise = std * rng.standard_normal((len(labels), 2))\n"
+        "    return (centres + np.where(labels[:, None] == 3, np.nan, noise)).astype(np.float32)")),
+    "every label component 0": ("average to the same point", HEAD + (
+        "    centres = radius * np.stack([np.ones(len(labels)), np.zeros(len(labels))], axis=1)\n"
+        "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
+    "radians converted again": ("converted again", HEAD + (
+        "    angles = np.deg2rad(2 * np.pi * labels / 10)\n"
+        "    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)\n"
+        "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
+    "components from 1": ("where component k + 1 belongs", HEAD + (
+        "    angles = 2 * np.pi * (labels + 1) / 10\n"
+        "    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)\n"
+        "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
+    "divided by 9": ("2*pi*k/9", HEAD + (
+        "    angles = 2 * np.pi * labels / 9\n"
+        "    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)\n"
+        "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
+    "rotated": ("its centre is radius * (cos, sin)(2*pi*", HEAD + (
+        "    angles = 2 * np.pi * labels / 10 + 0.3\n"
+        "    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)\n"
+        "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
+    "noise not scaled": ("the spread is 1 whatever std is", HEAD + CENTRES + (
+        "    return (centres + rng.standard_normal((len(labels), 2))).astype(np.float32)")),
+    "twice the spread": ("expected std = 0.5", HEAD + CENTRES + (
+        "    return (centres + 2 * std * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
 }
 
 
@@ -180,6 +208,10 @@ LOSSES = {
             "log(1 + exp)": ("confident ones", "def fn(r, f):\n    return torch.log(1 + torch.exp(-r)).mean() + torch.log(1 + torch.exp(f)).mean()"),
             "per sample": ("one value per sample", "def fn(r, f):\n    return F.softplus(-r) + F.softplus(f).mean()"),
             "item()": ("plain Python number", "def fn(r, f):\n    return (F.softplus(-r).mean() + F.softplus(f).mean()).item()"),
+            "NaN": ("returned nan", "def fn(r, f):\n    return torch.log(r - 100).mean() + F.softplus(f).mean()"),
+            "squared error": ("your discriminator_loss is", "def fn(r, f):\n    return (r - 1).pow(2).mean() + f.pow(2).mean()"),
+            "all detached": ("no gradient flows from discriminator_loss back to `real_logits`", "def fn(r, f):\n    return F.softplus(-r.detach()).mean() + F.softplus(f.detach()).mean()"),
+            "wrong sign and swapped": ("wrong sign and swapped targets", "def fn(r, f):\n    return -F.softplus(r).mean() - F.softplus(-f).mean()"),
             "detached fake": ("gradient with respect to `fake_logits`", "def fn(real_logits, fake_logits):\n    return F.softplus(-real_logits).mean() + F.softplus(fake_logits.detach()).mean() + 0 * fake_logits.sum()"),
         },
         "07.encoder_adversarial_loss": {
@@ -219,6 +251,7 @@ LOSSES = {
             "summed": ("summed over the codes", "def fn(f):\n    return ops.sum(ops.softplus(-f))"),
             "sigmoid then BCE": ("confident ones", "def fn(f):\n    return ops.mean(keras.losses.binary_crossentropy(ops.ones_like(f), tf.sigmoid(f)))"),
             "ops.sigmoid then BCE (Keras recovers the logits)": (True, "def fn(f):\n    return ops.mean(keras.losses.binary_crossentropy(ops.ones_like(f), ops.sigmoid(f)))"),
+            "differs when traced": ("inside a tf.function your encoder_adversarial_loss", "def fn(f):\n    scale = 1.0 if tf.executing_eagerly() else 2.0\n    return scale * ops.mean(ops.softplus(-f))"),
             "python number in a tf.function": ("fails inside a tf.function", "def fn(f):\n    return ops.mean(ops.softplus(-f)) + 0.0 * float(tf.reduce_sum(f) > 1e9)"),
         },
     },
@@ -288,6 +321,24 @@ STEP = {
         "saturating generator loss": ("saturating loss", _T + _T_R + _T_D + _T_G.replace("encoder_adversarial_loss(D(model.encoder(images)))", "-F.softplus(D(model.encoder(images))).mean()") + _T_RET),
         "returns tensors": ("return plain Python numbers", _T + _T_R + _T_D + _T_G + "    return rec, d_loss, g_loss"),
         "reconstruction with detached codes": ("did not move the encoder", _T + _T_R.replace("model.decoder(model.encoder(images))", "model.decoder(model.encoder(images).detach())") + _T_D + _T_G + _T_RET),
+        "only the reconstruction returned": ("should return three values", _T + _T_R + _T_D + _T_G + "    return rec.item()"),
+        "None returned for a loss": ("the discriminator loss that aae_train_step returns is None", _T + _T_R + _T_D + _T_G + "    return rec.item(), None, g_loss.item()"),
+        "a list returned for a loss": ("expected a number", _T + _T_R + _T_D + _T_G + "    return rec.item(), d_loss.item(), [g_loss.item()]"),
+        "NaN returned": ("returns is nan", _T + _T_R + _T_D + _T_G + "    return rec.item(), d_loss.item(), float('nan')"),
+        "label index as condition": ("inputs of shape (8, 3); expected (8, 12)", _T.replace("torch.cat([z, condition], dim=1)", "torch.cat([z, condition.argmax(1, keepdim=True).float()], dim=1)") + _T_R + _T_D + _T_G + _T_RET),
+        "no optimizer steps": ("no optimizer stepped", _T + (_T_R + _T_D + _T_G).replace("    opt_r.step()\n", "").replace("    opt_d.step()\n", "").replace("    opt_g.step()\n", "") + _T_RET),
+        "reconstruction steps twice": ("stepped 2 times", _T + _T_R + "    opt_r.step()\n" + _T_D + _T_G + _T_RET),
+        "zero_grad between backward and step": ("nothing moved", _T + _T_R + _T_D.replace("    opt_d.zero_grad()\n    d_loss.backward()\n", "    d_loss.backward()\n    opt_d.zero_grad()\n") + _T_G + _T_RET),
+        "reconstruction summed over the batch": ("summed over the images of the batch", _T + _T_R.replace("reduction='none').sum(dim=(1, 2, 3)).mean()", "reduction='sum')") + _T_D + _T_G + _T_RET),
+        "discriminator loss summed": ("the discriminator loss is summed", _T + _T_R + _T_D.replace("discriminator_loss(D(prior_samples), D(z))", "F.softplus(-D(prior_samples)).sum() + F.softplus(D(z)).sum()") + _T_G + _T_RET),
+        "discriminator climbs": ("wrong sign", _T + _T_R + _T_D.replace("d_loss.backward()", "(-d_loss).backward()") + _T_G + _T_RET),
+        "generator target 0": ("against target 0", _T + _T_R + _T_D + _T_G.replace("encoder_adversarial_loss(D(model.encoder(images)))", "F.softplus(D(model.encoder(images))).mean()") + _T_RET),
+        "generator loss summed": ("the generator loss is summed", _T + _T_R + _T_D + _T_G.replace("encoder_adversarial_loss(D(model.encoder(images)))", "F.softplus(-D(model.encoder(images))).sum()") + _T_RET),
+        "discriminator_loss arguments swapped": ("its arguments the wrong way round", _T + _T_R + _T_D.replace("discriminator_loss(D(prior_samples), D(z))", "discriminator_loss(D(z), D(prior_samples))") + _T_G + _T_RET),
+        "weights changed by hand": ("outside the optimizers' steps", _T + _T_R + _T_D + _T_G + "    with torch.no_grad():\n        for p in model.decoder.parameters():\n            p.mul_(0.99)\n" + _T_RET),
+        "discriminator loss with an extra term": ("are not those of the discriminator loss", _T + _T_R + _T_D.replace("d_loss = discriminator_loss(D(prior_samples), D(z))", "d_loss = discriminator_loss(D(prior_samples), D(z)) + 0.1 * D(z).pow(2).mean()") + _T_G + _T_RET),
+        "values in another order": ("in the order (discriminator loss, reconstruction, generator loss)", _T + _T_R + _T_D + _T_G + "    return d_loss.item(), rec.item(), g_loss.item()"),
+        "reconstruction per pixel returned": ("but the loss its phase stepped on was", _T + _T_R + _T_D + _T_G + "    return rec.item() / 784, d_loss.item(), g_loss.item()"),
         "generator never steps": ("optimizers[2], the generator optimizer (over the encoder), never stepped", _T + _T_R + _T_D + _T_G.replace("    opt_g.step()\n", "") + _T_RET),
     },
     "keras": {
@@ -316,6 +367,9 @@ STEP = {
             "    rec = ops.mean(ops.sum(ops.binary_crossentropy(images, model.decoder(model.encoder(images)), from_logits=True), axis=(1, 2, 3)))\n") + _K_RET),
         "python numbers (fails in fit)": ("fails inside Keras' train_step", _K + _K_R + _K_D + _K_G + "    return float(rec), float(d_loss), float(g_loss)"),
         "generator phase first": ("the generator phase ran before", _K + _K_G + _K_R + _K_D + _K_RET),
+        "decoder left out of the reconstruction phase": ("did not move the decoder", _K + _K_R.replace("opt_r.apply(tape.gradient(rec, enc + dec), enc + dec)", "opt_r.apply(tape.gradient(rec, enc), enc)") + _K_D + _K_G + _K_RET),
+        "per-image reconstruction returned": ("has shape (8,)", _K + _K_R + _K_D + _K_G + "    return ops.sum(ops.binary_crossentropy(images, logits, from_logits=True), axis=(1, 2, 3)), d_loss, g_loss"),
+        "differs when traced": ("inside a tf.function (as Keras' fit runs", _K + _K_R + _K_D + _K_G.replace("    with tf.GradientTape() as tape:\n", "    scale = 1.0 if tf.executing_eagerly() else 2.0\n    with tf.GradientTape() as tape:\n").replace("g_loss = encoder_adversarial_loss", "g_loss = scale * encoder_adversarial_loss") + _K_RET),
     },
 }
 for _fw in STEP:
