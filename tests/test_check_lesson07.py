@@ -310,7 +310,7 @@ STEP = {
         "no detach, no zero_grad in phase 3": ("the discriminator loss's gradients, which reached the encoder",
                                               _T + _T_R + _T_D.replace(".detach()", "") + _T_G.replace("    opt_g.zero_grad()\n", "") + _T_RET),
         "no zero_grad": ("call that optimizer's zero_grad() before", _T + (_T_R + _T_D + _T_G).replace("    opt_r.zero_grad()\n", "").replace("    opt_d.zero_grad()\n", "").replace("    opt_g.zero_grad()\n", "") + _T_RET),
-        "optimizers unpacked in the wrong order": ("the optimizers are mixed up", _T.replace("opt_r, opt_d, opt_g = optimizers", "opt_r, opt_g, opt_d = optimizers") + _T_R + _T_D + _T_G + _T_RET),
+        "optimizers unpacked in the wrong order": ("updated the discriminator with the gradient of the encoder's adversarial loss: the optimizers are mixed up", _T.replace("opt_r, opt_d, opt_g = optimizers", "opt_r, opt_g, opt_d = optimizers") + _T_R + _T_D + _T_G + _T_RET),
         "generator phase first": ("the generator phase ran before", _T + _T_G.replace("opt_g.step()\n", "opt_g.step()\n    gl = g_loss.item()\n") + _T_R + _T_D + "    return rec.item(), d_loss.item(), gl"),
         "losses after the step": ("*after* the step", _T + _T_R + _T_D + _T_G + (
             "    with torch.no_grad():\n"
@@ -339,7 +339,7 @@ STEP = {
         "discriminator loss with an extra term": ("are not those of the discriminator loss", _T + _T_R + _T_D.replace("d_loss = discriminator_loss(D(prior_samples), D(z))", "d_loss = discriminator_loss(D(prior_samples), D(z)) + 0.1 * D(z).pow(2).mean()") + _T_G + _T_RET),
         "values in another order": ("in the order (discriminator loss, reconstruction, generator loss)", _T + _T_R + _T_D + _T_G + "    return d_loss.item(), rec.item(), g_loss.item()"),
         "reconstruction per pixel returned": ("but the loss its phase stepped on was", _T + _T_R + _T_D + _T_G + "    return rec.item() / 784, d_loss.item(), g_loss.item()"),
-        "generator never steps": ("optimizers[2], the generator optimizer (over the encoder), never stepped", _T + _T_R + _T_D + _T_G.replace("    opt_g.step()\n", "") + _T_RET),
+        "generator never steps": ("optimizers[2], the generator optimizer (for the encoder), never stepped", _T + _T_R + _T_D + _T_G.replace("    opt_g.step()\n", "") + _T_RET),
     },
     "keras": {
         "reference": (True, "from aelab.models.aae_keras import aae_train_step as fn"),
@@ -359,7 +359,7 @@ STEP = {
             "    with tf.GradientTape() as tape:\n"
             "        g_loss = encoder_adversarial_loss(D(model.encoder(images, training=True)))\n"
             "    opt_g.apply(tape.gradient(g_loss, enc + dis), enc + dis)\n") + _K_RET),
-        "optimizers unpacked in the wrong order": ("the optimizers are mixed up", _K.replace("opt_r, opt_d, opt_g = optimizers", "opt_r, opt_g, opt_d = optimizers") + _K_R + _K_D + _K_G + _K_RET),
+        "optimizers unpacked in the wrong order": ("updated the encoder with the gradient of the encoder's adversarial loss: the optimizers are mixed up", _K.replace("opt_r, opt_d, opt_g = optimizers", "opt_r, opt_g, opt_d = optimizers") + _K_R + _K_D + _K_G + _K_RET),
         "saturating generator loss": ("saturating loss", _K + _K_R + _K_D + _K_G.replace("encoder_adversarial_loss(D(model.encoder(images, training=True)))", "-ops.mean(ops.softplus(D(model.encoder(images, training=True))))") + _K_RET),
         "mean over pixels": ("*mean* over the pixels", _K + _K_R.replace("ops.mean(ops.sum(ops.binary_crossentropy(images, logits, from_logits=True), axis=(1, 2, 3)))", "ops.mean(ops.binary_crossentropy(images, logits, from_logits=True))") + _K_D + _K_G + _K_RET),
         "condition ignored": ("the condition is ignored", _K.replace("z if condition is None else ops.concatenate([z, condition], axis=1)", "z") + _K_R + _K_D + _K_G + _K_RET),

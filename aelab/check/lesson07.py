@@ -935,7 +935,7 @@ def _judge_record(backend, record, start, final, stale, images, prior, condition
     for k in range(3):
         if len(steps[k]) != 1:
             times = "never stepped" if not steps[k] else f"stepped {len(steps[k])} times"
-            counts.append(f"optimizers[{k}], the {_PHASES[k]} optimizer (over the {_OWNER[k]}), "
+            counts.append(f"optimizers[{k}], the {_PHASES[k]} optimizer (for the {_OWNER[k]}), "
                           f"{times}")
     if counts:
         raise NotYet("; ".join(counts) + ". Each phase steps its own optimizer once; the "
@@ -955,8 +955,9 @@ def _judge_record(backend, record, start, final, stale, images, prior, condition
             if j != k and not _is_zero(got[k], scopes[k]) and any(
                     _close(got[k], g, scopes[k]) and not _is_zero(g, scopes[k])
                     for _, g in _own(cands[k], j)):
-                raise NotYet(f"optimizers[{k}], the {_PHASES[k]} optimizer (over the "
-                             f"{_OWNER[k]}), stepped with the gradient of {_MIXED[j]}: the "
+                moved = sorted({key[0] for key in scopes[k] if np.any(got[k][key])})
+                raise NotYet(f"optimizers[{k}], the {_PHASES[k]} optimizer, updated the "
+                             f"{' and the '.join(moved)} with the gradient of {_MIXED[j]}: the "
                              f"optimizers are mixed up. They come in the order (reconstruction, "
                              f"discriminator, generator); the {_PHASES[j]} phase steps "
                              f"optimizers[{j}].")
