@@ -201,10 +201,11 @@ def _expect_error(fn, labels, rng, error: type, what: str) -> None:
                "array of labels, then add noise: std times standard normal numbers drawn from "
                "`rng`, one for each coordinate of each sample. Check the inputs first.",
           answer="`if not isinstance(rng, np.random.Generator): raise TypeError(...)`; `labels = "
-                 "np.asarray(labels)`; raise a ValueError unless the labels are 1-D with an integer "
-                 "dtype and values in 0..9; `angles = 2 * np.pi * labels / 10`; `centres = radius "
-                 "* np.stack([np.cos(angles), np.sin(angles)], axis=1)`; `return (centres + std * "
-                 "rng.standard_normal((len(labels), 2))).astype(np.float32)`.")
+                 "np.asarray(labels)`; raise a ValueError unless the labels are 1-D with an "
+                 "integer dtype and values in 0..9; `angles = 2 * np.pi * labels / 10`; "
+                 "`centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)`; "
+                 "`return (centres + std * rng.standard_normal((len(labels), "
+                 "2))).astype(np.float32)`.")
 def _check_sample_mixture_prior(fn, framework):
     """A small call (kind, shape, dtype, the global generator untouched, labels unchanged), the
     same seed twice (same samples) and two seeds (different samples), then 2,000 samples of each
@@ -607,8 +608,9 @@ class _TorchStep:
                     "Gsat": -F.softplus(logits).mean(), "G0": F.softplus(logits).mean()}[kind]
         params = [self._param(k) for k in self.keys]
         grads = torch.autograd.grad(loss, params, allow_unused=True)
-        return float(loss.detach()), {k: np.zeros(tuple(p.shape)) if g is None else
-                             g.numpy().astype(np.float64) for k, p, g in zip(self.keys, params, grads)}
+        return float(loss.detach()), {
+            k: np.zeros(tuple(p.shape)) if g is None else g.numpy().astype(np.float64)
+            for k, p, g in zip(self.keys, params, grads)}
 
     def codes(self, images) -> np.ndarray:
         with self.torch.no_grad():
@@ -641,10 +643,12 @@ class _KerasStep:
             def __init__(self, width):
                 layers = keras.layers
                 self.latent_dim = _LATENT
-                self.encoder = keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(),
-                                                 layers.Dense(_HIDDEN, "tanh"), layers.Dense(_LATENT)])
-                self.decoder = keras.Sequential([keras.Input((_LATENT,)), layers.Dense(_HIDDEN, "tanh"),
-                                                 layers.Dense(784), layers.Reshape((28, 28, 1))])
+                self.encoder = keras.Sequential([
+                    keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(_HIDDEN, "tanh"),
+                    layers.Dense(_LATENT)])
+                self.decoder = keras.Sequential([
+                    keras.Input((_LATENT,)), layers.Dense(_HIDDEN, "tanh"), layers.Dense(784),
+                    layers.Reshape((28, 28, 1))])
                 self.discriminator = Recorded(keras.Sequential([
                     keras.Input((width,)), layers.Dense(_HIDDEN, "tanh"), layers.Dense(1)]))
 
@@ -869,9 +873,10 @@ def _judge_modules(k: int, moved: set, framework: str) -> None:
     if k == 0 and missing:
         how = ("no .detach() or torch.no_grad() on the codes" if framework == "torch" else
                "no tf.stop_gradient, and the weights of both in tape.gradient and apply")
-        raise NotYet(f"the reconstruction phase did not move the {' and the '.join(sorted(missing))}"
-                     f": the encoder and the decoder both learn from the reconstruction loss, so "
-                     f"its gradient must reach and update both ({how}).")
+        parts = " and the ".join(sorted(missing))
+        raise NotYet(f"the reconstruction phase did not move the {parts}: the encoder and the "
+                     f"decoder both learn from the reconstruction loss, so its gradient must reach "
+                     f"and update both ({how}).")
 
 
 def _judge_accumulated(k: int, got: dict, own: dict, extras, scope) -> None:
