@@ -12,7 +12,8 @@ and (N, 28, 28, 1) in Keras.
 The sampler draws at random, so its checker tests what must hold for any correct draw
 (component means and spreads over 2,000 samples per component, with tolerances of 6 standard
 errors or more; see :func:`_check_sample_mixture_prior`). The losses and the train step are
-deterministic and are compared exactly (up to float32 rounding).
+deterministic and are compared with the values and gradients computed here, with tolerances
+for float32 rounding only.
 """
 
 from __future__ import annotations
@@ -472,7 +473,9 @@ def _check_encoder_adversarial_loss(fn, framework):
 # Each step is then compared with the gradient of each phase's loss at the weights of that
 # moment, computed independently: the right phase for that optimizer, another phase (the
 # optimizers mixed up), or a known mistake (gradients left over from before, the saturating
-# loss, the mean over pixels...). Everything is deterministic: the comparisons are exact up to
+# loss, the mean over pixels...). The discriminator phase may take the codes from before or
+# after the reconstruction step (both are right; so is running it before that step), the
+# generator phase must follow both. Everything is deterministic: the comparisons are exact up to
 # float32 rounding. PyTorch: before the call every parameter holds a stale .grad, as an earlier
 # batch leaves it, so a step that does not clear the gradients first is seen. Keras: the answer
 # is also run inside a tf.function, as fit runs the lesson's train_step.
