@@ -670,10 +670,12 @@ aae_train_step = result.use()
 #
 # The training loop feeds your step a batch of images and a batch of fresh prior samples,
 # drawn by the prior's sampler for every batch of every epoch (`aae_batches`, below). Each phase
-# has its own Adam optimizer. The reconstruction phase learns at 10⁻³; the two adversarial
-# phases are slower, at 2·10⁻⁴, with Adam's β₁ = 0.5, a common setting for adversarial
-# training since DCGAN (Radford et al., 2015): momentum from old gradients misleads when the
-# opponent keeps changing. Section 6 shows what goes wrong with other settings.
+# has its own Adam optimizer. The reconstruction phase learns at 2·10⁻³, the two adversarial
+# phases at 5·10⁻⁴, all with Adam's β₁ = 0.5 instead of 0.9, a common setting for adversarial
+# training since DCGAN (Radford et al., 2015): momentum built on old gradients misleads when the
+# opponent keeps changing. All three rates decay along a cosine to zero, so the game calms down
+# as training ends. We chose these settings on the validation numbers of a few short runs;
+# section 6 shows what goes wrong with unbalanced ones.
 #
 # After every epoch we measure, on the validation images, the reconstruction loss and the
 # energy distance between their codes and a fixed set of prior samples.
@@ -1131,18 +1133,18 @@ if not QUICK:
 # section 4. Two numbers per run: the energy distance of the validation codes to the prior, and
 # how many of the 10 components hold at least 5 % of the codes (each should hold about 10 %).
 #
-# - **The discriminator wins.** Give it a learning rate 25 times the encoder's adversarial one:
+# - **The discriminator wins.** Give it a learning rate 10 times the encoder's adversarial one:
 #   it learns to reject every code with near certainty, its loss goes to 0, the generator's loss
 #   grows, and the encoder's gradient through a saturated discriminator carries little
 #   information about *where* the prior is.
-# - **The generator outruns the discriminator.** The opposite imbalance: an encoder learning 25
+# - **The generator outruns the discriminator.** The opposite imbalance: an encoder learning 10
 #   times faster than its judge moves its codes to wherever the discriminator is momentarily
 #   fooled, and the codes pile up on a few components: **mode collapse**.
 
 # %%
 FAILURE_RUNS = {"healthy (section 4's rates)": LEARNING_RATES,
-                "discriminator wins (D lr × 25)": (LEARNING_RATES[0], 25 * LEARNING_RATES[1], LEARNING_RATES[2]),
-                "generator outruns D (G lr × 25)": (LEARNING_RATES[0], LEARNING_RATES[1], 25 * LEARNING_RATES[2])}
+                "discriminator wins (D lr × 10)": (LEARNING_RATES[0], 10 * LEARNING_RATES[1], LEARNING_RATES[2]),
+                "generator outruns D (G lr × 10)": (LEARNING_RATES[0], LEARNING_RATES[1], 10 * LEARNING_RATES[2])}
 subset = slice(0, FAILURE_IMAGES)
 
 
