@@ -732,20 +732,20 @@ def train_aae(model, prior, epochs, images=train_x, labels=train_labels, prior_n
     step = step or aae_train_step
     optimizers = make_optimizers(model, learning_rates)
     steps_per_epoch = math.ceil(len(images) / BATCH_SIZE)
-    # all three learning rates decay along a cosine to 0: the game calms down as training ends
-    schedules = [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
-                 for optimizer in optimizers]
+    total = epochs * steps_per_epoch
     history = {"batch_losses": [], "val_reconstruction": [], "val_energy": [], "seconds": []}
     batches = aae_batches(images, labels, epochs, prior, condition)
     bar = tqdm(total=epochs * steps_per_epoch, desc=desc, unit="batch")   # every batch
     for epoch in range(epochs):
         start = time.perf_counter()
         model.train()
-        for _ in range(steps_per_epoch):
+        for i in range(steps_per_epoch):
+            # all three learning rates decay along a cosine to 0: the game calms down as training ends
+            progress = (epoch * steps_per_epoch + i) / total
+            for optimizer, rate in zip(optimizers, learning_rates):
+                optimizer.param_groups[0]["lr"] = rate * 0.5 * (1 + math.cos(math.pi * progress))
             batch = [torch.from_numpy(array) for array in next(batches)]
             history["batch_losses"].append(step(model, optimizers, *batch))
-            for schedule in schedules:
-                schedule.step()
             bar.update()
         history["seconds"].append(time.perf_counter() - start)
         if prior_name:
