@@ -5,6 +5,10 @@ subprocess per framework (a process never imports both PyTorch and TensorFlow): 
 variant below, runs ``check.run`` on it and reports the verdicts.
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -432,3 +436,47 @@ def test_exercises_registered_in_lesson_order():
         assert check._get(exercise_id).notebook == "07_adversarial_autoencoder"
     for exercise_id in ids[1:]:
         assert check._get(exercise_id).frameworks == ("torch", "keras")
+
+
+# A check draws its own seeded random numbers and leaves the notebook's generators as they were
+# (the train-step check builds and initialises models; the sampler check draws samples).
+RANDOM_STATE = {
+    "torch": """
+import random
+import numpy as np, torch
+from aelab import check
+def state_after(run_checks):
+    torch.manual_seed(7); np.random.seed(7); random.seed(7)
+    if run_checks:
+        for exercise_id in ("07.sample_mixture_prior", "07.aae_train_step"):
+            fw = "numpy" if exercise_id == "07.sample_mixture_prior" else "torch"
+            assert check.run(exercise_id, check.reference(exercise_id, fw), framework=fw, show=False).passed
+    return torch.rand(3).tolist(), np.random.rand(3).tolist(), random.random()
+assert state_after(True) == state_after(False)
+print("OK")
+""",
+    "keras": """
+import os, random
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np, keras, tensorflow as tf
+from aelab import check
+def state_after(run_checks):
+    keras.utils.set_random_seed(7)
+    keras.random.normal((2,))
+    if run_checks:
+        assert check.run("07.aae_train_step", check.reference("07.aae_train_step", "keras"),
+                         framework="keras", show=False).passed
+    return (np.asarray(keras.random.normal((3,))).tolist(), np.random.rand(3).tolist(),
+            random.random(), tf.random.uniform((3,)).numpy().tolist())
+assert state_after(True) == state_after(False)
+print("OK")
+""",
+}
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_check_leaves_the_notebooks_random_numbers_alone(framework):
+    proc = subprocess.run([sys.executable, "-c", RANDOM_STATE[framework]], capture_output=True,
+                          text=True, timeout=300, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith("OK")
