@@ -182,3 +182,100 @@ def test_keras_lesson04_train_denoiser_prints_the_real_epoch_count():
     assert re.search(r"^1/3 .*loss", out, re.M) and re.search(r"^3/3 .*loss", out, re.M), \
         "Keras' per-batch bar (3 batches per epoch)"
     assert "LOSSES 3 NOISE CALLS 9" in out
+
+
+def _definitions(notebook, names) -> str:
+    """The sources of the top-level functions and classes ``names`` of ``notebook``, in that order."""
+    found = {}
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        code = "".join(cell["source"])
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in names:
+                found[node.name] = ast.get_source_segment(code, node)
+    missing = [name for name in names if name not in found]
+    assert not missing, f"not defined in {notebook}: {missing}"
+    return "\n\n\n".join(found[name] for name in names)
+
+
+LESSON07_STEP = ("_discriminate", "discriminator_loss", "encoder_adversarial_loss", "aae_train_step")
+
+
+def test_torch_lesson07_train_aae_shows_batches_and_the_epoch_count():
+    """train_aae: one bar over all epochs' batches, the epoch in its postfix; the student's step
+    called once per batch with fresh prior samples; one row of three losses per batch."""
+    notebook = NOTEBOOKS / "pytorch" / "solutions" / "07_adversarial_autoencoder_solution.ipynb"
+    code = textwrap.dedent('''
+        import math, time
+        import numpy as np
+        import aelab
+        aelab.setup("torch", seed=0)
+        import torch
+        from torch import nn
+        import torch.nn.functional as F
+        from tqdm.auto import tqdm
+        BATCH_SIZE, LEARNING_RATES, ADAM_BETA_1 = 16, (1e-3, 1e-3, 1e-3), (0.5, 0.5, 0.5)
+        rng = np.random.default_rng(0)
+        train_x = rng.random((40, 1, 28, 28)).astype(np.float32)
+        train_labels = rng.integers(0, 10, 40)
+        priors_drawn = []
+        def prior(labels, rng):
+            priors_drawn.append(len(labels))
+            return rng.standard_normal((len(labels), 2)).astype(np.float32)
+        ''') + _definitions(notebook, ("aae_batches", "make_optimizers", "train_aae", *LESSON07_STEP)) + \
+        textwrap.dedent('''
+
+        class Tiny(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 2))
+                self.decoder = nn.Sequential(nn.Linear(2, 784), nn.Unflatten(1, (1, 28, 28)))
+                self.discriminator = nn.Linear(2, 1)
+
+        history = train_aae(Tiny(), prior, 3, desc="demo")
+        print("BATCHES", history["batch_losses"].shape, "PRIOR CALLS", len(priors_drawn))
+        ''')
+    result = _run(code)
+    assert "BATCHES (9, 3) PRIOR CALLS 9" in result.stdout, result.stdout
+    bars = result.stderr   # tqdm writes to stderr
+    assert re.search(r"demo: +100%.*\b9/9\b.*epoch=3/3", bars), bars
+    assert re.search(r"demo: .*\b[0-3]/9\b", bars), bars
+
+
+def test_keras_lesson07_train_aae_prints_the_real_epoch_count():
+    """train_aae: one fit over a generator of all epochs' batches (Epoch 1/3 .. 3/3, Keras'
+    per-batch bar with the three losses), the student's step inside the model's train_step."""
+    notebook = NOTEBOOKS / "keras" / "solutions" / "07_adversarial_autoencoder_solution.ipynb"
+    code = textwrap.dedent('''
+        import math, time
+        import numpy as np
+        import aelab
+        aelab.setup("keras", seed=0)
+        import keras
+        import tensorflow as tf
+        from keras import layers, ops
+        BATCH_SIZE, LEARNING_RATES, ADAM_BETA_1 = 16, (1e-3, 1e-3, 1e-3), (0.5, 0.5, 0.5)
+        rng = np.random.default_rng(0)
+        train_x = rng.random((40, 28, 28, 1)).astype(np.float32)
+        train_labels = rng.integers(0, 10, 40)
+        priors_drawn = []
+        def prior(labels, rng):
+            priors_drawn.append(len(labels))
+            return rng.standard_normal((len(labels), 2)).astype(np.float32)
+        ''') + _definitions(notebook, ("conv_features", "build_encoder", "build_decoder", "build_discriminator",
+                                       "AAE", "ValidationCodes", "BatchLosses", "aae_batches",
+                                       "make_optimizers", "train_aae", *LESSON07_STEP)) + textwrap.dedent('''
+
+        history = train_aae(AAE(), prior, 3, desc="demo")
+        print("BATCHES", history["batch_losses"].shape, "PRIOR CALLS", len(priors_drawn))
+        ''')
+    out = re.sub(r"\x1b\[[0-9;]*m", "", _run(code).stdout)   # without Keras' colours
+    assert re.findall(r"Epoch (\d+)/(\d+)", out) == [("1", "3"), ("2", "3"), ("3", "3")], out
+    assert re.search(r"^1/3 .*reconstruction", out, re.M) and re.search(r"^3/3 .*generator", out, re.M), \
+        "Keras' per-batch bar (3 batches per epoch)"
+    assert "BATCHES (9, 3) PRIOR CALLS 9" in out, out

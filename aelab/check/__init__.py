@@ -91,6 +91,8 @@ SYLLABUS = {
                                    "05.vae_train_step"),
     "06_applications": ("06.reconstruction_error", "06.roc_auc", "06.fit_anomaly_detector",
                         "06.sample_per_class"),
+    "07_adversarial_autoencoder": ("07.sample_mixture_prior", "07.discriminator_loss",
+                                   "07.encoder_adversarial_loss", "07.aae_train_step"),
 }
 _POSITION = {exercise_id: i for i, exercise_id in
              enumerate(e for ids in SYLLABUS.values() for e in ids)}
