@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--methods", default="scratch,finetune,codes")
     parser.add_argument("--head", default="bn", choices=["relu", "linear", "bn", "mlp"])
     parser.add_argument("--probe-steps", type=int, default=0, help="fine-tune: head-only updates first")
+    parser.add_argument("--recon-weight", type=float, default=0.0,
+                        help="fine-tune: add this times the decoder's MSE on unlabelled images to the loss")
     args = parser.parse_args()
 
     aelab.setup("torch", seed=0)
@@ -67,16 +69,21 @@ def main() -> None:
             nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
             nn.Flatten(), nn.Linear(32 * 7 * 7, L))
 
-    if os.path.exists(args.encoder):
-        pretrained = make_encoder()
-        pretrained.load_state_dict(torch.load(args.encoder, weights_only=True))
-    else:   # the lesson's autoencoder, trained the lesson's way
-        torch.manual_seed(0)
-        pretrained = make_encoder()
-        decoder = nn.Sequential(
+    def make_decoder():
+        return nn.Sequential(
             nn.Linear(L, 32 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (32, 7, 7)),
             nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),
             nn.ConvTranspose2d(16, 1, 4, stride=2, padding=1), nn.Sigmoid(), nn.Flatten())
+
+    decoder_path = args.encoder.replace(".pt", "_decoder.pt")
+    if os.path.exists(args.encoder) and os.path.exists(decoder_path):
+        pretrained, decoder = make_encoder(), make_decoder()
+        pretrained.load_state_dict(torch.load(args.encoder, weights_only=True))
+        decoder.load_state_dict(torch.load(decoder_path, weights_only=True))
+    else:   # the lesson's autoencoder, trained the lesson's way
+        torch.manual_seed(0)
+        pretrained = make_encoder()
+        decoder = make_decoder()
         model = nn.Sequential(pretrained, decoder)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         data = torch.from_numpy(train_images[feature_train])
@@ -92,11 +99,13 @@ def main() -> None:
                 opt.step()
             print(f"AE epoch {epoch + 1} loss {loss.item():.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
         torch.save(pretrained.state_dict(), args.encoder)
+        torch.save(decoder.state_dict(), decoder_path)
     pretrained.eval()
 
     val_idx = feature_validation[sample_per_class(train_labels[feature_validation], args.n_val // 10, 99)]
     x_val, y_val = torch.from_numpy(train_images[val_idx]), torch.from_numpy(train_labels[val_idx]).long()
     x_test, y_test = torch.from_numpy(test_images), torch.from_numpy(test_labels).long()
+    x_unlabelled = torch.from_numpy(train_images[feature_train])
 
     def random_shift(x, max_shift, gen):
         """(B, 784) -> the same images each moved by up to max_shift pixels in x and y."""
@@ -127,8 +136,13 @@ def main() -> None:
                 }[args.head]()
         model = nn.Sequential(encoder, head)
         enc_lr = args.encoder_lr if init else args.lr
-        opt = torch.optim.Adam([{"params": encoder.parameters(), "lr": enc_lr},
-                                {"params": head.parameters(), "lr": args.lr}])
+        groups = [{"params": encoder.parameters(), "lr": enc_lr}, {"params": head.parameters(), "lr": args.lr}]
+        joint = init and args.recon_weight > 0
+        if joint:
+            dec = make_decoder()
+            dec.load_state_dict(decoder.state_dict())
+            groups.append({"params": dec.parameters(), "lr": args.lr})
+        opt = torch.optim.Adam(groups)
         gen = torch.Generator().manual_seed(seed)
         best, best_state, best_step, waited = -1.0, None, 0, 0
         probe = torch.optim.Adam(head.parameters(), lr=args.lr)
@@ -145,6 +159,9 @@ def main() -> None:
                 continue
             batch = torch.randint(0, len(x), (min(args.batch, len(x)),), generator=gen)
             loss = nn.functional.cross_entropy(model(random_shift(x[batch], args.shift, gen)), y[batch])
+            if joint:   # keep redrawing unlabelled images while learning the labels
+                unlabelled = x_unlabelled[torch.randint(0, len(x_unlabelled), (args.batch,), generator=gen)]
+                loss = loss + args.recon_weight * nn.functional.mse_loss(dec(encoder(unlabelled)), unlabelled)
             opt.zero_grad()
             loss.backward()
             opt.step()
