@@ -1029,10 +1029,50 @@ sliders_ring.reset()
 # only. To fool it, the encoder must put the codes of every 7 into component 7, and so on; the
 # position *within* a component is left to store the style. Generating a chosen digit is then:
 # sample component k, decode. Your `aae_train_step` handles this through its `condition`.
+#
+# Two changes from section 4 make this game winnable in three epochs. First, the discriminator
+# is **ten discriminators sharing their hidden layers**: its last layer has one logit per digit,
+# and the one-hot label picks which logit judges the code. A single logit computed from the
+# code and the label concatenated must learn how every label interacts with every position; ten
+# heads only have to learn ten regions. It still takes [z, one-hot label] and returns one logit,
+# so your `aae_train_step` trains it unchanged. Second, the encoder must now carry whole
+# clusters of digits across the ring to their own components, so the two adversarial phases
+# learn as fast as the reconstruction (2·10⁻³ for all three). In our short runs on 20,000
+# images (three epochs), section 4's rates put only 11–15 % of the validation codes at their
+# own component with either discriminator (chance is 10 %; the discriminator wins); at
+# 2·10⁻³ the single-logit discriminator reached 64 %, the per-digit one 87 %.
+
+# %% tags=["torch"]
+class PerDigitDiscriminator(nn.Module):
+    """[z, one-hot label] (N, latent_dim + 10) -> (N, 1): ten logits from shared hidden layers;
+    the label picks one."""
+
+    def __init__(self, latent_dim=2):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.heads = nn.Sequential(nn.Linear(latent_dim, 256), nn.ReLU(),
+                                   nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+
+    def forward(self, d_input):
+        z, one_hot = d_input[:, :self.latent_dim], d_input[:, self.latent_dim:]
+        return (self.heads(z) * one_hot).sum(dim=1, keepdim=True)
+
+# %% tags=["keras"]
+def PerDigitDiscriminator(latent_dim=2):
+    """[z, one-hot label] (N, latent_dim + 10) -> (N, 1): ten logits from shared hidden layers;
+    the label picks one."""
+    d_input = keras.Input((latent_dim + 10,))
+    z, one_hot = d_input[:, :latent_dim], d_input[:, latent_dim:]
+    heads = keras.Sequential([layers.Dense(256, activation="relu"), layers.Dense(256, activation="relu"),
+                              layers.Dense(10)])(z)
+    return keras.Model(d_input, ops.sum(heads * one_hot, axis=1, keepdims=True), name="per_digit_discriminator")
 
 # %%
+LABELLED_RATES = (2e-3, 2e-3, 2e-3)   # reconstruction, discriminator, generator
 labelled = AAE(condition_dim=10)
+labelled.discriminator = PerDigitDiscriminator()
 history_labelled = train_aae(labelled, sample_label_informed, LABELLED_EPOCHS, condition=True,
+                             learning_rates=LABELLED_RATES,
                              prior_name="mixture of 10 Gaussians", desc="AAE, label-informed prior")
 encode_labelled, decode_labelled = codes_and_logits(labelled)[0], numpy_decoder(labelled)
 
@@ -1141,22 +1181,18 @@ print("per component:", " ".join(f"{k}: {a:.0%}" for k, a in enumerate(component
 # %%
 assert classifier_accuracy > (0.5 if QUICK else 0.95)
 assert component_accuracy.shape == (10,) and 0 <= component_accuracy.min() <= component_accuracy.max() <= 1
+if not QUICK:
+    assert own_component > 0.8 and component_accuracy.mean() > 0.9, (own_component, component_accuracy)
 
 # %% [markdown]
-# Be ready for a disappointing bar chart. In our runs of this notebook, after three epochs only
-# 25 % (PyTorch) and 17 % (Keras) of the test codes lay nearest to their own digit's component;
-# only two or three components drew their digit (0 and 6 in PyTorch, 1, 6 and half of 9 in
-# Keras), and on average 20 % and 26 % of the samples were classified as the digit asked for
-# (the classifier itself scored 97 % on the test images in both tracks). The
-# paper's target, most samples of component k classified as k, is far from reached here. The
-# label-informed game is harder than the unsupervised one: the encoder must carry whole
-# clusters of digits across the ring to their own components, and a discriminator that sees
-# the label rejects every code on the way. In short runs on 20,000 images the discriminator
-# was winning (its loss about 0.6, the generator's about 2.8: section 6's first failure), and
-# higher adversarial learning rates helped only partly (45 % of the validation codes at their
-# own component after two epochs, 65 % after three epochs on all images, at a much worse
-# reconstruction). Making it work within a few minutes of training is exercise 4 below. The
-# chooser and the sliders still show you what each component draws.
+# In our full-size runs of this section (PyTorch, three epochs on the 55,000 training images),
+# 90.5 % of the test codes lay nearest to their own digit's component, and 94 % of the samples
+# were classified as the digit asked for on average (the classifier itself scored 97 % on the
+# test images). Every component but one drew its digit at least 90 % of the time; component 5
+# drew a 5 only 68 % of the time (75 % after four epochs): 5s share strokes with 3s, 6s and 8s,
+# and their codes reach their component last. The reconstruction pays for the labels' order:
+# about 160 nats per test image, against 146 for the unsupervised ring, because the code's
+# position now stores the digit and only the spread around the centre stores the style.
 
 # %% [markdown]
 # ## 6. When adversarial training fails
@@ -1344,10 +1380,11 @@ print(f"{'AAE, label-informed':<30}{evaluate_codes(labelled, test_x, 'mixture of
 #    rates. Does it win, like the fast discriminator of section 6?
 # 3. Replace the non-saturating loss by the saturating one, log(1 − D(z)), and compare the first
 #    few hundred batches of the generator's loss.
-# 4. Make the label-informed prior of section 5 work: at least 90 % of the samples of every
-#    component classified as its digit. Try more epochs, other learning rates for the two
-#    adversarial phases, several generator steps per discriminator step, or a smaller
-#    discriminator; choose on the validation images, and watch the reconstruction loss too.
+# 4. Bring every component of section 5 to at least 90 % of its samples classified as its
+#    digit (component 5 falls short). Try more epochs, a wider component spacing, several
+#    generator steps per discriminator step, or section 5 with section 4's single-logit
+#    discriminator and more epochs; choose on the validation images, and watch the
+#    reconstruction loss too.
 # 5. Train the label-informed AAE with labels for only 10 % of the images (the others get the
 #    whole mixture as their prior, and a zero condition). How much of the per-component accuracy
 #    survives? (Semi-supervised learning with an AAE is a section of the original paper.)
