@@ -32,6 +32,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import numpy as np
 
 CHROMIUM = os.environ.get("AELAB_CHROMIUM", "/usr/bin/chromium")
@@ -389,3 +390,71 @@ def kernel_decode(connection_file: Path, z) -> np.ndarray:
             "print(_j.dumps(sliders.code.tolist()))")
     image_line, code_line = kernel_execute(connection_file, code).strip().splitlines()[-2:]
     return np.array(json.loads(image_line), dtype=np.uint8), np.array(json.loads(code_line))
+
+
+def quick_solution_copy(lesson: str, framework: str, folder) -> str:
+    """The solution notebook of ``lesson`` (e.g. "05_variational_autoencoder") in the track of
+    ``framework`` ("torch" or "keras"), written into ``folder`` with a first cell that switches on
+    quick mode and one thread; returns the copy's file name."""
+    track = {"torch": "pytorch", "keras": "keras"}[framework]
+    source = ROOT / "notebooks" / track / "solutions" / f"{lesson}_solution.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        'import os\nos.environ["AELAB_QUICK"] = "1"\nos.environ["AELAB_THREADS"] = "1"'))
+    name = f"lesson{lesson[:2]}_{framework}.ipynb"
+    nbformat.write(nb, Path(folder) / name)
+    return name
+
+
+class LessonPage:
+    """A lesson's latent widgets on a JupyterLab page (canvases and sliders in notebook order),
+    and its kernel, asked through a second client for what the model decodes."""
+
+    def __init__(self, page, lab, notebook):
+        self.page, self.lab, self.notebook = page, lab, notebook
+        self.latent_images = page.locator(LATENT_CANVAS)
+        self.sliders = page.locator(".aelab-latent-slider")
+
+    def kernel(self, code: str):
+        """Run code in the notebook's kernel; it must print one JSON line, returned parsed."""
+        out = kernel_execute(self.lab.connection_file(self.notebook), code, timeout=60)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def shown(self, canvas) -> np.ndarray:
+        """The grey levels drawn on an image's canvas, (H, W)."""
+        return canvas_pixels(canvas).astype(int)
+
+    def settle(self, canvas, quiet_ms: int = 500, timeout_s: float = 20.0) -> None:
+        """Wait until ``canvas`` has drawn no new image for ``quiet_ms``."""
+        settle_canvases(self.page, [canvas], quiet_ms=quiet_ms, timeout_ms=int(timeout_s * 1000))
+
+    def slider_values(self, first: int, count: int) -> np.ndarray:
+        texts = [self.sliders.nth(i).locator(".widget-readout").inner_text()
+                 for i in range(first, first + count)]
+        return np.array([float(t.replace("\u2212", "-")) for t in texts], np.float32)
+
+    def drag(self, slider, dx: float, steps: int = 6) -> None:
+        handle = slider.locator(".noUi-handle")
+        handle.hover()   # scrolls it into view and waits until it is visible and stable
+        self.page.wait_for_timeout(200)
+        box = handle.bounding_box()
+        viewport = self.page.viewport_size
+        assert 0 <= box["y"] <= viewport["height"], f"slider handle off screen: {box}"
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        for k in range(1, steps + 1):
+            self.page.mouse.move(x + dx * k / steps, y)
+            self.page.wait_for_timeout(30)
+        self.page.mouse.up()
+
+
+def grey(values) -> np.ndarray:
+    """Decoder output in [0, 1] -> the widget's grey levels 0..255."""
+    return np.clip(np.asarray(values, np.float32) * 255 + 0.5, 0, 255).astype(int)
+
+
+def assert_same_image(shown: np.ndarray, expected: np.ndarray, what: str) -> None:
+    assert shown.shape == expected.shape == (28, 28), (shown.shape, expected.shape)
+    worst = np.abs(shown - expected).max()
+    assert worst <= 1, f"{what}: the page shows an image up to {worst} grey levels off the model's"

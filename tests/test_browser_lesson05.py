@@ -16,101 +16,30 @@ Skipped like test_browser.py when Chromium or Playwright is missing (fails under
 
 from __future__ import annotations
 
-import json
-import os
-
-import nbformat
 import numpy as np
 import pytest
 
-from lab_harness import (LATENT_CANVAS, JupyterLab, canvas_pixels, kernel_execute, open_and_run_all,
-                         require_browser, settle_canvases)
+from lab_harness import (LATENT_CANVAS, JupyterLab, LessonPage, assert_same_image, grey,
+                         open_and_run_all, quick_solution_copy, require_browser)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LESSON = "05_variational_autoencoder.ipynb"
+LESSON = "05_variational_autoencoder"
 TRACKS = {"torch": "pytorch", "keras": "keras"}
 RUN_TIMEOUT_S = 900  # the whole lesson in quick mode, on a busy machine
-
-
-def _quick_copy(framework: str, folder) -> str:
-    """The lesson's solution notebook with a first cell switching on quick mode."""
-    source = os.path.join(ROOT, "notebooks", TRACKS[framework], "solutions",
-                          LESSON.replace(".ipynb", "_solution.ipynb"))
-    nb = nbformat.read(source, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(
-        'import os\nos.environ["AELAB_QUICK"] = "1"\nos.environ["AELAB_THREADS"] = "1"'))
-    name = f"lesson05_{framework}.ipynb"
-    nbformat.write(nb, os.path.join(folder, name))
-    return name
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     require_browser()
     folder = tmp_path_factory.mktemp("lesson05")
-    names = {fw: _quick_copy(fw, folder) for fw in TRACKS}
+    names = {fw: quick_solution_copy(LESSON, fw, folder) for fw in TRACKS}
     server = JupyterLab([folder / name for name in names.values()])
     server.notebooks = names
     try:
         yield server
     finally:
         server.close()
-
-
-class Lesson05Page:
-    """The lesson's widgets on the page, in notebook order: 2-D sliders, 16-D sliders, the
-    interpolation, the conditional VAE's chooser + sliders."""
-
-    def __init__(self, page, lab, notebook):
-        self.page, self.lab, self.notebook = page, lab, notebook
-        self.latent_images = page.locator(LATENT_CANVAS)
-        self.sliders = page.locator(".aelab-latent-slider")
-
-    def kernel(self, code: str):
-        """Run code in the notebook's kernel; it must print one JSON line, returned parsed."""
-        out = kernel_execute(self.lab.connection_file(self.notebook), code, timeout=60)
-        return json.loads(out.strip().splitlines()[-1])
-
-    def shown(self, canvas) -> np.ndarray:
-        """The grey levels drawn on an image's canvas, (H, W)."""
-        return canvas_pixels(canvas).astype(int)
-
-    def settle(self, canvas, quiet_ms: int = 500, timeout_s: float = 20.0) -> None:
-        """Wait until ``canvas`` has drawn no new image for ``quiet_ms``."""
-        settle_canvases(self.page, [canvas], quiet_ms=quiet_ms, timeout_ms=int(timeout_s * 1000))
-
-    def slider_values(self, first: int, count: int) -> np.ndarray:
-        texts = [self.sliders.nth(i).locator(".widget-readout").inner_text()
-                 for i in range(first, first + count)]
-        return np.array([float(t.replace("\u2212", "-")) for t in texts], np.float32)
-
-    def drag(self, slider, dx: float, steps: int = 6) -> None:
-        handle = slider.locator(".noUi-handle")
-        handle.hover()   # scrolls it into view and waits until it is visible and stable
-        self.page.wait_for_timeout(200)
-        box = handle.bounding_box()
-        viewport = self.page.viewport_size
-        assert 0 <= box["y"] <= viewport["height"], f"slider handle off screen: {box}"
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        self.page.mouse.move(x, y)
-        self.page.mouse.down()
-        for k in range(1, steps + 1):
-            self.page.mouse.move(x + dx * k / steps, y)
-            self.page.wait_for_timeout(30)
-        self.page.mouse.up()
-
-
-def _grey(values) -> np.ndarray:
-    """Decoder output in [0, 1] -> the widget's grey levels 0..255."""
-    return np.clip(np.asarray(values, np.float32) * 255 + 0.5, 0, 255).astype(int)
-
-
-def _same_image(shown: np.ndarray, expected: np.ndarray, what: str) -> None:
-    assert shown.shape == expected.shape == (28, 28), (shown.shape, expected.shape)
-    worst = np.abs(shown - expected).max()
-    assert worst <= 1, f"{what}: the page shows an image up to {worst} grey levels off the model's"
 
 
 @pytest.mark.parametrize("framework", list(TRACKS))
@@ -122,7 +51,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
                          scroll_to=None, timeout_ms=RUN_TIMEOUT_S * 1000)
         page.wait_for_timeout(1000)
         lab.wait_kernel_idle(notebook, timeout=RUN_TIMEOUT_S)
-        lesson = Lesson05Page(page, lab, notebook)
+        lesson = LessonPage(page, lab, notebook)
         assert lesson.latent_images.count() == 3   # 2-D VAE, 16-D VAE, conditional VAE
         assert lesson.sliders.count() == 2 + 8 + 2
 
@@ -135,9 +64,9 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         kernel_code = np.array(lesson.kernel("import json; print(json.dumps(sliders_2d.code.tolist()))"))
         np.testing.assert_allclose(kernel_code, values, atol=0.006)
         assert abs(values[0]) > 0.05 and values[1] == 0.0, values   # only z[0] moved
-        expected = _grey(lesson.kernel(
+        expected = grey(lesson.kernel(
             f"import json; print(json.dumps(decode_2d(np.array([{values.tolist()}], np.float32))[0].tolist()))"))
-        _same_image(lesson.shown(image_2d), expected, "after dragging z[0]")
+        assert_same_image(lesson.shown(image_2d), expected, "after dragging z[0]")
         assert not np.array_equal(lesson.shown(image_2d), before)
 
         # --- "sample from prior": new code, sliders follow, image = decode of that code
@@ -146,8 +75,8 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         prior_code = np.array(lesson.kernel("import json; print(json.dumps(sliders_2d.code.tolist()))"))
         assert not np.allclose(prior_code, kernel_code)
         np.testing.assert_allclose(lesson.slider_values(0, 2), prior_code, atol=0.006)
-        expected = _grey(lesson.kernel("import json; print(json.dumps(decode_2d(sliders_2d.code[None])[0].tolist()))"))
-        _same_image(lesson.shown(image_2d), expected, "after sample from prior")
+        expected = grey(lesson.kernel("import json; print(json.dumps(decode_2d(sliders_2d.code[None])[0].tolist()))"))
+        assert_same_image(lesson.shown(image_2d), expected, "after sample from prior")
 
         # --- "start from this digit": the test digit (of the first 200) whose code lies farthest
         # from 0. A code outside the sliders' range (-3..3) widens the range, never gets clamped,
@@ -165,9 +94,9 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
             f"encode_2d(test_x[{index}:{index + 1}])[0].tolist()]))")
         np.testing.assert_allclose(digit_code, encoded, atol=1e-5)
         np.testing.assert_allclose(lesson.slider_values(0, 2), digit_code, atol=0.006)
-        expected = _grey(lesson.kernel(
+        expected = grey(lesson.kernel(
             "import json; print(json.dumps(decode_2d(sliders_2d.code[None])[0].tolist()))"))
-        _same_image(lesson.shown(image_2d), expected, f"after start from digit {index}")
+        assert_same_image(lesson.shown(image_2d), expected, f"after start from digit {index}")
 
         # --- interpolation: drag t; the page shows decode(interpolation.code)
         t_slider = page.locator(".aelab-interpolation-slider").first
@@ -177,7 +106,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         t, expected = lesson.kernel("import json; print(json.dumps([interpolation.t, "
                                     "decode(interpolation.code[None])[0].tolist()]))")
         assert 0.0 < t <= 1.0
-        _same_image(lesson.shown(interpolation_image), _grey(expected), f"interpolation at t={t}")
+        assert_same_image(lesson.shown(interpolation_image), grey(expected), f"interpolation at t={t}")
 
         # --- conditional VAE: click digit 3; same style code, the decoder draws a 3
         image_cvae = lesson.latent_images.nth(2)
@@ -188,7 +117,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
             "decode_cvae(cvae_sliders.code[None], np.array([3]))[0].tolist()]))")
         assert chosen == 3
         np.testing.assert_allclose(lesson.slider_values(10, 2), style, atol=0.006)
-        _same_image(lesson.shown(image_cvae), _grey(expected), "conditional VAE, digit 3")
+        assert_same_image(lesson.shown(image_cvae), grey(expected), "conditional VAE, digit 3")
     except Exception:
         page.screenshot(path=str(lab.tmp.parent / f"aelab-lesson05-{framework}-failure.png"))
         raise

@@ -16,101 +16,30 @@ Skipped like test_browser.py when Chromium or Playwright is missing (fails under
 
 from __future__ import annotations
 
-import json
-import os
-
-import nbformat
 import numpy as np
 import pytest
 
-from lab_harness import (LATENT_CANVAS, JupyterLab, canvas_pixels, kernel_execute, open_and_run_all,
-                         require_browser, settle_canvases)
+from lab_harness import (LATENT_CANVAS, JupyterLab, LessonPage, assert_same_image, grey,
+                         open_and_run_all, quick_solution_copy, require_browser)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LESSON = "07_adversarial_autoencoder.ipynb"
+LESSON = "07_adversarial_autoencoder"
 TRACKS = {"torch": "pytorch", "keras": "keras"}
 RUN_TIMEOUT_S = 900  # the whole lesson in quick mode, on a busy machine
-
-
-def _quick_copy(framework: str, folder) -> str:
-    """The lesson's solution notebook with a first cell switching on quick mode."""
-    source = os.path.join(ROOT, "notebooks", TRACKS[framework], "solutions",
-                          LESSON.replace(".ipynb", "_solution.ipynb"))
-    nb = nbformat.read(source, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(
-        'import os\nos.environ["AELAB_QUICK"] = "1"\nos.environ["AELAB_THREADS"] = "1"'))
-    name = f"lesson07_{framework}.ipynb"
-    nbformat.write(nb, os.path.join(folder, name))
-    return name
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     require_browser()
     folder = tmp_path_factory.mktemp("lesson07")
-    names = {fw: _quick_copy(fw, folder) for fw in TRACKS}
+    names = {fw: quick_solution_copy(LESSON, fw, folder) for fw in TRACKS}
     server = JupyterLab([folder / name for name in names.values()])
     server.notebooks = names
     try:
         yield server
     finally:
         server.close()
-
-
-class Lesson07Page:
-    """The lesson's two slider widgets on the page, in notebook order: the ring-prior AAE's
-    sliders, then the label-informed AAE's mode chooser + style sliders."""
-
-    def __init__(self, page, lab, notebook):
-        self.page, self.lab, self.notebook = page, lab, notebook
-        self.latent_images = page.locator(LATENT_CANVAS)
-        self.sliders = page.locator(".aelab-latent-slider")
-
-    def kernel(self, code: str):
-        """Run code in the notebook's kernel; it must print one JSON line, returned parsed."""
-        out = kernel_execute(self.lab.connection_file(self.notebook), code, timeout=60)
-        return json.loads(out.strip().splitlines()[-1])
-
-    def shown(self, canvas) -> np.ndarray:
-        """The grey levels drawn on an image's canvas, (H, W)."""
-        return canvas_pixels(canvas).astype(int)
-
-    def settle(self, canvas, quiet_ms: int = 500, timeout_s: float = 20.0) -> None:
-        """Wait until ``canvas`` has drawn no new image for ``quiet_ms``."""
-        settle_canvases(self.page, [canvas], quiet_ms=quiet_ms, timeout_ms=int(timeout_s * 1000))
-
-    def slider_values(self, first: int, count: int) -> np.ndarray:
-        texts = [self.sliders.nth(i).locator(".widget-readout").inner_text()
-                 for i in range(first, first + count)]
-        return np.array([float(t.replace("\u2212", "-")) for t in texts], np.float32)
-
-    def drag(self, slider, dx: float, steps: int = 6) -> None:
-        handle = slider.locator(".noUi-handle")
-        handle.hover()   # scrolls it into view and waits until it is visible and stable
-        self.page.wait_for_timeout(200)
-        box = handle.bounding_box()
-        viewport = self.page.viewport_size
-        assert 0 <= box["y"] <= viewport["height"], f"slider handle off screen: {box}"
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        self.page.mouse.move(x, y)
-        self.page.mouse.down()
-        for k in range(1, steps + 1):
-            self.page.mouse.move(x + dx * k / steps, y)
-            self.page.wait_for_timeout(30)
-        self.page.mouse.up()
-
-
-def _grey(values) -> np.ndarray:
-    """Decoder output in [0, 1] -> the widget's grey levels 0..255."""
-    return np.clip(np.asarray(values, np.float32) * 255 + 0.5, 0, 255).astype(int)
-
-
-def _same_image(shown: np.ndarray, expected: np.ndarray, what: str) -> None:
-    assert shown.shape == expected.shape == (28, 28), (shown.shape, expected.shape)
-    worst = np.abs(shown - expected).max()
-    assert worst <= 1, f"{what}: the page shows an image up to {worst} grey levels off the model's"
 
 
 @pytest.mark.parametrize("framework", list(TRACKS))
@@ -122,7 +51,7 @@ def test_lesson07_sliders_and_mode_chooser_in_jupyterlab(lab, browser, framework
                          scroll_to=None, timeout_ms=RUN_TIMEOUT_S * 1000)
         page.wait_for_timeout(1000)
         lab.wait_kernel_idle(notebook, timeout=RUN_TIMEOUT_S)
-        lesson = Lesson07Page(page, lab, notebook)
+        lesson = LessonPage(page, lab, notebook)
         assert lesson.latent_images.count() == 2   # ring-prior AAE, label-informed AAE
         assert lesson.sliders.count() == 2 + 2
 
@@ -135,9 +64,9 @@ def test_lesson07_sliders_and_mode_chooser_in_jupyterlab(lab, browser, framework
         kernel_code = np.array(lesson.kernel("import json; print(json.dumps(sliders_ring.code.tolist()))"))
         np.testing.assert_allclose(kernel_code, values, atol=0.006)
         assert abs(values[0]) > 0.05 and values[1] == 0.0, values   # only z[0] moved
-        expected = _grey(lesson.kernel(
+        expected = grey(lesson.kernel(
             f"import json; print(json.dumps(decode_ring(np.array([{values.tolist()}], np.float32))[0].tolist()))"))
-        _same_image(lesson.shown(image_ring), expected, "after dragging z[0]")
+        assert_same_image(lesson.shown(image_ring), expected, "after dragging z[0]")
         assert not np.array_equal(lesson.shown(image_ring), before)
 
         # --- "sample from prior": a code of the ring (radius 4, std 0.5), sliders follow
@@ -147,9 +76,9 @@ def test_lesson07_sliders_and_mode_chooser_in_jupyterlab(lab, browser, framework
         assert not np.allclose(prior_code, kernel_code)
         assert 1.5 < np.linalg.norm(prior_code) < 6.5, prior_code
         np.testing.assert_allclose(lesson.slider_values(0, 2), prior_code, atol=0.006)
-        expected = _grey(lesson.kernel(
+        expected = grey(lesson.kernel(
             "import json; print(json.dumps(decode_ring(sliders_ring.code[None])[0].tolist()))"))
-        _same_image(lesson.shown(image_ring), expected, "after sample from prior")
+        assert_same_image(lesson.shown(image_ring), expected, "after sample from prior")
 
         # --- label-informed AAE: drag a style slider, then click digit 3 in the mode chooser
         image_style = lesson.latent_images.nth(1)
@@ -164,7 +93,7 @@ def test_lesson07_sliders_and_mode_chooser_in_jupyterlab(lab, browser, framework
         assert chosen == 3
         assert offset[0] == start[0] and offset[1] < start[1] - 0.01, (start, offset)   # z[1] only
         np.testing.assert_allclose(lesson.slider_values(2, 2), offset, atol=0.006)
-        _same_image(lesson.shown(image_style), _grey(expected), "label-informed AAE, digit 3")
+        assert_same_image(lesson.shown(image_style), grey(expected), "label-informed AAE, digit 3")
     except Exception:
         page.screenshot(path=str(lab.tmp.parent / f"aelab-lesson07-{framework}-failure.png"))
         raise
