@@ -83,7 +83,7 @@ test: $(INSTRUCTOR_STAMP)
 	$(MAKE) --no-print-directory unit-tests notebook-tests browser-tests
 
 unit-tests: $(INSTRUCTOR_STAMP)
-	$(PY) -m pytest tests -m "not browser and not hub" -q
+	$(PY) -m pytest tests -m "not browser and not hub" -q -n $(TEST_WORKERS)
 
 # AELAB_STRICT=solutions: in the solution notebooks (kernels start in their folder, solutions/),
 # check.run(...).use() raises when a solution does not pass its own checker; the student
