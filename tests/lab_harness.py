@@ -86,7 +86,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class JupyterLab:
+class ServerSessions:
+    """What a Jupyter server's notebook sessions offer a test, given the server's ``api(method,
+    path)``: shared by :class:`JupyterLab` and test_hub's per-student servers."""
+
+    def wait_kernel_idle(self, notebook: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for s in self.api("GET", "/api/sessions"):
+                if s["path"].endswith(notebook) and s["kernel"]["execution_state"] == "idle":
+                    return
+            time.sleep(0.2)
+        raise TimeoutError(f"the kernel of {notebook} did not become idle in {timeout:.0f} s")
+
+
+class JupyterLab(ServerSessions):
     """A throw-away JupyterLab server serving a temporary copy of ``notebooks``.
 
     ``nodelay`` / ``track_comm``: the two settings of ``aelab.lab_server`` (on / off by default);
@@ -181,15 +195,6 @@ class JupyterLab:
             self.api("DELETE", f"/api/sessions/{s['id']}")
         for k in self.api("GET", "/api/kernels"):
             self.api("DELETE", f"/api/kernels/{k['id']}")
-
-    def wait_kernel_idle(self, notebook: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for s in self.api("GET", "/api/sessions"):
-                if s["path"].endswith(notebook) and s["kernel"]["execution_state"] == "idle":
-                    return
-            time.sleep(0.2)
-        raise TimeoutError(f"the kernel of {notebook} did not become idle in {timeout:.0f} s")
 
     def connection_file(self, notebook: str) -> Path:
         for s in self.api("GET", "/api/sessions"):

@@ -49,7 +49,7 @@ import websocket   # websocket-client, a dependency of jupyter_server
 
 import test_nbgrader as nbg  # the lesson-00 answers, the course builder, nbgrader's command line
 from lab_harness import FIXTURES, SliderPage, free_port, kernel_decode, launch_browser
-from lab_harness import open_and_run_all, require_browser
+from lab_harness import ServerSessions, open_and_run_all, require_browser
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
@@ -134,7 +134,7 @@ class Hub:
         shutil.rmtree(self.state, ignore_errors=True)
 
 
-class Student:
+class Student(ServerSessions):
     """A student of the hub: logs in with the login form, then uses an API token of their own.
     ``api`` calls their server through the hub's proxy (``/user/<name>/...``)."""
 
@@ -184,15 +184,6 @@ class Student:
     # what lab_harness.open_and_run_all needs of a server
     def lab_url(self, notebook: str) -> str:
         return f"{self.url}/lab/tree/{notebook}?reset"
-
-    def wait_kernel_idle(self, notebook: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for s in self.api("GET", "/api/sessions"):
-                if s["path"].endswith(notebook) and s["kernel"]["execution_state"] == "idle":
-                    return
-            time.sleep(0.3)
-        raise TimeoutError(f"the kernel of {notebook} did not become idle in {timeout:.0f} s")
 
     def session_kernel(self, notebook: str) -> str:
         return next(s["kernel"]["id"] for s in self.api("GET", "/api/sessions")
