@@ -27,9 +27,10 @@ encoding) to a :class:`PixelImage`, a tiny ``anywidget`` front end that draws th
 ``<canvas>`` in the message handler (shown enlarged with crisp square pixels); the browser has no
 image to fetch or decode, so the new digit is on screen in the next frame. Nothing is re-rendered
 by matplotlib, and the kernel does not echo the slider's value back to the page (ipywidgets 8
-does by default, for other browser tabs on the same kernel): one message per event fewer. Fast drags never queue up: the ipywidgets front end keeps at most one update per
-widget in flight and, while one is pending, keeps only the newest slider value, which it sends
-when the kernel is done. Every update the kernel receives is drawn right away, so the last image
+does by default, for other browser tabs on the same kernel): one message per event fewer. Fast
+drags never queue up: the ipywidgets front end keeps at most one update per widget in flight
+and, while one is pending, keeps only the newest slider value, which it sends when the kernel is
+done. Every update the kernel receives is drawn right away, so the last image
 drawn is always the decoder's output for the last slider value. Changes made from Python that
 touch several sliders at once (prior sample, reset, encode a digit) are drawn once, not once per
 slider. (``aelab.lab_server`` has the JupyterLab settings that keep the round trip short.)
