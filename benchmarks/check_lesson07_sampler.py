@@ -34,12 +34,13 @@ def implementation(offset: int):
 
 
 def margins(offset: int) -> np.ndarray:
-    """The checker's three statistics for one implementation, over both calls, as fractions of
-    their limits: (mean error / tolerance, |spread / std - 1| / 0.1, |correlation| / 0.15)."""
+    """The checker's four statistics for one implementation, over both calls, as fractions of
+    their limits: (mean error / tolerance, |spread / std - 1| / 0.1, |correlation| / 0.15,
+    |share within one std - 0.6827| / 0.03, the last on the default call only)."""
     order = np.random.default_rng(7).permutation(L.N_COMPONENTS * L._PER_COMPONENT)
     many = np.repeat(np.arange(L.N_COMPONENTS), L._PER_COMPONENT)[order]
     counts = np.bincount(many)
-    worst = np.zeros(3)
+    worst = np.zeros(4)
     for radius, std in ((4.0, 0.5), (2.0, 0.2)):
         z = implementation(offset)(many, np.random.default_rng(8), radius, std).astype(np.float64)
         means, stds, corrs = L._component_stats(z, many)
@@ -47,7 +48,9 @@ def margins(offset: int) -> np.ndarray:
         tolerance = 6 * stds / np.sqrt(counts)[:, None] + 1e-3
         worst = np.maximum(worst, [np.max(np.abs(means - centres) / tolerance),
                                    np.max(np.abs(stds / std - 1)) / 0.1,
-                                   np.max(np.abs(corrs)) / 0.15])
+                                   np.max(np.abs(corrs)) / 0.15,
+                                   abs(np.mean(np.abs(z - L._centres(radius, 2 * np.pi * many / 10)) < std)
+                                       - 0.6827) / 0.03 if radius == 4.0 else 0.0])
     return worst
 
 
@@ -56,7 +59,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     args = parser.parse_args()
     start = time.process_time()
-    rejected, worst = 0, np.zeros(3)
+    rejected, worst = 0, np.zeros(4)
     for offset in range(1, args.runs + 1):
         result = check.run("07.sample_mixture_prior", implementation(offset), show=False,
                            timeout=0)
@@ -66,7 +69,7 @@ def main() -> None:
         worst = np.maximum(worst, margins(offset))
     print(f"{args.runs} correct implementations: {rejected} rejected")
     print(f"largest deviation seen, as a fraction of its limit: component mean {worst[0]:.2f}, "
-          f"spread {worst[1]:.2f}, x-y correlation {worst[2]:.2f}")
+          f"spread {worst[1]:.2f}, x-y correlation {worst[2]:.2f}, normal shape {worst[3]:.2f}")
     print(f"CPU time {time.process_time() - start:.0f} s")
 
 

@@ -88,6 +88,12 @@ SAMPLER = {
         "    angles = 2 * np.pi * labels / 10\n"
         "    centres = np.stack([np.cos(angles), np.sin(angles)], axis=1)\n"
         "    return (centres + std * rng.standard_normal((len(labels), 2))).astype(np.float32)")),
+    "uniform noise of the same spread": ("not a normal shape", HEAD + CENTRES + (
+        "    noise = std * np.sqrt(3) * rng.uniform(-1, 1, (len(labels), 2))\n"
+        "    return (centres + noise).astype(np.float32)")),
+    "laplace noise of the same spread": ("not a normal shape", HEAD + CENTRES + (
+        "    noise = rng.laplace(0.0, std / np.sqrt(2), (len(labels), 2))\n"
+        "    return (centres + noise).astype(np.float32)")),
     "no noise": ("exactly its component's centre", HEAD + CENTRES + (
         "    return centres.astype(np.float32)")),
     "no input check": ("instead of raising a ValueError",
