@@ -3,7 +3,7 @@
 time, and the run time of each "## " section, in full and quick mode; from these, how many
 students fit per core and per GB.
 
-    python benchmarks/notebook_resources.py --mode quick               # all 14 solution notebooks
+    python benchmarks/notebook_resources.py --mode quick               # all 16 solution notebooks
     python benchmarks/notebook_resources.py --mode full --json benchmarks/results/notebook_resources.json
     python benchmarks/notebook_resources.py --mode full --json R.json notebooks/keras/solutions/05_*.ipynb
     python benchmarks/notebook_resources.py --server --json R.json     # an idle JupyterLab server
@@ -458,14 +458,14 @@ def section_table(results: dict, lesson: str, subsections: bool = False) -> str:
 
 # ---------------------------------------------------------------- command line -----------------
 def default_notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("*/solutions/0[0-6]_*_solution.ipynb"),
+    return sorted((ROOT / "notebooks").glob("*/solutions/0[0-7]_*_solution.ipynb"),
                   key=lambda p: (lesson_of(str(p)), framework_of(str(p))))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks to run (default: the 14 solution notebooks)")
+                        help="notebooks to run (default: the 16 solution notebooks)")
     parser.add_argument("--mode", choices=["quick", "full", "both"], default="quick")
     parser.add_argument("--threads", type=int, default=1, help="AELAB_THREADS for the kernel")
     parser.add_argument("--interval", type=float, default=0.25, help="RSS sampling interval (s)")
