@@ -47,7 +47,8 @@ path, which takes any model a student writes.
 
 Each widget object shows itself when it is the last expression of a cell, and exposes what a
 test or an exercise needs: ``set_code`` / ``code`` / ``image`` (the array currently shown) etc.;
-``image_widget.grey`` holds the grey levels the browser draws.
+``image_widget.grey`` holds the grey levels the browser draws (a :class:`PixelImage`; a
+``DecoderImage`` holds the layers it decodes with instead).
 
 Callables and shapes
 --------------------
