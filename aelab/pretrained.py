@@ -17,7 +17,8 @@ Three ways to use them:
   order of the dense layers next to the convolutions permuted to channels-last).
 - :func:`numpy_model`: the same network in numpy (dense, ReLU, convolution and transposed
   convolution written out below), so the latent explorer draws digits without importing a
-  framework (a 5-second import).
+  framework (a 5-second import). ``NumpyVAE.decoder_layers()`` lists the decoder's layers and
+  arrays; the explorer's page runs that same list in JavaScript.
 
 Names: ``vae_2d``, ``vae_16d`` (conv VAEs, ``kind`` "conv_vae") and ``cvae_2d`` (the dense
 conditional VAE, "conditional_vae"). Shapes: images (n, 28, 28) or any layout with 784 pixels
@@ -286,22 +287,53 @@ class NumpyVAE:
             out.append(_dense(h, w, "to_mu"))
         return np.concatenate(out).astype(np.float32)
 
+    def decoder_layers(self) -> list[tuple]:
+        """The decoder as the list of layers :meth:`decode` runs, in order, on one input row of
+        ``latent_dim`` numbers (the code), followed by the one-hot label (10 numbers) for the
+        conditional model:
+
+        ``("dense", weight, bias)``           x (in,) -> x @ weight + bias (out,); weight (in, out)
+        ``("relu",)``, ``("sigmoid",)``      elementwise
+        ``("reshape", shape)``                to ``shape`` (a tuple), e.g. (channels, 7, 7)
+        ``("conv_transpose", weight, bias)``  (c_in, H, W) -> (c_out, 2H, 2W): kernel 4, stride 2,
+                                              padding 1; weight (c_in, c_out, 4, 4), bias (c_out,)
+
+        The arrays are float32 (the stored weights, not copies). The last layer gives the 784
+        pixel probabilities of a 28x28 image (row by row). The latent explorer sends this list to
+        the browser, which runs the same layers in JavaScript (``aelab.widgets.latent_sliders``
+        with ``browser_decoder=``).
+        """
+        w = self.weights
+        if self.conditional:
+            return [("dense", w["decoder_net.0.weight"].T, w["decoder_net.0.bias"]), ("relu",),
+                    ("dense", w["decoder_net.2.weight"].T, w["decoder_net.2.bias"]), ("relu",),
+                    ("dense", w["decoder_net.4.weight"].T, w["decoder_net.4.bias"]), ("sigmoid",)]
+        return [("dense", w["decoder.0.weight"].T, w["decoder.0.bias"]), ("relu",),
+                ("dense", w["decoder.2.weight"].T, w["decoder.2.bias"]), ("relu",),
+                ("reshape", (w["decoder.5.weight"].shape[0], 7, 7)),
+                ("conv_transpose", w["decoder.5.weight"], w["decoder.5.bias"]), ("relu",),
+                ("conv_transpose", w["decoder.7.weight"], w["decoder.7.bias"]), ("sigmoid",)]
+
     def decode(self, z, labels=None) -> np.ndarray:
         """Codes (n, latent_dim) -> pixel probabilities (n, 28, 28), float32 in [0, 1]."""
         self._check_labels(labels)
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z: expected codes of shape (n, {self.latent_dim}), got shape {z.shape}")
-        w, n = self.weights, len(z)
-        if self.conditional:
-            h = _relu(_dense(np.concatenate([z, self._one_hot(labels, n)], 1), w, "decoder_net.0"))
-            logits = _dense(_relu(_dense(h, w, "decoder_net.2")), w, "decoder_net.4")
-            return _sigmoid(logits).reshape(n, 28, 28)
-        h = _relu(_dense(_relu(_dense(z, w, "decoder.0")), w, "decoder.2"))
-        h = h.reshape(n, w["decoder.5.weight"].shape[0], 7, 7)
-        h = _relu(_conv_transpose(h, w["decoder.5.weight"], w["decoder.5.bias"]))
-        logits = _conv_transpose(h, w["decoder.7.weight"], w["decoder.7.bias"])
-        return _sigmoid(logits).reshape(n, 28, 28)
+        n = len(z)
+        h = np.concatenate([z, self._one_hot(labels, n)], 1) if self.conditional else z
+        for op, *args in self.decoder_layers():
+            if op == "dense":
+                h = h @ args[0] + args[1]
+            elif op == "relu":
+                h = _relu(h)
+            elif op == "reshape":
+                h = h.reshape(n, *args[0])
+            elif op == "conv_transpose":
+                h = _conv_transpose(h, *args)
+            else:  # "sigmoid", the last layer
+                h = _sigmoid(h)
+        return h.reshape(n, 28, 28)
 
 
 def numpy_model(name: str) -> NumpyVAE:

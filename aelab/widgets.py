@@ -35,9 +35,20 @@ drawn is always the decoder's output for the last slider value. Changes made fro
 touch several sliders at once (prior sample, reset, encode a digit) are drawn once, not once per
 slider. (``aelab.lab_server`` has the JupyterLab settings that keep the round trip short.)
 
+Faster still, with no round trip at all: ``latent_sliders(..., browser_decoder=model)`` for a
+model that lists its decoder's layers (``aelab.pretrained.numpy_model``: dense, transposed
+convolution, ReLU, sigmoid) sends those layers to the page once, as float32 binary buffers, and
+a ``DecoderImage`` front end runs them in JavaScript on the values the slider views hold, drawing
+in the slider's own change event: the digit follows the drag without the kernel. The kernel
+still follows the sliders (``code``) and sends the code when Python sets it (prior sample, reset,
+a real digit, the dims chooser); the image is then always the decoding of the values the sliders
+show. The latent explorer (``make explore``) decodes this way; the lessons keep the kernel-side
+path, which takes any model a student writes.
+
 Each widget object shows itself when it is the last expression of a cell, and exposes what a
 test or an exercise needs: ``set_code`` / ``code`` / ``image`` (the array currently shown) etc.;
-``image_widget.grey`` holds the grey levels the browser draws.
+``image_widget.grey`` holds the grey levels the browser draws (a :class:`PixelImage`; a
+``DecoderImage`` holds the layers it decodes with instead).
 
 Callables and shapes
 --------------------
@@ -181,6 +192,244 @@ def _pixel_image(scale: int, css_class: str | None = None, **layout):
     return widget
 
 
+# --------------------------------------------------------------------------- the decoder in the browser
+
+# Front end of DecoderImage: the decoder itself, run in JavaScript. The kernel sends the layers
+# ONCE (``layers``: op, shapes and offsets; ``weights``: every array's float32 numbers, one binary
+# buffer). The view decodes the code z = ``code`` with the numbers of the slider models in
+# ``sliders`` put at ``dims`` (the models the browser's slider views update as they are dragged,
+# obtained through anywidget's ``host.getModel``), followed by ``condition`` (a conditional
+# decoder's one-hot label), and draws the image as PixelImage does, in the slider's own change
+# event: a drag never waits for the kernel. ``data-frame`` counts the draws.
+_DECODER_IMAGE_ESM = """
+function compile(model) {
+  const v = model.get("weights");
+  const bytes = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+                                      : new Uint8Array(v);
+  const numbers = new Float32Array(bytes.slice().buffer);   // a copy: 4-byte aligned
+  const take = (offset, size) => numbers.subarray(offset, offset + size);
+  return model.get("layers").map((l) => {
+    const size = l.weight_shape ? l.weight_shape.reduce((a, b) => a * b, 1) : 0;
+    return Object.assign({}, l, size ? {w: take(l.weight, size), b: take(l.bias, l.bias_size)} : {});
+  });
+}
+
+function dense(x, l) {            // weight (in, out): rows skipped where x is 0 (after a ReLU)
+  const [nin, nout] = l.weight_shape, w = l.w, y = new Float32Array(l.b);
+  for (let i = 0; i < nin; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    for (let o = 0, r = i * nout; o < nout; o++) y[o] += xi * w[r + o];
+  }
+  return y;
+}
+
+function convTranspose(x, l) {    // kernel 4, stride 2, padding 1; weight (c_in, c_out, 4, 4)
+  // As aelab.pretrained's numpy version: each input pixel's stamp, x[:, i, j] @ weight (one
+  // row of c_out * 16 numbers), added onto output pixels (2i + k - 1, 2j + m - 1).
+  const [cin, h, wd] = l.input_shape, cout = l.weight_shape[1], H = 2 * h, W = 2 * wd;
+  const w = l.w, n = cout * 16, hw = h * wd, stamp = new Float32Array(n);
+  const y = new Float32Array(cout * H * W);
+  for (let o = 0; o < cout; o++) y.fill(l.b[o], o * H * W, (o + 1) * H * W);
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < wd; j++) {
+      stamp.fill(0);
+      for (let c = 0, p = i * wd + j; c < cin; c++, p += hw) {
+        const xv = x[p];
+        if (xv === 0) continue;
+        for (let q = 0, r = c * n; q < n; q++) stamp[q] += xv * w[r + q];
+      }
+      for (let k = 0; k < 4; k++) {
+        const row = 2 * i + k - 1;
+        if (row < 0 || row >= H) continue;
+        for (let m = 0; m < 4; m++) {
+          const col = 2 * j + m - 1;
+          if (col < 0 || col >= W) continue;
+          for (let o = 0, q = k * 4 + m, t = row * W + col; o < cout; o++, q += 16, t += H * W) {
+            y[t] += stamp[q];
+          }
+        }
+      }
+    }
+  }
+  return y;
+}
+
+function decode(layers, z) {
+  let x = z;
+  for (const l of layers) {
+    if (l.op === "dense") x = dense(x, l);
+    else if (l.op === "conv_transpose") x = convTranspose(x, l);
+    else if (l.op === "relu") { for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0; }
+    else if (l.op === "sigmoid") { for (let i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-x[i])); }
+    // "reshape": the numbers stay in the same order
+  }
+  return x;
+}
+
+async function render({ model, el, host }) {
+  const canvas = document.createElement("canvas");
+  canvas.className = "aelab-pixels";
+  canvas.style.imageRendering = "pixelated";
+  canvas.style.display = "block";
+  el.style.width = "max-content";
+  el.style.lineHeight = "0";
+  el.appendChild(canvas);
+  const ctx = canvas.getContext("2d");
+  let frame = 0, layers = compile(model), sliders = [], alive = true;
+
+  function draw() {
+    if (!alive) return;
+    const w = model.get("width"), h = model.get("height"), s = model.get("scale");
+    const dims = model.get("dims"), code = model.get("code"), condition = model.get("condition");
+    if (sliders.length !== dims.length) return;   // sliders still being fetched
+    const z = new Float32Array(code.length + condition.length);
+    z.set(code);
+    z.set(condition, code.length);
+    for (let k = 0; k < dims.length; k++) z[dims[k]] = sliders[k].get("value");
+    const out = decode(layers, z);
+    const lo = model.get("vmin"), gain = 255 / (model.get("vmax") - lo);
+    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+    canvas.style.width = `${w * s}px`;
+    canvas.style.height = `${h * s}px`;
+    const rgba = ctx.createImageData(w, h), d = rgba.data;
+    for (let i = 0, j = 0; i < w * h; i++, j += 4) {   // as the kernel's grey levels: clip, round
+      const g = Math.min(255, Math.max(0, Math.floor((out[i] - lo) * gain + 0.5)));
+      d[j] = d[j + 1] = d[j + 2] = g;
+      d[j + 3] = 255;
+    }
+    ctx.putImageData(rgba, 0, 0);
+    canvas.dataset.frame = String(++frame);
+  }
+
+  async function connect() {
+    for (const s of sliders) s.off("change:value", draw);
+    sliders = [];
+    const found = await Promise.all(model.get("sliders").map((ref) => host.getModel(ref)));
+    if (!alive) return;
+    sliders = found;
+    for (const s of sliders) s.on("change:value", draw);
+    draw();
+  }
+  function recompile() { layers = compile(model); draw(); }
+
+  const redraw = ["change:code", "change:dims", "change:condition", "change:scale", "change:vmin", "change:vmax"];
+  for (const name of redraw) model.on(name, draw);
+  model.on("change:weights", recompile);
+  model.on("change:layers", recompile);
+  model.on("change:sliders", connect);
+  await connect();
+  return () => {
+    alive = false;
+    for (const name of redraw) model.off(name, draw);
+    model.off("change:weights", recompile);
+    model.off("change:layers", recompile);
+    model.off("change:sliders", connect);
+    for (const s of sliders) s.off("change:value", draw);
+  };
+}
+export default { render };
+"""
+
+_LAYER_OPS = ("dense", "relu", "sigmoid", "reshape", "conv_transpose")
+
+
+def _decoder_spec(layers, input_size: int) -> tuple[list[dict], bytes, tuple[int, int]]:
+    """A decoder's layer list (as :meth:`aelab.pretrained.NumpyVAE.decoder_layers` gives it) ->
+    (layer specs for the browser, every weight and bias as float32 little-endian bytes in one
+    buffer, the image shape (H, W) of the output).
+
+    Each spec is a dict: ``op``; ``input_shape`` / ``output_shape`` (lists of ints); for "dense"
+    and "conv_transpose" also ``weight_shape``, ``weight`` and ``bias`` (offsets into the buffer,
+    in float32 numbers) and ``bias_size``. The shapes are checked layer by layer from an input of
+    ``input_size`` numbers; the output must be one grey image: H*W numbers with H == W, or (1, H, W).
+    """
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise TypeError(f"decoder_layers(): expected a non-empty list of layers, got {type(layers).__name__}")
+    shape, specs, chunks, offset = (int(input_size),), [], [], 0
+    for n, layer in enumerate(layers):
+        if not isinstance(layer, tuple) or not layer or layer[0] not in _LAYER_OPS:
+            raise ValueError(f"decoder layer {n}: expected a tuple (op, ...) with op one of "
+                             f"{', '.join(_LAYER_OPS)}, got {layer!r:.80}")
+        op, args = layer[0], layer[1:]
+        spec = {"op": op, "input_shape": list(shape)}
+        if op in ("relu", "sigmoid"):
+            if args:
+                raise ValueError(f"decoder layer {n}: {op} takes no arguments")
+        elif op == "reshape":
+            new = tuple(int(s) for s in np.atleast_1d(args[0])) if len(args) == 1 else ()
+            if not new or int(np.prod(new)) != int(np.prod(shape)):
+                raise ValueError(f"decoder layer {n}: cannot reshape {shape} to {args!r:.80}")
+            shape = new
+        else:
+            if len(args) != 2:
+                raise ValueError(f"decoder layer {n}: {op} expects (op, weight, bias), got {len(args)} arrays")
+            weight, bias = (np.asarray(a) for a in args)
+            for what, a in (("weight", weight), ("bias", bias)):
+                if not np.issubdtype(a.dtype, np.floating) or not np.all(np.isfinite(a)):
+                    raise ValueError(f"decoder layer {n} ({op}): {what} must hold finite floats, "
+                                     f"got a {a.dtype} array")
+            if op == "dense":
+                ok = weight.ndim == 2 and shape == (weight.shape[0],) and bias.shape == weight.shape[1:]
+                want = f"weight ({shape[0] if len(shape) == 1 else '?'}, out) and bias (out,) for input {shape}"
+                new = (weight.shape[1],) if ok else None
+            else:
+                ok = (weight.ndim == 4 and weight.shape[2:] == (4, 4) and len(shape) == 3
+                      and shape[0] == weight.shape[0] and bias.shape == (weight.shape[1],))
+                want = f"weight (c_in, c_out, 4, 4) and bias (c_out,) for an input (c_in, H, W), got input {shape}"
+                new = (weight.shape[1], 2 * shape[1], 2 * shape[2]) if ok else None
+            if not ok:
+                raise ValueError(f"decoder layer {n} ({op}): expected {want}; got weight {weight.shape}, "
+                                 f"bias {bias.shape}")
+            w32 = np.ascontiguousarray(weight, dtype="<f4")
+            b32 = np.ascontiguousarray(bias, dtype="<f4")
+            spec.update(weight_shape=list(w32.shape), weight=offset, bias=offset + w32.size,
+                        bias_size=int(b32.size))
+            chunks += [w32.tobytes(), b32.tobytes()]
+            offset += w32.size + b32.size
+            shape = new
+        spec["output_shape"] = list(shape)
+        specs.append(spec)
+    size = int(np.prod(shape))
+    side = int(round(np.sqrt(size)))
+    if not (len(shape) == 1 or (len(shape) == 3 and shape[0] == 1)) or side * side != size:
+        raise ValueError(f"decoder: expected the last layer to give one square grey image, H*W numbers "
+                         f"or (1, H, W); it gives {shape}")
+    return specs, b"".join(chunks), (side, side)
+
+
+@functools.cache
+def _decoder_image_class():
+    import anywidget
+    import traitlets
+
+    class DecoderImage(anywidget.AnyWidget):
+        """A decoder run in the browser, drawing the image of the code the sliders show.
+
+        Built by :class:`LatentSliders` with ``browser_decoder=``; see :func:`_decoder_spec`
+        for ``layers`` and ``weights`` (sent once). The code decoded is ``code`` (latent_dim,)
+        with the values of the slider models ``sliders`` at ``dims``, then ``condition``.
+        """
+
+        _esm = _DECODER_IMAGE_ESM
+        layers = traitlets.List(traitlets.Dict(), help="layer specs").tag(sync=True)
+        weights = traitlets.Bytes(b"", help="the layers' float32 numbers, little-endian").tag(sync=True)
+        code = traitlets.List(traitlets.Float(), help="the code (latent_dim,)").tag(sync=True)
+        dims = traitlets.List(traitlets.Int(), help="the latent dim of each slider").tag(sync=True)
+        sliders = traitlets.List(help="the sliders whose values the browser decodes").tag(
+            sync=True, to_json=lambda sliders, _: [f"anywidget:{s.model_id}" for s in sliders])
+        condition = traitlets.List(traitlets.Float(), help="numbers after the code (one-hot label)").tag(sync=True)
+        width = traitlets.Int(0, help="image width W in pixels").tag(sync=True)
+        height = traitlets.Int(0, help="image height H in pixels").tag(sync=True)
+        scale = traitlets.Int(8, help="CSS pixels per image pixel").tag(sync=True)
+        vmin = traitlets.Float(0.0, help="the decoder output shown black").tag(sync=True)
+        vmax = traitlets.Float(1.0, help="the decoder output shown white").tag(sync=True)
+
+    DecoderImage.__module__ = __name__
+    DecoderImage.__qualname__ = "DecoderImage"
+    return DecoderImage
+
+
 def __getattr__(name):
     if name == "PixelImage":  # built on first use: importing aelab.widgets needs no anywidget
         return _pixel_image_class()
@@ -259,14 +508,17 @@ class LatentSliders(_Base):
       ``sample_prior()``, ``reset()``, ``start_from_digit(index)``, ``show_dims(dims)``
       ``prior_button``, ``reset_button``, ``digit_button`` (+ ``digit_index``), ``dims_chooser``
       ``image_widget``  the :class:`PixelImage` showing it (``.grey``: the grey levels shown);
-                        ``widget`` the whole box
-      ``renders``       how many times the image has been redrawn (for tests)
+                        with ``browser_decoder``, the ``DecoderImage`` decoding in the browser
+                        (``.layers``, ``.weights``: what it was sent); ``widget`` the whole box
+      ``renders``       how many times the image has been redrawn by the kernel (for tests);
+                        with ``browser_decoder``: how many codes Python has sent the browser
+      ``set_label(d)``  the label a conditional ``browser_decoder`` decodes with
     """
 
     def __init__(self, decode, latent_dim, *, encode=None, images=None, labels=None,
                  max_sliders: int = 8, ranges=None, prior="normal", scale: int = 8,
                  vmin: float = 0.0, vmax: float = 1.0, step: float | None = None, seed: int = 0,
-                 title: str | None = None):
+                 title: str | None = None, browser_decoder=None, label: int | None = None):
         check_callable(decode, "decode", "decode(z: (n, latent_dim)) -> images")
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
@@ -285,6 +537,8 @@ class LatentSliders(_Base):
         self._shown_images = as_images(images) if images is not None else None
         self.labels = None if labels is None else np.asarray(labels)
         self.renders = 0
+        self.browser_decoder = browser_decoder
+        self._condition = self._check_browser_decoder(browser_decoder, label)
 
         # Codes of the given images, when an encoder is given: slider ranges, "data" prior.
         self._codes = None
@@ -316,7 +570,10 @@ class LatentSliders(_Base):
             self.sliders.append(s)
         self._holding = False
 
-        self.image_widget = _pixel_image(self.scale, "aelab-latent-image", border="1px solid #ccc")
+        if browser_decoder is None:
+            self.image_widget = _pixel_image(self.scale, "aelab-latent-image", border="1px solid #ccc")
+        else:
+            self.image_widget = self._decoder_image()
         self._status = w.HTML()
         prior_btn = w.Button(description="sample from prior", icon="random", layout=w.Layout(width="auto"),
                              tooltip="draw a code from the prior and decode it")
@@ -355,11 +612,31 @@ class LatentSliders(_Base):
         self.widget = w.VBox(header + [w.HBox([w.VBox(controls), w.VBox(right)]),
                                        w.HBox(buttons[:2]), *buttons[2:], self._status])
         self._render(raise_errors=True)
+        if browser_decoder is not None:
+            self._check_same_decoder()
 
     # ----- public API
     @property
     def code(self) -> np.ndarray:
         return self._code.copy()
+
+    @property
+    def image(self) -> np.ndarray:
+        """The image shown, float32 (H, W), as decoded (before clipping)."""
+        if self.browser_decoder is not None:   # decoded in the browser: decode it here on demand
+            return images_from(self.decode, self._code[None, :])[0]
+        return self._image
+
+    @image.setter
+    def image(self, value) -> None:
+        self._image = value
+
+    def set_label(self, label: int) -> None:
+        """The label a conditional ``browser_decoder`` decodes with (0-9); the page redraws."""
+        if self.browser_decoder is None or not self.browser_decoder.conditional:
+            raise RuntimeError("set_label needs a conditional browser_decoder (e.g. the conditional VAE)")
+        self._condition = self._check_browser_decoder(self.browser_decoder, label)
+        self.image_widget.condition = self._condition
 
     def set_code(self, z) -> None:
         """Set the whole code (latent_dim,) at once; the sliders follow, the digit is redrawn once."""
@@ -404,8 +681,52 @@ class LatentSliders(_Base):
             raise ValueError(f"dims: expected {k} different dims in 0..{self.latent_dim - 1}, got {dims}")
         self.slider_dims = dims
         self._sync_sliders()
+        if self.browser_decoder is not None:   # the page decodes with the new dims
+            self._render()
 
     # ----- internals
+    def _check_browser_decoder(self, model, label) -> list[float]:
+        """Check ``browser_decoder`` and ``label``; return the numbers after the code (one-hot label)."""
+        if model is None:
+            if label is not None:
+                raise TypeError("label= is the label of a conditional browser_decoder; none was given")
+            return []
+        if not callable(getattr(model, "decoder_layers", None)) or not hasattr(model, "conditional"):
+            raise TypeError(f"browser_decoder: expected a model that lists its decoder's layers, such as "
+                            f"aelab.pretrained.numpy_model(name), got {type(model).__name__}")
+        if getattr(model, "latent_dim", None) != self.latent_dim:
+            raise ValueError(f"browser_decoder: its codes have {getattr(model, 'latent_dim', None)} numbers, "
+                             f"latent_dim is {self.latent_dim}")
+        if not model.conditional:
+            if label is not None:
+                raise TypeError(f"label: {getattr(model, 'name', 'browser_decoder')} is not conditional")
+            return []
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label <= 9:
+            raise ValueError(f"label: a conditional browser_decoder needs the label to decode with, "
+                             f"an int 0-9; got {label!r}")
+        return [float(i == label) for i in range(10)]
+
+    def _decoder_image(self):
+        layers, weights, (h, w) = _decoder_spec(self.browser_decoder.decoder_layers(),
+                                                self.latent_dim + len(self._condition))
+        widget = _decoder_image_class()(layers=layers, weights=weights, width=w, height=h,
+                                        scale=self.scale, vmin=self.vmin, vmax=self.vmax,
+                                        condition=self._condition, sliders=self.sliders,
+                                        layout=_widgets().Layout(border="1px solid #ccc"))
+        widget.add_class("aelab-latent-image")
+        return widget
+
+    def _check_same_decoder(self):
+        """ValueError unless ``decode`` and ``browser_decoder`` draw the same image of the code."""
+        model, z = self.browser_decoder, self._code[None, :]
+        labels = [self._condition.index(1.0)] if model.conditional else None
+        theirs = as_images(model.decode(z) if labels is None else model.decode(z, np.array(labels)))[0]
+        ours = self.image
+        worst = float(np.abs(ours - theirs).max()) if ours.shape == theirs.shape else np.inf
+        if not worst <= (self.vmax - self.vmin) / 255:
+            raise ValueError(f"decode and browser_decoder disagree on the code {self._code.tolist()}: "
+                             f"images {ours.shape} and {theirs.shape}, up to {worst:.3g} apart (pass the "
+                             f"browser_decoder's own decode, with the same label)")
     def _snap(self, z: np.ndarray) -> np.ndarray:
         """With a slider step, round codes to it: the front end would snap them anyway."""
         z = np.asarray(z, np.float32).copy()
@@ -416,7 +737,8 @@ class LatentSliders(_Base):
             return
         j = self.sliders.index(change["owner"])
         self._code[self.slider_dims[j]] = change["new"]
-        self._render()
+        if self.browser_decoder is None:   # else the page has drawn it already
+            self._render()
 
     def _sync_sliders(self):
         """Move the sliders to the code without triggering one redraw per slider."""
@@ -443,7 +765,13 @@ class LatentSliders(_Base):
             self._holding = False
 
     def _render(self, raise_errors: bool = False):
-        self._show_decoded(self._code.astype(np.float32), raise_errors)
+        if self.browser_decoder is None:
+            self._show_decoded(self._code.astype(np.float32), raise_errors)
+            return
+        with self.image_widget.hold_sync():   # one message: the code and which dims the sliders move
+            self.image_widget.code = [float(v) for v in self._code]
+            self.image_widget.dims = list(self.slider_dims)
+        self._rendered()
 
     def _show_real(self, index):
         self.real_image_widget.show(self._shown_images[int(index)], vmin=self.vmin, vmax=self.vmax)
@@ -502,7 +830,8 @@ class LatentSliders(_Base):
 def latent_sliders(decode: Callable, latent_dim: int, *, encode: Callable | None = None,
                    images=None, labels=None, max_sliders: int = 8, ranges=None, prior="normal",
                    scale: int = 8, vmin: float = 0.0, vmax: float = 1.0,
-                   step: float | None = None, seed: int = 0, title: str | None = None) -> LatentSliders:
+                   step: float | None = None, seed: int = 0, title: str | None = None,
+                   browser_decoder=None, label: int | None = None) -> LatentSliders:
     """Sliders over a latent code and the decoded digit, updating while you drag.
 
     decode : ``decode(z)`` with z float32 (n, latent_dim) -> n images (see module docstring).
@@ -523,12 +852,23 @@ def latent_sliders(decode: Callable, latent_dim: int, *, encode: Callable | None
         ``step``, and codes set from Python (prior samples, encoded digits) are rounded to it too,
         because the browser would snap them; what the sliders show is always what is decoded.
     seed : seed of the prior sampler.
+    browser_decoder : optional, a model that lists its decoder's layers (an
+        :class:`aelab.pretrained.NumpyVAE`, see its ``decoder_layers``): the page runs that decoder
+        itself, in JavaScript, on the values the sliders show, so a drag draws without waiting for
+        the kernel (the latent explorer). Its weights are sent once, as float32. The kernel still
+        follows the sliders (``code``) and sends the code when Python sets it (buttons,
+        ``set_code``, the dims chooser); ``decode`` must be the same decoder (checked on the
+        starting code) and computes ``image`` on demand. Without it (the lessons: any model), the
+        kernel decodes every slider event.
+    label : for a conditional ``browser_decoder``: the label it decodes with (0-9), changed with
+        ``set_label``; ``decode`` must use the same label.
 
     Returns a :class:`LatentSliders`; leave it as the last expression of a cell to show it.
     """
     return LatentSliders(decode, latent_dim, encode=encode, images=images, labels=labels,
                          max_sliders=max_sliders, ranges=ranges, prior=prior, scale=scale,
-                         vmin=vmin, vmax=vmax, step=step, seed=seed, title=title)
+                         vmin=vmin, vmax=vmax, step=step, seed=seed, title=title,
+                         browser_decoder=browser_decoder, label=label)
 
 
 # --------------------------------------------------------------------------- interpolation

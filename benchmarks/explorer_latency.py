@@ -5,12 +5,17 @@
                  time from starting make to the server answering, to the page's HTML, and to the
                  first digit drawn on a canvas (the 2-D VAE's sliders), in seconds.
   step latency   on that page, drags slider z[0] of the 2-D VAE and of the 16-D VAE (the real
-                 lesson 05 decoders, pretrained, run in numpy) one mouse move at a time, waiting
-                 for each new image: mousemove -> image drawn on the canvas, and -> the next
-                 animation frame (on screen), median and p95 over --steps moves, as
-                 benchmarks/browser_latency.py measures them in JupyterLab.
-  timeline       with --timeline, where the "drawn" time of each move goes, from the kernel
-                 websocket's messages (hooked in the page before it loads) and the kernel's own
+                 lesson 05 decoders, pretrained) one mouse move at a time, waiting for each new
+                 image: mousemove -> image drawn on the canvas, and -> the next animation frame
+                 (on screen), median and p95 over --steps moves, as
+                 benchmarks/browser_latency.py measures them in JupyterLab. The explorer decodes
+                 in the page (``latent_sliders(..., browser_decoder=...)``, JavaScript): "drawn"
+                 is then the page's own work, slider event + decode + canvas; with kernel-side
+                 decoding (an explorer without browser_decoder=) it includes the round trip.
+  timeline       with --timeline, whether the kernel took part, from the kernel websocket's
+                 messages (hooked in the page before it loads): how many moves had an image
+                 message from the kernel between the mousemove and the draw (none when the page
+                 decodes). For those that had, where the "drawn" time went, with the kernel's own
                  message timestamps (header "date", the same machine clock):
                    move -> sent      mousemove -> the slider's update leaves the page
                    sent -> kernel    -> the kernel's "busy" status: server + ZMQ + dispatch
@@ -20,7 +25,9 @@
 
 Usage (a timing run, so under the shared lock):
     flock /tmp/aelab-heavy.lock .venv/bin/python benchmarks/explorer_latency.py [--steps 80]
-Extra arguments for make after `--`, e.g. `-- VENV=/path/to/venv`.
+Extra arguments for make after `--`, e.g. `-- VENV=/path/to/venv`. From a second checkout (a git
+worktree) using another checkout's environment, keep make from reinstalling it into this one:
+    PYTHONPATH=$PWD python benchmarks/explorer_latency.py -- VENV=/path/.venv -o /path/.venv/.aelab-installed
 """
 
 from __future__ import annotations
@@ -96,16 +103,20 @@ def _epoch_ms(date: str) -> float:
     return datetime.fromisoformat(date.replace("Z", "+00:00")).timestamp() * 1e3
 
 
-def timeline(wire: list, draws: list) -> dict:
-    """Split each move's time into the stages of the module docstring (ms, per move)."""
+def timeline(wire: list, draws: list) -> tuple[int, dict]:
+    """(how many moves were drawn with no kernel message between move and draw, the stages of
+    the module docstring (count, median ms) of the others)."""
     stages = {k: [] for k in ("move -> sent", "sent -> kernel", "kernel handler", "kernel -> page",
                               "page -> drawn")}
+    in_page = 0
     for d in draws:
         t0, tdraw = d["t0"], d["tdraw"]
         window = [m for m in wire if t0 <= m["t"] <= tdraw]
         sent = next((m for m in window if m["dir"] == "out" and m["type"] == "comm_msg"), None)
         busy = next((m for m in window if m["dir"] == "in" and m["state"] == "busy"), None)
         image = [m for m in window if m["dir"] == "in" and m["type"] == "comm_msg" and m["method"] == "update"]
+        if not image:
+            in_page += 1
         if not (sent and busy and image and busy["date"] and image[-1]["date"]):
             continue
         kbusy, kimage = _epoch_ms(busy["date"]), _epoch_ms(image[-1]["date"])
@@ -114,7 +125,7 @@ def timeline(wire: list, draws: list) -> dict:
         stages["kernel handler"].append(kimage - kbusy)
         stages["kernel -> page"].append(image[-1]["t"] - kimage)
         stages["page -> drawn"].append(tdraw - image[-1]["t"])
-    return {k: (len(v), float(np.median(v)) if v else float("nan")) for k, v in stages.items()}
+    return in_page, {k: (len(v), float(np.median(v)) if v else float("nan")) for k, v in stages.items()}
 
 
 def free_port() -> int:
@@ -152,7 +163,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=80)
     parser.add_argument("--timeline", action="store_true",
-                        help="also split the drawn latency into its stages (see above)")
+                        help="also say whether the kernel took part, and the stages of kernel-side draws (see above)")
     parser.add_argument("make_args", nargs="*", help="extra make arguments (after --)")
     args = parser.parse_args(argv)
     if not chromium_available():
@@ -199,9 +210,11 @@ def main(argv=None) -> int:
                       f"(p95 {r['screen_p95']:.1f})")
                 if args.timeline:
                     wire = page.evaluate("() => window.__aelabWire")
-                    parts = timeline(wire, r["draws"])
-                    print("    median ms: " + ", ".join(f"{k} {v[1]:.2f}" for k, v in parts.items())
-                          + f" ({min(v[0] for v in parts.values())} moves)")
+                    in_page, parts = timeline(wire, r["draws"])
+                    print(f"    drawn with no kernel message between move and draw: {in_page} of {r['n']} moves")
+                    if min(v[0] for v in parts.values()):
+                        print("    median ms: " + ", ".join(f"{k} {v[1]:.2f}" for k, v in parts.items())
+                              + f" ({min(v[0] for v in parts.values())} moves)")
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:

@@ -6,9 +6,16 @@ canvases show after real mouse drags must be the pretrained models' decoding of 
 sliders show, within one grey level. The explorer runs the models in numpy
 (``aelab.pretrained``), so this process computes the expected images itself, with the same
 weights and no framework.
+
+The latent sliders' digits are decoded in the page (``latent_sliders(..., browser_decoder=...)``):
+while the kernel is kept busy by a second client, a drag must still draw the right digit, and
+once the kernel is free again its ``code`` must be the values the sliders show.
 """
 
 from __future__ import annotations
+
+import json
+import threading
 
 import numpy as np
 import pytest
@@ -16,7 +23,8 @@ import pytest
 from aelab import lab_server, pretrained
 from aelab._arrays import interpolate
 from aelab.data import load_mnist
-from lab_harness import LATENT_CANVAS, ROOT, JupyterLab, canvas_pixels, require_browser, settle_canvases
+from lab_harness import (LATENT_CANVAS, ROOT, JupyterLab, canvas_pixels, kernel_execute, require_browser,
+                         settle_canvases)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,6 +79,29 @@ def _drag(page, slider, dx: float, steps: int, pause_ms: int) -> None:
     page.mouse.up()
 
 
+def _kernel(lab):
+    """The connection file of the explorer's one kernel (Voila's, not in /api/sessions)."""
+    (kernel,) = lab.api("GET", "/api/kernels")
+    return lab.tmp / "runtime" / f"kernel-{kernel['id']}.json"
+
+
+def _kernel_code(lab, name: str) -> np.ndarray:
+    """``<name>.code`` in the explorer's kernel (the LatentSliders called ``name``)."""
+    out = kernel_execute(_kernel(lab), f"import json as _j; print(_j.dumps({name}.code.tolist()))")
+    return np.array(json.loads(out.strip().splitlines()[-1]), np.float32)
+
+
+def _codes_16d(sliders, dims, kernel_code) -> np.ndarray:
+    """The 16-D code shown: the kernel's code with the shown sliders' values at ``dims``."""
+    code = kernel_code.copy()
+    code[dims] = _values(sliders, 2, 8)
+    return code
+
+
+def _dims(sliders) -> list[int]:
+    return [int(sliders.nth(2 + k).locator(".widget-label").inner_text().strip("z[]")) for k in range(8)]
+
+
 def test_explorer_page_renders_and_follows_drags(lab, browser):
     vae_2d, vae_16d, cvae = (pretrained.numpy_model(n) for n in ("vae_2d", "vae_16d", "cvae_2d"))
     images = load_mnist("test")[0][:2]   # the explorer interpolates between test digits 0 and 1
@@ -113,16 +144,60 @@ def test_explorer_page_renders_and_follows_drags(lab, browser):
         assert values[1] <= -0.1, values
         _same_image(image_2d, vae_2d.decode(values[None])[0], f"2-D VAE after a fast drag, z={values}")
 
+        # --- the page decodes: with the kernel busy (a second client's 6-second cell), a fast
+        # drag still ends on the right digit; once free, the kernel's code is the values shown
+        busy = threading.Thread(target=kernel_execute, args=(_kernel(lab), "import time; time.sleep(6)"))
+        busy.start()
+        try:
+            page.wait_for_timeout(500)
+            _drag(page, sliders.nth(0), -120, steps=40, pause_ms=0)
+            settle_canvases(page, [image_2d], quiet_ms=300, timeout_ms=4_000)
+            values = _values(sliders, 0, 2)
+            _same_image(image_2d, vae_2d.decode(values[None])[0], f"2-D VAE, kernel busy, z={values}")
+            assert busy.is_alive(), "the kernel was free again before the check: no proof the page decoded"
+        finally:
+            busy.join()
+        np.testing.assert_allclose(_kernel_code(lab, "sliders_2d"), values, atol=1e-6)
+
+        # --- a button sets the code from Python: the page draws decode(the values it shows)
+        page.locator("button:has-text('sample from prior')").first.click()
+        page.wait_for_function("(v) => document.querySelector('.aelab-latent-slider .widget-readout')"
+                               ".innerText !== v", arg=f"{values[0]:.2f}", timeout=20_000)
+        settle_canvases(page, [image_2d], quiet_ms=500, timeout_ms=20_000)
+        values = _values(sliders, 0, 2)
+        np.testing.assert_allclose(_kernel_code(lab, "sliders_2d"), values, atol=1e-6)
+        _same_image(image_2d, vae_2d.decode(values[None])[0], f"2-D VAE, sampled from the prior, z={values}")
+
         # --- 16-D VAE: drag the 4th slider shown; its label says which z[j] it moves, the
         # other 15 numbers stay 0
         image_16d = latent_images.nth(1)
         _drag(page, sliders.nth(2 + 3), 80, steps=6, pause_ms=40)
         settle_canvases(page, [image_16d], quiet_ms=500, timeout_ms=20_000)
-        dims = [int(sliders.nth(2 + k).locator(".widget-label").inner_text().strip("z[]")) for k in range(8)]
+        dims = _dims(sliders)
         code = np.zeros((1, 16), np.float32)
         code[0, dims] = _values(sliders, 2, 8)
         assert len(set(dims)) == 8 and code[0, dims[3]] != 0 and np.count_nonzero(code) == 1, (dims, code)
         _same_image(image_16d, vae_16d.decode(code)[0], f"16-D VAE after dragging z[{dims[3]}]")
+
+        # --- a fast drag of the 1st slider shown, then other dims chosen and one of them
+        # dragged: the page decodes all 16 numbers (the hidden ones keep their values)
+        _drag(page, sliders.nth(2), -130, steps=40, pause_ms=0)
+        settle_canvases(page, [image_16d], quiet_ms=500, timeout_ms=20_000)
+        code = _codes_16d(sliders, dims, code[0])
+        assert np.count_nonzero(code) == 2, code
+        _same_image(image_16d, vae_16d.decode(code[None])[0], f"16-D VAE after a fast drag, z={code}")
+        page.locator(".widget-dropdown:has-text('dims') select").select_option(index=2)   # z[8]..z[15]
+        page.wait_for_function("() => document.querySelectorAll('.aelab-latent-slider .widget-label')[2]"
+                               ".innerText === 'z[8]'", timeout=20_000)
+        _drag(page, sliders.nth(2 + 1), 90, steps=40, pause_ms=0)
+        settle_canvases(page, [image_16d], quiet_ms=500, timeout_ms=20_000)
+        dims = _dims(sliders)
+        assert dims == list(range(8, 16)), dims
+        kernel_code = _kernel_code(lab, "sliders_16d")
+        shown = _codes_16d(sliders, dims, code)
+        np.testing.assert_allclose(kernel_code, shown, atol=1e-6)
+        assert np.count_nonzero(shown) == 3, shown
+        _same_image(image_16d, vae_16d.decode(shown[None])[0], f"16-D VAE over z[8..15], z={shown}")
 
         # --- conditional VAE: click digit 3, drag the style; decode(style, label 3)
         image_cvae = latent_images.nth(2)

@@ -206,6 +206,37 @@ def test_shipped_latent_map_codes_are_the_numpy_encoders_codes_of_the_test_set()
     np.testing.assert_allclose(codes, pretrained.numpy_model("vae_2d").encode(images), atol=1e-6)
 
 
+def test_decoder_layers_are_the_stored_weights_in_the_order_decode_runs_them():
+    """What the latent explorer sends the browser: every op, shape and dtype, checked from the
+    code (plus the one-hot label of the conditional model) to the 784 pixels."""
+    _shipped()
+    expected_ops = {
+        "conv_vae": ["dense", "relu", "dense", "relu", "reshape", "conv_transpose", "relu",
+                     "conv_transpose", "sigmoid"],
+        "conditional_vae": ["dense", "relu", "dense", "relu", "dense", "sigmoid"]}
+    for name in pretrained.MODELS:
+        model, info = pretrained.numpy_model(name), pretrained.model_info(name)
+        layers = model.decoder_layers()
+        assert [layer[0] for layer in layers] == expected_ops[info["kind"]], name
+        size = model.latent_dim + (10 if model.conditional else 0)
+        x = np.zeros((1, size), np.float32)
+        for op, *args in layers:
+            if op == "dense":
+                weight, bias = args
+                assert weight.dtype == bias.dtype == np.float32 and weight.shape == (x.shape[1], len(bias))
+                assert any(np.shares_memory(weight, w) for w in model.weights.values()), "not the stored weights"
+                x = x @ weight + bias
+            elif op == "reshape":
+                x = x.reshape(1, *args[0])
+            elif op == "conv_transpose":
+                weight, bias = args
+                assert weight.dtype == np.float32 and weight.shape == (x.shape[1], len(bias), 4, 4)
+                x = pretrained._conv_transpose(x, weight, bias)
+            else:
+                assert args == [], op
+        assert x.size == 784, name
+
+
 def test_shipped_models_meet_the_lesson_targets():
     """The full-mode targets lesson 05 asserts, measured on the stored (float16) weights."""
     models = _shipped()["models"]

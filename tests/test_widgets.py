@@ -310,6 +310,128 @@ def test_set_code_rejects_wrong_length(codec):
         w.start_from_digit(0)
 
 
+# ---------------------------------------------------------------- decoding in the browser
+
+@pytest.fixture(scope="module")
+def vae_16d():
+    from aelab import pretrained
+
+    return pretrained.numpy_model("vae_16d")
+
+
+def _numbers(widget, spec, what: str) -> np.ndarray:
+    """The float32 numbers of one layer's ``what`` ("weight" or "bias") in the widget's buffer."""
+    numbers = np.frombuffer(widget.weights, "<f4")
+    size = int(np.prod(spec["weight_shape"])) if what == "weight" else spec["bias_size"]
+    return numbers[spec[what]:spec[what] + size]
+
+
+def test_browser_decoder_sends_the_layers_once_as_float32_buffers(vae_16d, monkeypatch):
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    w = widgets.latent_sliders(vae_16d.decode, 16, browser_decoder=vae_16d)
+    dec = w.image_widget
+    assert type(dec).__name__ == "DecoderImage" and "aelab-latent-image" in dec._dom_classes
+    layers = vae_16d.decoder_layers()
+    assert [spec["op"] for spec in dec.layers] == [layer[0] for layer in layers]
+    shapes = [tuple(spec["output_shape"]) for spec in dec.layers]
+    assert shapes[0] == (256,) and shapes[4] == (48, 7, 7) and shapes[-1] == (1, 28, 28)
+    assert dec.layers[0]["input_shape"] == [16] and (dec.height, dec.width) == (28, 28)
+    for spec, layer in zip(dec.layers, layers):   # the buffer holds exactly the model's arrays
+        if len(layer) == 3:
+            assert spec["weight_shape"] == list(layer[1].shape)
+            np.testing.assert_array_equal(_numbers(dec, spec, "weight"), layer[1].ravel())
+            np.testing.assert_array_equal(_numbers(dec, spec, "bias"), layer[2])
+    total = sum(layer[1].size + layer[2].size for layer in layers if len(layer) == 3)
+    assert len(dec.weights) == 4 * total
+    # the weights go as one binary buffer (not JSON); the sliders as anywidget references
+    state, _, buffers = _remove_buffers(dec.get_state())
+    assert "weights" not in state and [len(b) for b in buffers] == [4 * total]
+    assert state["sliders"] == [f"anywidget:{s.model_id}" for s in w.sliders]
+    assert state["dims"] == list(range(8)) and state["code"] == [0.0] * 16 and state["condition"] == []
+
+    # a drag: the kernel follows the sliders and sends the page nothing
+    sent = _sent_messages(dec, monkeypatch)
+    renders = w.renders
+    w.sliders[3].set_state({"value": 1.25})
+    assert sent == [] and w.renders == renders
+    expected = np.zeros(16, np.float32)
+    expected[3] = 1.25
+    np.testing.assert_array_equal(w.code, expected)
+    np.testing.assert_allclose(w.image, vae_16d.decode(expected[None])[0], atol=1e-6)
+    # a code set from Python, a new choice of dims: one small message each, what changed
+    w.set_code(np.arange(16) / 10)
+    assert [state for state, _ in sent] == [{"code": list(np.arange(16, dtype=np.float32) / np.float32(10))}]
+    w.show_dims(range(8, 16))
+    assert len(sent) == 2 and sent[1][0] == {"dims": list(range(8, 16))}
+    w.sliders[0].set_state({"value": -2.0})   # now z[8]
+    assert len(sent) == 2 and w.code[8] == -2.0
+    w.show_dims(range(8))   # the page gets the code of the dims it no longer has sliders for
+    assert len(sent) == 3 and set(sent[2][0]) == {"code", "dims"} and sent[2][0]["code"][8] == -2.0
+    assert all(len(buffers or []) == 0 for _, buffers in sent), "the weights were sent again"
+
+
+def test_browser_decoder_of_the_conditional_model_sends_the_label(monkeypatch):
+    from aelab import pretrained
+
+    cvae = pretrained.numpy_model("cvae_2d")
+    digit = {"label": 7}
+    w = widgets.latent_sliders(lambda z: cvae.decode(z, np.full(len(z), digit["label"])), 2,
+                               browser_decoder=cvae, label=7)
+    assert w.image_widget.condition == [float(i == 7) for i in range(10)]
+    assert w.image_widget.layers[0]["input_shape"] == [12]
+    sent = _sent_messages(w.image_widget, monkeypatch)
+    digit["label"] = 3
+    w.set_label(3)
+    assert [state for state, _ in sent] == [{"condition": [float(i == 3) for i in range(10)]}]
+    np.testing.assert_allclose(w.image, cvae.decode(np.zeros((1, 2), np.float32), np.array([3]))[0], atol=1e-6)
+    with pytest.raises(ValueError, match="int 0-9"):
+        w.set_label(10)
+
+
+def test_browser_decoder_rejects_bad_input(vae_16d, codec):
+    from aelab import pretrained
+
+    cvae = pretrained.numpy_model("cvae_2d")
+    with pytest.raises(TypeError, match="lists its decoder's layers"):
+        widgets.latent_sliders(vae_16d.decode, 16, browser_decoder=vae_16d.decode)
+    with pytest.raises(ValueError, match="16 numbers, latent_dim is 2"):
+        widgets.latent_sliders(vae_16d.decode, 2, browser_decoder=vae_16d)
+    with pytest.raises(ValueError, match="needs the label"):
+        widgets.latent_sliders(lambda z: cvae.decode(z, np.zeros(len(z), int)), 2, browser_decoder=cvae)
+    with pytest.raises(TypeError, match="not conditional"):
+        widgets.latent_sliders(vae_16d.decode, 16, browser_decoder=vae_16d, label=3)
+    with pytest.raises(TypeError, match="label= is the label"):
+        widgets.latent_sliders(vae_16d.decode, 16, label=3)
+    with pytest.raises(ValueError, match="disagree"):   # another decoder than the one the page runs
+        widgets.latent_sliders(lambda z: 1 - vae_16d.decode(z), 16, browser_decoder=vae_16d)
+    with pytest.raises(RuntimeError, match="conditional browser_decoder"):
+        widgets.latent_sliders(vae_16d.decode, 16, browser_decoder=vae_16d).set_label(1)
+
+
+@pytest.mark.parametrize("layers, words", [
+    ([], "non-empty list"),
+    ([("softmax",)], "op one of"),
+    ([("dense", np.zeros((3, 4), np.float32), np.zeros(4, np.float32))], r"weight \(2, out\)"),
+    ([("dense", np.zeros((2, 784), np.int32), np.zeros(784, np.float32))], "finite floats"),
+    ([("dense", np.full((2, 784), np.nan, np.float32), np.zeros(784, np.float32))], "finite floats"),
+    ([("dense", np.zeros((2, 784), np.float32))], "expects .op, weight, bias."),
+    ([("relu", 1)], "takes no arguments"),
+    ([("reshape", (3, 7))], "cannot reshape"),
+    ([("conv_transpose", np.zeros((2, 1, 4, 4), np.float32), np.zeros(1, np.float32))], r"input \(2,\)"),
+    ([("dense", np.zeros((2, 10), np.float32), np.zeros(10, np.float32))], "one square grey image"),
+])
+def test_decoder_spec_rejects_bad_layers(layers, words):
+    with pytest.raises((TypeError, ValueError), match=words):
+        widgets._decoder_spec(layers, 2)
+
+
+def test_decoder_image_front_end_decodes_the_slider_models():
+    esm = widgets._DECODER_IMAGE_ESM
+    assert "export default" in esm and "host.getModel" in esm and 'on("change:value"' in esm
+    assert "putImageData" in esm and "dataset.frame" in esm   # the draw counter tests and benchmarks read
+
+
 # ---------------------------------------------------------------- interpolation
 
 def test_interpolation_walks_from_one_code_to_the_other(mnist, codec):
