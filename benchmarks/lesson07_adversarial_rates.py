@@ -87,7 +87,7 @@ def main(argv=None) -> int:
         print(f"seed {seed}: plain AE reconstruction {baseline['reconstruction']:.1f}, energy "
               f"{baseline['energy']:.3f} | AAE reconstruction {values['reconstruction']:.1f}, energy "
               f"{values['energy']:.3f} ({values['energy'] / baseline['energy']:.2f}x the plain AE's); "
-              f"validation energy by epoch {[round(e, 3) for e in history['val_energy']]}; "
+              f"validation energy by epoch {[round(float(e), 3) for e in history['val_energy']]}; "
               f"{time.perf_counter() - start:.0f} s", flush=True)
     return 0
 

@@ -983,11 +983,17 @@ if not QUICK:
 # PyTorch track, from other random starting weights, reached a fifth of it for the roll (0.48
 # against 2.60) but only half for the ring (1.06 against 1.95). The ring is the harder
 # target: the digits form clusters of their own, and the encoder must spread them over ten
-# components with equal shares. Longer training or stronger adversarial phases get closer: in
-# short runs on the validation images the distance was lowest with higher adversarial learning
-# rates, when those runs stayed stable (section 6 shows what happens when they do not). Digits
-# of one kind land near each other in the AAE, but the encoder decides where: nothing ties a
-# digit to a component (section 5 does that).
+# components with equal shares, an assignment it has to find by itself. Stronger adversarial
+# phases get closer, at a price: with all three rates at 2·10⁻³ (PyTorch,
+# `benchmarks/lesson07_adversarial_rates.py`), two runs from different starting weights brought
+# the ring's test codes to 0.28 and 0.33 (0.16 and 0.26 times a plain autoencoder trained from
+# the same seed), but the reconstruction rose to 157.9 and 153.3 nats per image, 9–12 % above
+# the VAE's. The test codes also sit further from the prior than the
+# validation codes (0.12 against 0.28 at the end of the first of those runs): the discriminator
+# only ever judged codes of training images, and a test digit by a new writer can land between
+# components. Digits of one kind land near each other in the AAE, but the encoder decides
+# where: nothing ties a digit to a component (section 5 does that, and meets the prior far
+# more closely).
 #
 # The reconstruction costs about what the VAE's does (146.5 and 145.9 nats per test image for
 # the ring AAE in PyTorch and Keras, 143.7 and 146.5 for the roll, 141.0 for the VAE's
@@ -1093,7 +1099,7 @@ print(f"{own_component:.1%} of the test codes lie nearest to the centre of their
 labelled_energy = energy_distance(labelled_codes[:N_MATCH], reference_samples["mixture of 10 Gaussians"])
 labelled_ratio = labelled_energy / plain_test["mixture of 10 Gaussians"]["energy"]
 print(f"energy distance of the test codes to the mixture: {labelled_energy:.3f} "
-      f"({labelled_ratio:.2f} times the plain autoencoder's, section 4)")
+      f"({labelled_ratio:.3f} times the plain autoencoder's, section 4)")
 if not QUICK:
     assert labelled_ratio <= 0.2, f"label-informed AAE: energy distance {labelled_ratio:.2f} times the plain AE's"
 
@@ -1135,14 +1141,17 @@ fig = plot.image_grid(per_mode, ncols=10, size=0.7,
 plt.show()
 
 # %% [markdown]
-# Does component k really draw a k? We need a judge: a small classifier, trained here on the
-# training images for two epochs. Its own accuracy on the test images comes first, since a
-# judge is only as good as that.
+# Does component k really draw a k? We need a judge: a classifier, trained here on the
+# training images for two epochs, from its own seed (so the judge does not depend on how the
+# models above were trained). Its own accuracy on the test images comes first, since a judge is
+# only as good as that: a judge that mistakes one real 5 in thirty for a 3 or an 8 would blame
+# those mistakes on the AAE's samples.
 
 # %% tags=["torch"]
-classifier = nn.Sequential(nn.Conv2d(1, 16, 4, stride=2, padding=1), nn.ReLU(),
-                           nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.ReLU(),
-                           nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+torch.manual_seed(0)
+classifier = nn.Sequential(nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.ReLU(),
+                           nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.ReLU(),
+                           nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
 classifier_optimizer = torch.optim.Adam(classifier.parameters(), lr=1e-3)
 labelled_loader = make_dataloader(train_x, train_labels, batch_size=BATCH_SIZE)
 bar = tqdm(total=2 * len(labelled_loader), desc="digit classifier", unit="batch")
@@ -1159,10 +1168,12 @@ classifier.eval()
 classify = numpy_function(classifier, output=lambda logits: logits.argmax(axis=1))
 
 # %% tags=["keras"]
+keras.utils.set_random_seed(0)
 classifier = keras.Sequential([keras.Input((28, 28, 1)),
-                               layers.Conv2D(16, 4, strides=2, padding="same", activation="relu"),
                                layers.Conv2D(32, 4, strides=2, padding="same", activation="relu"),
-                               layers.Flatten(), layers.Dense(10)], name="digit_classifier")
+                               layers.Conv2D(64, 4, strides=2, padding="same", activation="relu"),
+                               layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10)],
+                              name="digit_classifier")
 classifier.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False,
                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 classifier.fit(train_x, train_labels, batch_size=BATCH_SIZE, epochs=2)
@@ -1189,7 +1200,7 @@ print("per component:", " ".join(f"{k}: {a:.0%}" for k, a in enumerate(component
 assert classifier_accuracy > (0.5 if QUICK else 0.95)
 assert component_accuracy.shape == (10,) and 0 <= component_accuracy.min() <= component_accuracy.max() <= 1
 if not QUICK:
-    assert own_component > 0.8 and component_accuracy.mean() > 0.9, (own_component, component_accuracy)
+    assert own_component > 0.8 and component_accuracy.min() >= 0.9, (own_component, component_accuracy)
 
 # %% [markdown]
 # In our runs of this notebook (three epochs on the 55,000 training images), 91.8 % (PyTorch)
@@ -1200,7 +1211,11 @@ if not QUICK:
 # their codes reach their component last); every other component drew its digit at least 93 %
 # of the time. The reconstruction pays for the labels' order: 157.9 and 160.1 nats per test
 # image, against about 146 for the unsupervised ring, because the code's position now stores
-# the digit and only the spread around the centre stores the style.
+# the digit and only the spread around the centre stores the style. What the labels buy is the
+# match to the prior: the test codes' energy distance to the ring was 0.029 (PyTorch) and 0.026
+# (Keras), against 1.06 and 0.37 for section 4's unsupervised AAE and 1.95 and 5.69 for the
+# plain autoencoder. With the labels, the encoder no longer has to find which digit goes to
+# which component; it only has to fill each component's shape.
 
 # %% [markdown]
 # ## 6. When adversarial training fails
