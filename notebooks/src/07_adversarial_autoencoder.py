@@ -68,6 +68,23 @@ from keras import layers, ops
 from aelab.keras_support import count_parameters, load_pretrained, numpy_function
 
 # %% [markdown]
+# **Skip the training?** The two AAEs you will explore, section 4's with the ring prior and
+# section 5's with the label-informed prior, take a few minutes each to train. On a slow laptop,
+# or in front of a class, set `USE_PRETRAINED = True`: those two training cells then load the
+# course's pretrained weights (the same models, trained with this notebook's recipe by
+# `tools/train_pretrained.py`; `data/pretrained/README.md` says how, and what they measure) into
+# the very model the cell builds, and show the curves recorded when they were trained. Section
+# 4's baselines are still trained, since comparing against them is the point of that section:
+# the plain autoencoder and the AAE with the swiss-roll prior (98 s and 200 s in one run of the
+# PyTorch track, one thread, on a busy 2-core machine). So are the small classifier of section 5
+# and the short runs of section 6. Everything after works the same.
+# Training it yourself (`False`) is the default, and the point of the lesson.
+
+# %%
+USE_PRETRAINED = False
+from aelab.pretrained import training_history
+
+# %% [markdown]
 # Three sets with three jobs, as in every lesson: the models train on the **training** images;
 # every curve we watch and every choice we make is measured on the **validation** images (the
 # last 5,000 of MNIST's training images, never trained on); the **test** images give the final
@@ -860,7 +877,11 @@ history_plain = train_aae(plain, sample_mixture, EPOCHS, prior_name="mixture of 
 aaes, aae_histories = {}, {}
 for name, sampler in PRIORS.items():
     aaes[name] = AAE()
-    aae_histories[name] = train_aae(aaes[name], sampler, EPOCHS, prior_name=name, desc=f"AAE, {name}")
+    if USE_PRETRAINED and name == "mixture of 10 Gaussians":   # the swiss roll is trained either way
+        load_pretrained(aaes[name], "aae_ring")
+        aae_histories[name] = training_history("aae_ring")
+    else:
+        aae_histories[name] = train_aae(aaes[name], sampler, EPOCHS, prior_name=name, desc=f"AAE, {name}")
 
 # %% [markdown]
 # The learning curves on the validation images: the reconstruction loss, and how far the codes
@@ -1078,9 +1099,13 @@ def PerDigitDiscriminator(latent_dim=2):
 LABELLED_RATES = (2e-3, 2e-3, 2e-3)   # reconstruction, discriminator, generator
 labelled = AAE(condition_dim=10)
 labelled.discriminator = PerDigitDiscriminator()
-history_labelled = train_aae(labelled, sample_label_informed, LABELLED_EPOCHS, condition=True,
-                             learning_rates=LABELLED_RATES,
-                             prior_name="mixture of 10 Gaussians", desc="AAE, label-informed prior")
+if USE_PRETRAINED:
+    load_pretrained(labelled, "aae_labelled")
+    history_labelled = training_history("aae_labelled")
+else:
+    history_labelled = train_aae(labelled, sample_label_informed, LABELLED_EPOCHS, condition=True,
+                                 learning_rates=LABELLED_RATES,
+                                 prior_name="mixture of 10 Gaussians", desc="AAE, label-informed prior")
 encode_labelled, decode_labelled = codes_and_logits(labelled)[0], numpy_decoder(labelled)
 
 # %%
