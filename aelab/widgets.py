@@ -107,8 +107,10 @@ def _grey_levels(image, *, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
 # draws them into an H x W canvas in the message handler, shown at scale x scale CSS pixels per
 # image pixel with crisp square pixels. ``data-frame`` counts the draws of a view (a hook for
 # the browser tests and benchmarks, which read the pixels back with getImageData).
-_PIXEL_IMAGE_ESM = """
-function render({ model, el }) {
+_PIXEL_CANVAS_JS = """
+// A canvas in el showing an H x W grey image with crisp square pixels, scale x scale CSS pixels
+// each; returns paint(grey, w, h, s), grey holding w*h levels 0-255. data-frame counts the draws.
+function pixelCanvas(el) {
   const canvas = document.createElement("canvas");
   canvas.className = "aelab-pixels";
   canvas.style.imageRendering = "pixelated";
@@ -118,6 +120,24 @@ function render({ model, el }) {
   el.appendChild(canvas);
   const ctx = canvas.getContext("2d");
   let frame = 0;
+  return function paint(grey, w, h, s) {
+    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+    canvas.style.width = `${w * s}px`;
+    canvas.style.height = `${h * s}px`;
+    const rgba = ctx.createImageData(w, h), d = rgba.data;
+    for (let i = 0, j = 0; i < w * h; i++, j += 4) {
+      d[j] = d[j + 1] = d[j + 2] = grey[i];
+      d[j + 3] = 255;
+    }
+    ctx.putImageData(rgba, 0, 0);
+    canvas.dataset.frame = String(++frame);
+  };
+}
+"""
+
+_PIXEL_IMAGE_ESM = _PIXEL_CANVAS_JS + """
+function render({ model, el }) {
+  const paint = pixelCanvas(el);
   function draw() {
     const w = model.get("width"), h = model.get("height"), s = model.get("scale");
     const v = model.get("pixels");
@@ -125,16 +145,7 @@ function render({ model, el }) {
     const grey = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
                                        : new Uint8Array(v);
     if (grey.length !== w * h) return;  // a shape change is drawn once all of it has arrived
-    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
-    canvas.style.width = `${w * s}px`;
-    canvas.style.height = `${h * s}px`;
-    const rgba = ctx.createImageData(w, h), d = rgba.data;
-    for (let i = 0, j = 0; i < grey.length; i++, j += 4) {
-      d[j] = d[j + 1] = d[j + 2] = grey[i];
-      d[j + 3] = 255;
-    }
-    ctx.putImageData(rgba, 0, 0);
-    canvas.dataset.frame = String(++frame);
+    paint(grey, w, h, s);
   }
   const names = ["change:pixels", "change:width", "change:height", "change:scale"];
   for (const name of names) model.on(name, draw);
@@ -201,7 +212,7 @@ def _pixel_image(scale: int, css_class: str | None = None, **layout):
 # obtained through anywidget's ``host.getModel``), followed by ``condition`` (a conditional
 # decoder's one-hot label), and draws the image as PixelImage does, in the slider's own change
 # event: a drag never waits for the kernel. ``data-frame`` counts the draws.
-_DECODER_IMAGE_ESM = """
+_DECODER_IMAGE_ESM = _PIXEL_CANVAS_JS + """
 function compile(model) {
   const v = model.get("weights");
   const bytes = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
@@ -268,15 +279,8 @@ function decode(layers, z) {
 }
 
 async function render({ model, el, host }) {
-  const canvas = document.createElement("canvas");
-  canvas.className = "aelab-pixels";
-  canvas.style.imageRendering = "pixelated";
-  canvas.style.display = "block";
-  el.style.width = "max-content";
-  el.style.lineHeight = "0";
-  el.appendChild(canvas);
-  const ctx = canvas.getContext("2d");
-  let frame = 0, layers = compile(model), sliders = [], alive = true;
+  const paint = pixelCanvas(el);
+  let layers = compile(model), sliders = [], alive = true;
 
   function draw() {
     if (!alive) return;
@@ -288,18 +292,11 @@ async function render({ model, el, host }) {
     z.set(condition, code.length);
     for (let k = 0; k < dims.length; k++) z[dims[k]] = sliders[k].get("value");
     const out = decode(layers, z);
-    const lo = model.get("vmin"), gain = 255 / (model.get("vmax") - lo);
-    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
-    canvas.style.width = `${w * s}px`;
-    canvas.style.height = `${h * s}px`;
-    const rgba = ctx.createImageData(w, h), d = rgba.data;
-    for (let i = 0, j = 0; i < w * h; i++, j += 4) {   // as the kernel's grey levels: clip, round
-      const g = Math.min(255, Math.max(0, Math.floor((out[i] - lo) * gain + 0.5)));
-      d[j] = d[j + 1] = d[j + 2] = g;
-      d[j + 3] = 255;
+    const lo = model.get("vmin"), gain = 255 / (model.get("vmax") - lo), grey = new Uint8Array(w * h);
+    for (let i = 0; i < w * h; i++) {   // as the kernel's grey levels: clip, round
+      grey[i] = Math.min(255, Math.max(0, Math.floor((out[i] - lo) * gain + 0.5)));
     }
-    ctx.putImageData(rgba, 0, 0);
-    canvas.dataset.frame = String(++frame);
+    paint(grey, w, h, s);
   }
 
   async function connect() {

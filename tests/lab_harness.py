@@ -20,6 +20,7 @@ Shared by ``tests/test_browser.py`` (asserts behaviour) and ``benchmarks/browser
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -409,6 +410,21 @@ def quick_solution_copy(lesson: str, framework: str, folder) -> str:
     name = f"lesson{lesson[:2]}_{framework}.ipynb"
     nbformat.write(nb, Path(folder) / name)
     return name
+
+
+@contextlib.contextmanager
+def quick_solution_lab(lesson: str, folder):
+    """A JupyterLab serving quick copies (:func:`quick_solution_copy`) of ``lesson``'s solution
+    notebook in both tracks, written into ``folder``; ``server.notebooks`` maps "torch" and
+    "keras" to the copies' names. Closed on exit."""
+    require_browser()
+    names = {fw: quick_solution_copy(lesson, fw, folder) for fw in ("torch", "keras")}
+    server = JupyterLab([Path(folder) / name for name in names.values()])
+    server.notebooks = names
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 class LessonPage:

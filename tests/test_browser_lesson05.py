@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lab_harness import (LATENT_CANVAS, JupyterLab, LessonPage, assert_same_image, grey,
-                         open_and_run_all, quick_solution_copy, require_browser)
+from lab_harness import LATENT_CANVAS, LessonPage, assert_same_image, grey, open_and_run_all, quick_solution_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,15 +30,8 @@ RUN_TIMEOUT_S = 900  # the whole lesson in quick mode, on a busy machine
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    require_browser()
-    folder = tmp_path_factory.mktemp("lesson05")
-    names = {fw: quick_solution_copy(LESSON, fw, folder) for fw in TRACKS}
-    server = JupyterLab([folder / name for name in names.values()])
-    server.notebooks = names
-    try:
+    with quick_solution_lab(LESSON, tmp_path_factory.mktemp("lesson05")) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.mark.parametrize("framework", list(TRACKS))
