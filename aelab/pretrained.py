@@ -53,7 +53,7 @@ PRETRAINED_FILES = {
     "vae_2d": "7d41e04fefae2caa4df8c4504b390ad692ced677d6280e4599d0af1c95fcd7ba",
     "vae_16d": "98df464b4797e4109a6c2a6ed0ea7625d254f78271e79b4ab0bd8e71c2d76689",
     "cvae_2d": "d2f318e1d068ef27e331e39210559f2d06a2d912a35ded66af25c0c658e9599e",
-    "aae_ring": "17280391c06b935d7569e0ba89bd75138128532209a98b7e68093dbd916a80ff",
+    "aae_ring": "8b8610338fedffb3efe833e13fd831d171e39b83bd1b1aa9628e2f5f8eaffdf9",
     "aae_labelled": "da7791ad8959e609ace44c89e8cbb9c9990b4b7b1d719067bb353c2cca0d47cc",
 }
 

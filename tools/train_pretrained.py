@@ -38,7 +38,10 @@ the lesson's ``PerDigitDiscriminator``). Their definitions need more of the less
 ``class``: ``train_aae`` takes the training images as default arguments and ``evaluate_codes``
 reads the reference samples of the ring, so the assignments of the names in ``LESSON_07_KEEP``
 (the lesson's constants, its data split, ``reference_samples``) run too, in the lesson's order,
-with ``QUICK`` given. Each model trains with the lesson's ``train_aae`` (the solution's
+with ``QUICK`` given. The ring AAE (with the default ``--seed 0``) is built where the notebook
+builds it instead: the solution notebook's cells run in order up to section 4's training
+(``notebook_namespace``), then the plain autoencoder's model is built, so its starting weights,
+and so its test numbers, are those of a full run of the notebook. Each model trains with the lesson's ``train_aae`` (the solution's
 ``aae_train_step``, its epochs and learning rates); the recorded history is what ``train_aae``
 returned, per-batch losses included, and the test numbers are the ones the lesson prints
 (reconstruction, energy distance of the codes to the ring, the share of codes nearest their own
@@ -153,6 +156,27 @@ LESSON_07_KEEP = ("N_VAL", "N_TRAIN", "N_TEST", "EPOCHS", "LABELLED_EPOCHS", "BA
 RING = "mixture of 10 Gaussians"   # lesson 07's name of the ring prior (a key of its PRIORS)
 
 
+def notebook_namespace(framework: str, quick: bool, stop: str = "plain = AAE()") -> dict:
+    """Lesson 07's solution notebook of ``framework`` run in this process, in order, up to (not
+    including) the first code cell that starts with ``stop``: every cell's random draws happen as
+    in a run of the notebook, so the next model built gets the weights the notebook's gets."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    os.environ["AELAB_STRICT"] = "solutions"
+    if quick:
+        os.environ["AELAB_QUICK"] = "1"
+    else:
+        os.environ.pop("AELAB_QUICK", None)
+    ns = {"__name__": "__main__"}
+    for code in lesson_cells(framework, LESSON_07):
+        if code.startswith(stop):
+            return ns
+        code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+        exec(compile(code, f"{LESSON_07.name} (solution, {framework})", "exec"), ns)
+    raise LookupError(f"{LESSON_07.name}: no code cell starts with {stop!r}")
+
+
 def build_aae(ns: dict, name: str):
     """Lesson 07's model ``name`` (a key of AAE_MODELS), untrained, as the lesson builds it."""
     if AAE_MODELS[name][3]:   # section 5: the discriminator sees the label, one head per digit
@@ -204,10 +228,18 @@ def train_lesson07(args, command: str) -> int:
 
             keras.utils.set_random_seed(args.seed)
             report["versions"]["keras"] = keras.__version__
-        model = build_aae(ns, name)
+        if name == "aae_ring" and args.seed == 0:
+            # Where the notebook builds it: after its earlier cells and the plain autoencoder's
+            # model, so the shipped model is the one a run of the notebook trains (its test
+            # numbers are the lesson's), not another draw of the starting weights.
+            at = notebook_namespace(args.framework, args.quick)
+            at["AAE"]()   # the plain autoencoder's model: the notebook builds it first
+        else:
+            at = ns
+        model = build_aae(at, name)
         start = time.process_time()
-        history = ns["train_aae"](model, ns[prior_name], epochs, prior_name=RING, condition=labelled,
-                                  learning_rates=ns[rates_name], desc=name)
+        history = at["train_aae"](model, at[prior_name], epochs, prior_name=RING, condition=labelled,
+                                  learning_rates=at[rates_name], desc=name)
         cpu = time.process_time() - start
         shipped = ("encoder.", "decoder.")   # the discriminator is needed only while training
         if args.framework == "torch":
@@ -216,10 +248,10 @@ def train_lesson07(args, command: str) -> int:
                        for k, v in model.state_dict().items() if k.startswith(shipped)}
             model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in weights.items()},
                                   strict=False)
-        measured = measure_aae(ns, model, name)
+        measured = measure_aae(at, model, name)
         entry = {"lesson": report["lesson"], "command": command, "epochs": epochs,
-                 "learning_rates": list(ns[rates_name]),
-                 "parameters": int(ns["count_parameters"](model.encoder) + ns["count_parameters"](model.decoder)),
+                 "learning_rates": list(at[rates_name]),
+                 "parameters": int(at["count_parameters"](model.encoder) + at["count_parameters"](model.decoder)),
                  "test": measured, "cpu_seconds": round(cpu, 1),
                  # what the lesson's train_aae returned: the three losses of every batch
                  # (reconstruction, discriminator, generator, nats), after each epoch the validation
