@@ -165,10 +165,10 @@ def count_parameters(model: keras.Model) -> int:
 
 
 def load_pretrained(model: keras.Model, name: str) -> keras.Model:
-    """Load the course's pretrained weights ``name`` ("vae_2d", "vae_16d", "cvae_2d", see
-    :mod:`aelab.pretrained`) into lesson 05's model ``model`` (a model with ``encoder`` and
-    ``decoder`` built by the lesson's ``build_*`` functions with the same latent size and
-    channels); returns the model. The weights are stored in PyTorch's layout and converted by
+    """Load the course's pretrained weights ``name`` (one of ``aelab.pretrained.MODELS``) into
+    the lesson's model ``model`` (a model with ``encoder`` and ``decoder`` built by the lesson's
+    ``build_*`` functions with the same latent size and channels: lesson 05's VAEs, lesson 07's
+    ``AAE``, whose discriminator keeps its weights); returns the model. The weights are stored in PyTorch's layout and converted by
     :func:`aelab.pretrained.keras_weights`. The file is checked against its SHA-256 first
     (:class:`aelab.data.DataFileError` naming it when missing or corrupt); a model of another
     shape raises a ValueError naming the file and what differs.

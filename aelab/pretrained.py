@@ -1,7 +1,9 @@
-"""The course's pretrained models: lesson 05's 2-D VAE, 16-D VAE and conditional VAE.
+"""The course's pretrained models: lesson 05's 2-D VAE, 16-D VAE and conditional VAE, and
+lesson 07's two adversarial autoencoders (the ring prior of section 4, the label-informed prior
+of section 5).
 
 Trained by ``tools/train_pretrained.py`` with the lesson's own model code and recipe; its
-command, seed and the measured test losses are recorded in ``data/pretrained/pretrained.json``.
+command, seed and the measured test numbers are recorded in ``data/pretrained/pretrained.json``.
 One file per model, ``data/pretrained/<name>.safetensors`` (safetensors: plain tensors, no
 pickle), float16, in the PyTorch ``state_dict`` layout; every file is checked against the SHA-256
 in :data:`PRETRAINED_FILES` before use, so a missing, truncated or changed file raises
@@ -10,8 +12,8 @@ in :data:`PRETRAINED_FILES` before use, so a missing, truncated or changed file 
 Three ways to use them:
 
 - ``aelab.torch_support.load_pretrained(model, name)`` / ``aelab.keras_support.load_pretrained
-  (model, name)``: into lesson 05's own model (``VAE``, ``ConditionalVAE``) in either track. The
-  two tracks' models compute the same function (every convolution has kernel 4, stride 2,
+  (model, name)``: into the lesson's own model (lesson 05's ``VAE``, ``ConditionalVAE``, lesson
+  07's ``AAE``) in either track. The two tracks' models compute the same function (every convolution has kernel 4, stride 2,
   padding 1, which Keras' ``padding="same"`` pads evenly), so one set of weights serves both;
   :func:`keras_weights` converts the layout (kernels transposed, the channels-first flatten
   order of the dense layers next to the convolutions permuted to channels-last).
@@ -20,8 +22,11 @@ Three ways to use them:
   framework (a 5-second import). ``NumpyVAE.decoder_layers()`` lists the decoder's layers and
   arrays; the explorer's page runs that same list in JavaScript.
 
-Names: ``vae_2d``, ``vae_16d`` (conv VAEs, ``kind`` "conv_vae") and ``cvae_2d`` (the dense
-conditional VAE, "conditional_vae"). Shapes: images (n, 28, 28) or any layout with 784 pixels
+Names: ``vae_2d``, ``vae_16d`` (conv VAEs, ``kind`` "conv_vae"), ``cvae_2d`` (the dense
+conditional VAE, "conditional_vae"), ``aae_ring`` and ``aae_labelled`` (lesson 07's AAEs, "conv_aae":
+lesson 05's 2-D conv encoder with a deterministic code, ``encoder.7`` = Linear(256, 2) instead of
+μ and log σ², and the same decoder; only the encoder and decoder are stored, since the
+discriminator is needed only while training). Shapes: images (n, 28, 28) or any layout with 784 pixels
 per image, in [0, 1]; codes (n, latent_dim) float32; labels (n,) integers 0-9.
 """
 
@@ -41,13 +46,15 @@ from .data import DataFileError
 __all__ = ["MODELS", "PRETRAINED_FILES", "MAP_CODES_FILES", "pretrained_dir", "load_weights", "model_info",
            "training_history", "latent_map_codes", "keras_weights", "numpy_model", "NumpyVAE"]
 
-MODELS = ("vae_2d", "vae_16d", "cvae_2d")
+MODELS = ("vae_2d", "vae_16d", "cvae_2d", "aae_ring", "aae_labelled")
 # SHA-256 of each file as tools/train_pretrained.py wrote it (it prints these lines); a model
 # without an entry has not been trained for the course yet.
 PRETRAINED_FILES = {
     "vae_2d": "7d41e04fefae2caa4df8c4504b390ad692ced677d6280e4599d0af1c95fcd7ba",
     "vae_16d": "98df464b4797e4109a6c2a6ed0ea7625d254f78271e79b4ab0bd8e71c2d76689",
     "cvae_2d": "d2f318e1d068ef27e331e39210559f2d06a2d912a35ded66af25c0c658e9599e",
+    "aae_ring": "8b8610338fedffb3efe833e13fd831d171e39b83bd1b1aa9628e2f5f8eaffdf9",
+    "aae_labelled": "da7791ad8959e609ace44c89e8cbb9c9990b4b7b1d719067bb353c2cca0d47cc",
 }
 
 # SHA-256 of ``<name>_map_codes.safetensors``: the codes of the 10,000 test images under a 2-D
@@ -120,15 +127,22 @@ def model_info(name: str) -> dict:
             "channels": tuple(about["channels"])}
 
 
-def training_history(name: str) -> dict[str, list[float]]:
-    """The per-epoch history lesson 05's ``train_vae`` returned when ``name`` was trained, as
-    recorded in ``pretrained.json``: ``loss`` (training), ``val_loss``, ``val_reconstruction``,
-    ``val_kl`` (nats per image), ``seconds`` (wall time per epoch on the machine that trained)."""
+def training_history(name: str) -> dict:
+    """The history the lesson's training function returned when ``name`` was trained, as
+    recorded in ``pretrained.json``.
+
+    Lesson 05's ``train_vae`` (the VAEs), per epoch: ``loss`` (training), ``val_loss``,
+    ``val_reconstruction``, ``val_kl`` (nats per image), ``seconds`` (wall time per epoch on the
+    machine that trained), lists of floats. Lesson 07's ``train_aae`` (the AAEs): ``batch_losses``,
+    float32 array (batches, 3) of the reconstruction, discriminator and generator loss of every
+    batch (nats), as ``train_aae`` returns it; per epoch ``val_reconstruction`` (nats per image),
+    ``val_energy`` (energy distance of the validation codes to the ring), ``seconds``."""
     _path(name)
     manifest = pretrained_dir() / "pretrained.json"
     try:
         entry = json.loads(manifest.read_text())["models"][name]
-        return {k: list(v) for k, v in entry["history"].items()}
+        return {k: np.asarray(v, dtype=np.float32) if k == "batch_losses" else list(v)
+                for k, v in entry["history"].items()}
     except (OSError, ValueError, KeyError) as err:
         raise DataFileError(f"pretrained record unreadable: {manifest} has no history of {name} "
                             f"({type(err).__name__}: {err}).\n{_RESTORE}") from err
@@ -164,7 +178,8 @@ def latent_map_codes(name: str) -> np.ndarray:
 
 # --------------------------------------------------------------------------- layout conversion
 
-def _conv_vae_layers(w: dict, channels: tuple) -> list[tuple[str, list[np.ndarray]]]:
+def _conv_vae_layers(w: dict, channels: tuple, kind: str = "conv_vae") -> list[tuple[str, list[np.ndarray]]]:
+    """The conv VAE's (or, ``kind`` "conv_aae", the AAE's) layers with weights in Keras' layout."""
     c2 = channels[1]
     # torch flattens (c2, 7, 7) channels first, keras (7, 7, c2) channels last
     flat_in = w["encoder.5.weight"].reshape(256, c2, 49).transpose(2, 1, 0).reshape(49 * c2, 256)
@@ -176,21 +191,22 @@ def _conv_vae_layers(w: dict, channels: tuple) -> list[tuple[str, list[np.ndarra
     def dense(key):        # torch (out, in) -> keras (in, out)
         return [w[key + ".weight"].T, w[key + ".bias"]]
 
+    code = [dense("encoder.7")] if kind == "conv_aae" else [dense("to_mu"), dense("to_log_var")]
     return [("encoder", conv("encoder.0")), ("encoder", conv("encoder.2")),
             ("encoder", [flat_in, w["encoder.5.bias"]]),
-            ("encoder", dense("to_mu")), ("encoder", dense("to_log_var")),
+            *(("encoder", arrays) for arrays in code),
             ("decoder", dense("decoder.0")),
             ("decoder", [flat_out, w["decoder.2.bias"].reshape(c2, 49).T.reshape(-1)]),
             ("decoder", conv("decoder.5")), ("decoder", conv("decoder.7"))]
 
 
 def keras_weights(name: str) -> dict[str, list[list[np.ndarray]]]:
-    """The weights of ``name`` in the Keras layout of lesson 05's models:
-    ``{"encoder": [...], "decoder": [...]}``, one ``[kernel, bias]`` per layer that has weights,
-    in the order the lesson's ``build_*`` functions create them."""
+    """The weights of ``name`` in the Keras layout of the lesson's models (05's, or 07's for the
+    AAEs): ``{"encoder": [...], "decoder": [...]}``, one ``[kernel, bias]`` per layer that has
+    weights, in the order the lesson's ``build_*`` functions create them."""
     info, w = model_info(name), _load(name)[0]
-    if info["kind"] == "conv_vae":
-        layers = _conv_vae_layers(w, info["channels"])
+    if info["kind"] in ("conv_vae", "conv_aae"):
+        layers = _conv_vae_layers(w, info["channels"], info["kind"])
     else:
         layers = [("encoder", [w[f"{k}.weight"].T, w[f"{k}.bias"]])
                   for k in ("encoder.0", "encoder.2", "to_mu", "to_log_var")]
@@ -245,14 +261,16 @@ def _sigmoid(x):
 
 @dataclass(frozen=True)
 class NumpyVAE:
-    """One pretrained model run in numpy. ``encode(x[, labels])`` -> means μ (n, latent_dim);
-    ``decode(z[, labels])`` -> pixel probabilities (n, 28, 28). The conditional model
-    (``conditional``) needs the labels, the others take none."""
+    """One pretrained model run in numpy. ``encode(x[, labels])`` -> means μ (n, latent_dim),
+    or for the AAEs (``kind`` "conv_aae") the deterministic code z; ``decode(z[, labels])`` ->
+    pixel probabilities (n, 28, 28). The conditional model (``conditional``) needs the labels,
+    the others take none."""
 
     name: str
     latent_dim: int
     conditional: bool
     weights: dict
+    kind: str = "conv_vae"
 
     def _one_hot(self, labels, n):
         labels = np.asarray(labels)
@@ -284,7 +302,7 @@ class NumpyVAE:
             h = _relu(_conv(h, w["encoder.0.weight"], w["encoder.0.bias"]))
             h = _relu(_conv(h, w["encoder.2.weight"], w["encoder.2.bias"]))
             h = _relu(_dense(h.reshape(len(h), -1), w, "encoder.5"))
-            out.append(_dense(h, w, "to_mu"))
+            out.append(_dense(h, w, "encoder.7" if self.kind == "conv_aae" else "to_mu"))
         return np.concatenate(out).astype(np.float32)
 
     def decoder_layers(self) -> list[tuple]:
@@ -337,6 +355,7 @@ class NumpyVAE:
 
 
 def numpy_model(name: str) -> NumpyVAE:
-    """Pretrained model ``name`` ("vae_2d", "vae_16d", "cvae_2d") as a :class:`NumpyVAE`."""
+    """Pretrained model ``name`` (one of :data:`MODELS`) as a :class:`NumpyVAE`."""
     info = model_info(name)
-    return NumpyVAE(name, info["latent_dim"], info["kind"] == "conditional_vae", load_weights(name))
+    return NumpyVAE(name, info["latent_dim"], info["kind"] == "conditional_vae", load_weights(name),
+                    info["kind"])

@@ -134,20 +134,28 @@ def count_parameters(model: torch.nn.Module) -> int:
 
 
 def load_pretrained(model: torch.nn.Module, name: str) -> torch.nn.Module:
-    """Load the course's pretrained weights ``name`` ("vae_2d", "vae_16d", "cvae_2d", see
-    :mod:`aelab.pretrained`) into lesson 05's model ``model`` (built with the same latent size
-    and channels); returns the model, in eval mode. The file is checked against its SHA-256
-    first (:class:`aelab.data.DataFileError` naming it when missing or corrupt); a model of
-    another shape raises a ValueError naming the file and what differs.
+    """Load the course's pretrained weights ``name`` (one of ``aelab.pretrained.MODELS``) into
+    the lesson's model ``model`` (lesson 05's ``VAE`` or ``ConditionalVAE``, lesson 07's ``AAE``,
+    built with the same latent size and channels); returns the model, in eval mode. The AAEs'
+    files hold the encoder and decoder: the model's discriminator keeps its weights. The file
+    is checked against its SHA-256 first (:class:`aelab.data.DataFileError` naming it when
+    missing or corrupt); a model of another shape raises a ValueError naming the file and what
+    differs.
     Same signature as :func:`aelab.keras_support.load_pretrained`.
     """
-    from .pretrained import _path, load_weights
+    from .pretrained import _path, load_weights, model_info
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     weights = load_weights(name)
+    # an AAE's file has no discriminator: those are the only keys the model may have in addition
+    optional = ("discriminator.",) if model_info(name)["kind"] == "conv_aae" else ()
     try:
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()}, strict=True)
+        missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()},
+                                                    strict=False)
+        missing = [k for k in missing if not k.startswith(optional)] if optional else missing
+        if missing or unexpected:
+            raise RuntimeError(f"missing keys {missing}, unexpected keys {unexpected}")
     except RuntimeError as err:
         raise ValueError(f"{_path(name)} does not fit this {type(model).__name__}: {err}") from None
     return model.eval()

@@ -6,6 +6,7 @@ students fit per core and per GB.
     python benchmarks/notebook_resources.py --mode quick               # all 16 solution notebooks
     python benchmarks/notebook_resources.py --mode full --json benchmarks/results/notebook_resources.json
     python benchmarks/notebook_resources.py --mode full --json R.json notebooks/keras/solutions/05_*.ipynb
+    python benchmarks/notebook_resources.py --mode full --save out/ notebooks/*/solutions/07_*.ipynb  # keep the outputs
     python benchmarks/notebook_resources.py --server --json R.json     # an idle JupyterLab server
     python benchmarks/notebook_resources.py --report R.json --sections # print the tables again
 
@@ -257,8 +258,10 @@ def _vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
-def measure(path: Path, quick: bool, threads: int, interval: float, timeout: int) -> dict:
-    """Run one notebook on a fresh kernel and return its measurements (see the module doc)."""
+def measure(path: Path, quick: bool, threads: int, interval: float, timeout: int,
+            save: Path | None = None) -> dict:
+    """Run one notebook on a fresh kernel and return its measurements (see the module doc);
+    with ``save``, also write the executed notebook (its outputs: the numbers it printed) there."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -303,6 +306,9 @@ def measure(path: Path, quick: bool, threads: int, interval: float, timeout: int
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save / f"{framework_of(str(path))}-{'quick' if quick else 'full'}-{path.name}")
     sampled = sampler.peak / 2**20
     return {
         "notebook": str(path.relative_to(ROOT)) if path.resolve().is_relative_to(ROOT) else str(path),
@@ -473,6 +479,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lock", type=Path,
                         help="hold this flock(1)-style lock file while each notebook runs")
     parser.add_argument("--json", type=Path, help="merge the results into this JSON file")
+    parser.add_argument("--save", type=Path, help="write the executed notebooks into this folder")
     parser.add_argument("--report", type=Path, help="only print the tables of this JSON file")
     parser.add_argument("--server", action="store_true",
                         help="measure an idle JupyterLab server's memory instead of notebooks")
@@ -500,7 +507,8 @@ def main(argv=None) -> int:
             for path in paths:
                 try:
                     with _locked(args.lock):
-                        run = measure(path, mode == "quick", args.threads, args.interval, args.timeout)
+                        run = measure(path, mode == "quick", args.threads, args.interval, args.timeout,
+                                      args.save)
                 except Exception as err:  # noqa: BLE001 -- report and go on with the others
                     failed = True
                     print(f"FAILED {mode} {path}: {str(err)[-2000:]}", file=sys.stderr, flush=True)

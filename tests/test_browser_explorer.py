@@ -9,7 +9,8 @@ weights and no framework.
 
 The latent sliders' digits are decoded in the page (``latent_sliders(..., browser_decoder=...)``):
 while the kernel is kept busy by a second client, a drag must still draw the right digit, and
-once the kernel is free again its ``code`` must be the values the sliders show.
+once the kernel is free again its ``code`` must be the values the sliders show. The same holds
+for lesson 07's adversarial autoencoder, whose digit chooser moves the code to a component's centre.
 """
 
 from __future__ import annotations
@@ -103,28 +104,28 @@ def _dims(sliders) -> list[int]:
 
 
 def test_explorer_page_renders_and_follows_drags(lab, browser):
-    vae_2d, vae_16d, cvae = (pretrained.numpy_model(n) for n in ("vae_2d", "vae_16d", "cvae_2d"))
+    vae_2d, vae_16d, cvae, aae = (pretrained.numpy_model(n) for n in ("vae_2d", "vae_16d", "cvae_2d", "aae_labelled"))
     images = load_mnist("test")[0][:2]   # the explorer interpolates between test digits 0 and 1
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(f"{lab.url}/voila/render/{lab_server.EXPLORER}?token={lab.token}")
         page.wait_for_function(
-            f"() => document.querySelectorAll({LATENT_CANVAS!r} + '[data-frame]').length >= 3",
+            f"() => document.querySelectorAll({LATENT_CANVAS!r} + '[data-frame]').length >= 4",
             timeout=PAGE_TIMEOUT_MS)
         page.wait_for_selector(".aelab-interpolation-image canvas[data-frame]", timeout=PAGE_TIMEOUT_MS)
 
         # --- every widget is there and drawn; no error output
         latent_images = page.locator(LATENT_CANVAS)
         sliders = page.locator(".aelab-latent-slider")
-        assert latent_images.count() == 3            # 2-D VAE, 16-D VAE, conditional VAE
-        assert sliders.count() == 2 + 8 + 2
+        assert latent_images.count() == 4            # 2-D VAE, 16-D VAE, conditional VAE, AAE
+        assert sliders.count() == 2 + 8 + 2 + 2
         assert page.locator(".widget-dropdown:has-text('dims') select").count() == 1
-        assert page.locator(".widget-toggle-buttons button").count() == 10
+        assert page.locator(".widget-toggle-buttons button").count() == 2 * 10   # two digit choosers
         assert page.locator(".aelab-interpolation-slider").count() == 1
         assert page.locator(".jp-OutputArea-output img").count() == 1   # the latent map
         assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
         assert page.locator(".jp-OutputArea-output:has-text('Traceback')").count() == 0
-        for i in range(3):
+        for i in range(4):
             assert canvas_pixels(latent_images.nth(i)).max() > 100, f"latent image {i} is blank"
 
         # --- 2-D VAE: a slow drag of z[0]; the canvas shows decode(shown values)
@@ -217,6 +218,28 @@ def test_explorer_page_renders_and_follows_drags(lab, browser):
         ends = vae_16d.encode(images[:2])
         _same_image(interpolation_image, vae_16d.decode(interpolate(ends[0], ends[1], t, "linear")[None])[0],
                     f"interpolation at t={t}")
+
+        # --- lesson 07's AAE, label-informed prior: it starts at component 7's centre; clicking
+        # 3 moves the code to component 3's centre (set_code), then a drag moves the code
+        angles = 2 * np.pi * np.arange(10) / 10
+        centres = 4.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        image_aae = latent_images.nth(3)
+        np.testing.assert_allclose(_values(sliders, 12, 2), centres[7], atol=0.006)
+        _same_image(image_aae, aae.decode(_values(sliders, 12, 2)[None])[0], "AAE at component 7")
+        shown_z1 = sliders.nth(13).locator(".widget-readout").inner_text()   # 7 and 3 differ in z[1]
+        page.locator(".widget-toggle-buttons").nth(1).locator("button:text-is('3')").click()
+        page.wait_for_function("(v) => document.querySelectorAll('.aelab-latent-slider .widget-readout')[13]"
+                               ".innerText !== v", arg=shown_z1, timeout=20_000)
+        settle_canvases(page, [image_aae], quiet_ms=500, timeout_ms=20_000)
+        values = _values(sliders, 12, 2)
+        np.testing.assert_allclose(values, centres[3], atol=0.006)
+        _same_image(image_aae, aae.decode(values[None])[0], f"AAE at component 3, z={values}")
+        _drag(page, sliders.nth(12), 70, steps=6, pause_ms=40)
+        settle_canvases(page, [image_aae], quiet_ms=500, timeout_ms=20_000)
+        values = _values(sliders, 12, 2)
+        assert abs(values[0] - centres[3][0]) >= 0.05 and values[1] == pytest.approx(centres[3][1], abs=0.006), values
+        _same_image(image_aae, aae.decode(values[None])[0], f"AAE after a drag, z={values}")
+        np.testing.assert_allclose(_kernel_code(lab, "aae_sliders"), values, atol=1e-6)
     except Exception:
         page.screenshot(path=str(lab.tmp.parent / "aelab-explorer-failure.png"))
         raise

@@ -55,6 +55,8 @@ from aelab.torch_support import make_dataloader, numpy_function
 settings = aelab.setup("keras", seed=0)
 import keras
 from keras import layers
+from tqdm.auto import tqdm
+from tqdm.keras import TqdmCallback
 
 from aelab.keras_support import make_dataset, numpy_function
 
@@ -932,17 +934,18 @@ def classify(model, images):
     return numpy_function(model)(images).argmax(axis=1)
 
 
-def train_classifier(model, images, labels, *, verbose="auto"):
+def train_classifier(model, images, labels, *, desc="training"):
     """Adam on the cross-entropy with shifted images and early stopping on (x_val, y_val).
-    One Keras "epoch" is CHECK_EVERY updates. Returns the validation accuracy of every check;
-    the model keeps its best weights."""
+    One Keras "epoch" is CHECK_EVERY updates; tqdm's Keras callback shows one bar per run,
+    counting them. Returns the validation accuracy of every check; the model keeps its best weights."""
     model.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     stop = keras.callbacks.EarlyStopping("val_accuracy", mode="max", patience=PATIENCE,
                                          restore_best_weights=True)
     history = model.fit(make_dataset(images, labels, batch_size=64).repeat(), epochs=MAX_STEPS // CHECK_EVERY,
-                        steps_per_epoch=CHECK_EVERY, validation_data=(x_val, y_val), callbacks=[stop],
-                        verbose=verbose)
+                        steps_per_epoch=CHECK_EVERY, validation_data=(x_val, y_val), verbose=0,
+                        callbacks=[stop, TqdmCallback(verbose=0, tqdm_class=tqdm, desc=desc, unit="check",
+                                                      leave=False)])
     return history.history["val_accuracy"]
 
 # %% [markdown]
@@ -976,7 +979,7 @@ for i, n in enumerate(LABEL_COUNTS):
             keras.utils.set_random_seed(seed)
             model = make_classifier(pretrained)
             history = train_classifier(model, train_images[labelled], train_labels[labelled],
-                                       verbose=1 if seed == 0 else 0)   # Keras' bars for the first draw
+                                       desc=f"{name}, {n}/class, draw {seed}")
             network_accuracy[name][i].append(test_accuracy(model))
             print(f"{n:5d} labels/class  draw {seed}  {name:12s} test accuracy {network_accuracy[name][i][-1]:.3f}"
                   f"  (best validation {max(history):.3f} after {CHECK_EVERY * (np.argmax(history) + 1)} updates)")

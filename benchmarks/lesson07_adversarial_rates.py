@@ -1,0 +1,96 @@
+#!/usr/bin/env python
+"""Lesson 07, section 4: how the adversarial learning rates trade the match to the prior against
+the reconstruction, for the unsupervised AAE (ring of 10 Gaussians or swiss roll).
+
+    AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py                      # PyTorch, ring
+    AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --rates 2e-3,2e-3,2e-3 --seeds 0 1
+    AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --framework keras --prior "swiss roll"
+
+The lesson's own code: the solution notebook of the chosen track is read and its code cells run,
+up to (not including) the cell that trains the plain autoencoder, so ``AAE``, ``train_aae``,
+``aae_train_step``, ``evaluate_codes`` and the data split are exactly the lesson's (full mode:
+55,000 training images, ``EPOCHS`` epochs). Then, for each seed: a plain autoencoder (the
+baseline of the ratio) and the AAE with ``--rates`` (reconstruction, discriminator, generator).
+Printed per run, on the test images: reconstruction (nats per image), the energy distance of the
+codes to the prior, and that distance divided by the plain autoencoder's of the same seed.
+Each run is seeded (``torch.manual_seed`` / ``keras.utils.set_random_seed``) before its model is
+built, so a run is reproducible alone; the notebook builds its models one after the other from
+one seed, so its numbers differ from these by the luck of the initial weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TRACK = {"torch": "pytorch", "keras": "keras"}
+
+
+def lesson_namespace(framework: str) -> dict:
+    """Run the solution notebook's code cells up to the plain autoencoder's training; return the namespace."""
+    import matplotlib
+    import nbformat
+
+    matplotlib.use("Agg")
+    path = ROOT / "notebooks" / TRACK[framework] / "solutions" / "07_adversarial_autoencoder_solution.ipynb"
+    namespace = {"__name__": "__main__"}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        if cell.source.startswith("plain = AAE()"):
+            return namespace
+        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        exec(compile(code, f"{path.name} cell", "exec"), namespace)
+    raise LookupError(f"{path}: no cell starting with 'plain = AAE()'")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--framework", choices=list(TRACK), default="torch")
+    parser.add_argument("--prior", choices=["mixture of 10 Gaussians", "swiss roll"],
+                        default="mixture of 10 Gaussians")
+    parser.add_argument("--rates", default=None,
+                        help="reconstruction,discriminator,generator (default: the lesson's LEARNING_RATES)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    args = parser.parse_args(argv)
+    os.environ.setdefault("AELAB_THREADS", "1")
+    os.environ.pop("AELAB_QUICK", None)
+    os.environ["AELAB_STRICT"] = "solutions"
+    os.chdir(ROOT / "notebooks")
+    ns = lesson_namespace(args.framework)
+    rates = tuple(float(r) for r in args.rates.split(",")) if args.rates else ns["LEARNING_RATES"]
+    if len(rates) != 3:
+        parser.error("--rates: three numbers, reconstruction,discriminator,generator")
+
+    def seeded(seed):
+        if args.framework == "torch":
+            ns["torch"].manual_seed(seed)
+        else:
+            ns["keras"].utils.set_random_seed(seed)
+        return ns["AAE"]()
+
+    print(f"{args.framework}, prior: {args.prior}, rates {rates}, {ns['EPOCHS']} epochs", flush=True)
+    for seed in args.seeds:
+        start = time.perf_counter()
+        plain = seeded(seed)
+        ns["train_aae"](plain, ns["PRIORS"][args.prior], ns["EPOCHS"], prior_name=args.prior,
+                        step=ns["reconstruction_step"], desc=f"plain autoencoder, seed {seed}")
+        baseline = ns["evaluate_codes"](plain, ns["test_x"], args.prior)
+        aae = seeded(seed)
+        history = ns["train_aae"](aae, ns["PRIORS"][args.prior], ns["EPOCHS"], prior_name=args.prior,
+                                  learning_rates=rates, desc=f"AAE, seed {seed}")
+        values = ns["evaluate_codes"](aae, ns["test_x"], args.prior)
+        print(f"seed {seed}: plain AE reconstruction {baseline['reconstruction']:.1f}, energy "
+              f"{baseline['energy']:.3f} | AAE reconstruction {values['reconstruction']:.1f}, energy "
+              f"{values['energy']:.3f} ({values['energy'] / baseline['energy']:.2f}x the plain AE's); "
+              f"validation energy by epoch {[round(float(e), 3) for e in history['val_energy']]}; "
+              f"{time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
