@@ -1002,7 +1002,11 @@ if not QUICK:
 # AAE against the plain autoencoder's) the Keras track came close to both priors, 0.37 against
 # 5.69 for the ring and 0.48 against 6.44 for the roll, 0.07 times the plain autoencoder's; the
 # PyTorch track, from other random starting weights, reached a fifth of it for the roll (0.48
-# against 2.60) but only half for the ring (1.06 against 1.95). The ring is the harder
+# against 2.60) but only half for the ring (1.06 against 1.95). Those runs used one thread; on
+# two threads (the default on a 2-core laptop) the same seed sums its numbers in another order
+# and the runs drift apart: PyTorch's AAE reached 1.12 against 1.70 for the ring and 0.57
+# against 2.36 for the roll (0.66 and 0.24 times), Keras' 0.41 against 4.64 and 0.51 against
+# 5.39 (0.09 times both), with the same reconstruction within a nat. The ring is the harder
 # target: the digits form clusters of their own, and the encoder must spread them over ten
 # components with equal shares, an assignment it has to find by itself. Stronger adversarial
 # phases get closer, at a price: with all three rates at 2·10⁻³ (PyTorch,
