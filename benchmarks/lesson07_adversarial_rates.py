@@ -6,8 +6,9 @@ the reconstruction, for the unsupervised AAE (ring of 10 Gaussians or swiss roll
     AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --rates 2e-3,2e-3,2e-3 --seeds 0 1
     AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --framework keras --prior "swiss roll"
 
-The lesson's own code: the solution notebook of the chosen track is read and its code cells run,
-up to (not including) the cell that trains the plain autoencoder, so ``AAE``, ``train_aae``,
+The lesson's own code: the solution notebook of the chosen track is built and its code cells run,
+up to (not including) the cell that trains the plain autoencoder (``notebook_namespace`` of
+``tools/train_pretrained.py``), so ``AAE``, ``train_aae``,
 ``aae_train_step``, ``evaluate_codes`` and the data split are exactly the lesson's (full mode:
 55,000 training images, ``EPOCHS`` epochs). Then, for each seed: a plain autoencoder (the
 baseline of the ratio) and the AAE with ``--rates`` (reconstruction, discriminator, generator).
@@ -28,24 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACK = {"torch": "pytorch", "keras": "keras"}
-
-
-def lesson_namespace(framework: str) -> dict:
-    """Run the solution notebook's code cells up to the plain autoencoder's training; return the namespace."""
-    import matplotlib
-    import nbformat
-
-    matplotlib.use("Agg")
-    path = ROOT / "notebooks" / TRACK[framework] / "solutions" / "07_adversarial_autoencoder_solution.ipynb"
-    namespace = {"__name__": "__main__"}
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        if cell.source.startswith("plain = AAE()"):
-            return namespace
-        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        exec(compile(code, f"{path.name} cell", "exec"), namespace)
-    raise LookupError(f"{path}: no cell starting with 'plain = AAE()'")
+sys.path.insert(0, str(ROOT / "tools"))
+from train_pretrained import notebook_namespace  # noqa: E402  (the tool's: the notebook run up to section 4's training)
 
 
 def main(argv=None) -> int:
@@ -58,10 +43,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)
     os.environ.setdefault("AELAB_THREADS", "1")
-    os.environ.pop("AELAB_QUICK", None)
-    os.environ["AELAB_STRICT"] = "solutions"
     os.chdir(ROOT / "notebooks")
-    ns = lesson_namespace(args.framework)
+    ns = notebook_namespace(args.framework, quick=False)
     rates = tuple(float(r) for r in args.rates.split(",")) if args.rates else ns["LEARNING_RATES"]
     if len(rates) != 3:
         parser.error("--rates: three numbers, reconstruction,discriminator,generator")
