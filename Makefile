@@ -94,8 +94,9 @@ notebook-tests: $(STAMP)
 	  $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks/pytorch notebooks/keras
 
+# Two at once (one JupyterLab and Chromium each): the pages mostly wait on one-thread kernels.
 browser-tests: $(STAMP)
-	$(PY) -m pytest tests -m browser -q
+	$(PY) -m pytest tests -m browser -q -n $(TEST_WORKERS) --dist loadgroup
 
 notebooks: $(STAMP)
 	$(PY) tools/build_notebooks.py

@@ -25,7 +25,9 @@ import pytest
 
 from lab_harness import canvas_frame, canvas_pixels, kernel_execute, open_and_run_all, settle_canvases
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# one xdist worker runs this module (make browser-tests: --dist loadgroup), so each track's
+# notebook is opened and run once, not once per worker
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("drawing_pad")]
 
 NOTEBOOKS = {fw: f"drawing_pad_lessons_{fw}.ipynb" for fw in ("torch", "keras")}
 CANVAS, INPUT, OUTPUT = "canvas.aelab-drawing", ".aelab-drawing-input canvas", ".aelab-drawing-output canvas"

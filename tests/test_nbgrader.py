@@ -30,7 +30,7 @@ spec.loader.exec_module(build_assignments)
 
 LESSON = "00_welcome"
 A, B = "test_00_flatten_images", "test_00_mean_image"
-CELL_TIMEOUT = 30  # seconds per cell while autograding; the endless loop costs this once
+CELL_TIMEOUT = 15  # seconds per cell while autograding; the endless loop costs this once
 
 FLATTEN_OK = '''def flatten_images(images):
     """(N, 28, 28) array -> (N, 784) array, one row per image."""

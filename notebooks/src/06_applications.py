@@ -839,7 +839,7 @@ if not QUICK:
 # longest) to keep the lesson's run time in check.
 
 # %%
-FT_SEEDS = range(2) if QUICK else range(3)              # label draws for the two networks
+FT_SEEDS = range(1) if QUICK else range(3)              # label draws for the two networks
 FT_SEEDS_LARGE = range(1) if QUICK else range(2)        # ... at the largest label count
 MAX_STEPS = 200 if QUICK else 2_000                     # upper bound on updates per run
 CHECK_EVERY, PATIENCE = (50, 2) if QUICK else (100, 3)  # validation check, checks without gain
