@@ -4,14 +4,16 @@ the reconstruction, for the unsupervised AAE (ring of 10 Gaussians or swiss roll
 
     AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py                      # PyTorch, ring
     AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --rates 2e-3,2e-3,2e-3 --seeds 0 1
+    AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --rates 2e-3,1e-3,1e-3 --epochs 10
     AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --framework keras --prior "swiss roll"
 
 The lesson's own code: the solution notebook of the chosen track is built and its code cells run,
 up to (not including) the cell that trains the plain autoencoder (``notebook_namespace`` of
 ``tools/train_pretrained.py``), so ``AAE``, ``train_aae``,
 ``aae_train_step``, ``evaluate_codes`` and the data split are exactly the lesson's (full mode:
-55,000 training images, ``EPOCHS`` epochs). Then, for each seed: a plain autoencoder (the
-baseline of the ratio) and the AAE with ``--rates`` (reconstruction, discriminator, generator).
+55,000 training images, ``EPOCHS`` epochs unless ``--epochs``). Then, for each seed: a plain
+autoencoder (the baseline of the ratio) and the AAE with ``--rates`` (reconstruction,
+discriminator, generator), both trained for the same epochs.
 Printed per run, on the test images: reconstruction (nats per image), the energy distance of the
 codes to the prior, and that distance divided by the plain autoencoder's of the same seed.
 Each run is seeded (``torch.manual_seed`` / ``keras.utils.set_random_seed``) before its model is
@@ -41,6 +43,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rates", default=None,
                         help="reconstruction,discriminator,generator (default: the lesson's LEARNING_RATES)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of both models (default: the lesson's EPOCHS)")
     args = parser.parse_args(argv)
     os.environ.setdefault("AELAB_THREADS", "1")
     os.chdir(ROOT / "notebooks")
@@ -56,15 +60,16 @@ def main(argv=None) -> int:
             ns["keras"].utils.set_random_seed(seed)
         return ns["AAE"]()
 
-    print(f"{args.framework}, prior: {args.prior}, rates {rates}, {ns['EPOCHS']} epochs", flush=True)
+    epochs = args.epochs or ns["EPOCHS"]
+    print(f"{args.framework}, prior: {args.prior}, rates {rates}, {epochs} epochs", flush=True)
     for seed in args.seeds:
         start = time.perf_counter()
         plain = seeded(seed)
-        ns["train_aae"](plain, ns["PRIORS"][args.prior], ns["EPOCHS"], prior_name=args.prior,
+        ns["train_aae"](plain, ns["PRIORS"][args.prior], epochs, prior_name=args.prior,
                         step=ns["reconstruction_step"], desc=f"plain autoencoder, seed {seed}")
         baseline = ns["evaluate_codes"](plain, ns["test_x"], args.prior)
         aae = seeded(seed)
-        history = ns["train_aae"](aae, ns["PRIORS"][args.prior], ns["EPOCHS"], prior_name=args.prior,
+        history = ns["train_aae"](aae, ns["PRIORS"][args.prior], epochs, prior_name=args.prior,
                                   learning_rates=rates, desc=f"AAE, seed {seed}")
         values = ns["evaluate_codes"](aae, ns["test_x"], args.prior)
         print(f"seed {seed}: plain AE reconstruction {baseline['reconstruction']:.1f}, energy "
