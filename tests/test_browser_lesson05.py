@@ -1,7 +1,9 @@
 """Lesson 05's sliders in a real JupyterLab, driven by headless Chromium (Playwright).
 
 For each framework: copy the lesson's solution notebook, make it run in quick mode (a first
-cell sets AELAB_QUICK=1, the rest is the lesson unchanged), Run All, then act on the lesson's
+cell sets AELAB_QUICK=1) with ``USE_PRETRAINED = True`` (the flag a teacher sets in front of a
+class: the notebook runs with the course's weights, a path the notebook tests, which run the
+lesson as written, do not take), Run All, then act on the lesson's
 own widgets with real mouse events and check that what the page shows is what the notebook's
 model decodes (asked from the notebook's kernel through a second client, so this process
 imports neither torch nor tensorflow):
@@ -30,7 +32,7 @@ RUN_TIMEOUT_S = 900  # the whole lesson in quick mode, on a busy machine
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    with quick_solution_lab(LESSON, tmp_path_factory.mktemp("lesson05")) as server:
+    with quick_solution_lab(LESSON, tmp_path_factory.mktemp("lesson05"), pretrained=True) as server:
         yield server
 
 
@@ -44,6 +46,7 @@ def test_lesson05_sliders_in_jupyterlab(lab, browser, framework):
         page.wait_for_timeout(1000)
         lab.wait_kernel_idle(notebook, timeout=RUN_TIMEOUT_S)
         lesson = LessonPage(page, lab, notebook)
+        assert lesson.kernel("import json; print(json.dumps(USE_PRETRAINED))") is True
         assert lesson.latent_images.count() == 3   # 2-D VAE, 16-D VAE, conditional VAE
         assert lesson.sliders.count() == 2 + 8 + 2
 
