@@ -6,6 +6,7 @@ the reconstruction, for the unsupervised AAE (ring of 10 Gaussians or swiss roll
     AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --rates 2e-3,2e-3,2e-3 --seeds 0 1
     AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --rates 2e-3,1e-3,1e-3 --epochs 10
     AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --framework keras --prior "swiss roll"
+    AELAB_THREADS=1 python benchmarks/lesson07_adversarial_rates.py --glorot-init --seeds 0 1   # PyTorch, Keras' init
 
 The lesson's own code: the solution notebook of the chosen track is built and its code cells run,
 up to (not including) the cell that trains the plain autoencoder (``notebook_namespace`` of
@@ -43,6 +44,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rates", default=None,
                         help="reconstruction,discriminator,generator (default: the lesson's LEARNING_RATES)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--glorot-init", action="store_true",
+                        help="PyTorch: restart every layer from Keras' starting weights (Glorot-uniform "
+                             "weights, zero biases) after the model is built, for both models")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of both models (default: the lesson's EPOCHS)")
     args = parser.parse_args(argv)
@@ -54,14 +58,23 @@ def main(argv=None) -> int:
         parser.error("--rates: three numbers, reconstruction,discriminator,generator")
 
     def seeded(seed):
-        if args.framework == "torch":
-            ns["torch"].manual_seed(seed)
-        else:
+        if args.framework == "keras":
             ns["keras"].utils.set_random_seed(seed)
-        return ns["AAE"]()
+            return ns["AAE"]()
+        torch, nn = ns["torch"], ns["nn"]
+        torch.manual_seed(seed)
+        model = ns["AAE"]()
+        if args.glorot_init:
+            for layer in model.modules():
+                if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+                    nn.init.xavier_uniform_(layer.weight)
+                    nn.init.zeros_(layer.bias)
+        return model
 
     epochs = args.epochs or ns["EPOCHS"]
-    print(f"{args.framework}, prior: {args.prior}, rates {rates}, {epochs} epochs", flush=True)
+    init = "Glorot-uniform (Keras')" if args.glorot_init and args.framework == "torch" else "the framework's default"
+    print(f"{args.framework}, prior: {args.prior}, rates {rates}, {epochs} epochs, {init} starting weights",
+          flush=True)
     for seed in args.seeds:
         start = time.perf_counter()
         plain = seeded(seed)
