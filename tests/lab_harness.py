@@ -398,19 +398,24 @@ def kernel_decode(connection_file: Path, z) -> np.ndarray:
     return np.array(json.loads(image_line), dtype=np.uint8), np.array(json.loads(code_line))
 
 
+def use_pretrained(nb, lesson: str) -> None:
+    """Flip the lesson notebook ``nb``'s one ``USE_PRETRAINED = False`` to True, in place (what a
+    teacher does in front of a class): its models then load the course's weights."""
+    flags = [c for c in nb.cells if c.cell_type == "code" and "USE_PRETRAINED = False" in c.source]
+    assert len(flags) == 1, f"{lesson} should set USE_PRETRAINED = False in one cell"
+    flags[0].source = flags[0].source.replace("USE_PRETRAINED = False", "USE_PRETRAINED = True")
+
+
 def quick_solution_copy(lesson: str, framework: str, folder, *, pretrained: bool = False) -> str:
     """The solution notebook of ``lesson`` (e.g. "05_variational_autoencoder") in the track of
     ``framework`` ("torch" or "keras"), written into ``folder`` with a first cell that switches on
-    quick mode and one thread; returns the copy's file name. ``pretrained=True`` also flips the
-    lesson's ``USE_PRETRAINED = False`` to True (what a teacher does in front of a class): its
-    models load the course's weights instead of training."""
+    quick mode and one thread; returns the copy's file name. ``pretrained=True`` also switches
+    the lesson's pretrained weights on (:func:`use_pretrained`)."""
     track = {"torch": "pytorch", "keras": "keras"}[framework]
     source = ROOT / "notebooks" / track / "solutions" / f"{lesson}_solution.ipynb"
     nb = nbformat.read(source, as_version=4)
     if pretrained:
-        flags = [c for c in nb.cells if c.cell_type == "code" and "USE_PRETRAINED = False" in c.source]
-        assert len(flags) == 1, f"{lesson} should set USE_PRETRAINED = False in one cell"
-        flags[0].source = flags[0].source.replace("USE_PRETRAINED = False", "USE_PRETRAINED = True")
+        use_pretrained(nb, lesson)
     nb.cells.insert(0, nbformat.v4.new_code_cell(
         'import os\nos.environ["AELAB_QUICK"] = "1"\nos.environ["AELAB_THREADS"] = "1"'))
     name = f"lesson{lesson[:2]}_{framework}.ipynb"

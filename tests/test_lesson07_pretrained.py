@@ -15,6 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import ROOT
+from lab_harness import use_pretrained
 
 pytestmark = pytest.mark.slow
 
@@ -46,9 +47,7 @@ def test_lesson07_solution_runs_with_the_pretrained_aaes(monkeypatch, track):
     import build_notebooks
 
     nb = build_notebooks.build(LESSON, track, "solution")
-    flags = [cell for cell in nb.cells if cell.cell_type == "code" and "USE_PRETRAINED = False" in cell.source]
-    assert len(flags) == 1, "lesson 07 should set USE_PRETRAINED = False in one cell"
-    flags[0].source = flags[0].source.replace("USE_PRETRAINED = False", "USE_PRETRAINED = True")
+    use_pretrained(nb, "lesson 07")
     nb.cells.append(nbformat.v4.new_code_cell(CHECK_LOADED))
     for name, value in {"AELAB_QUICK": "1", "AELAB_STRICT": "solutions", "AELAB_THREADS": "1",
                         "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}.items():
