@@ -231,7 +231,9 @@ def train_autoencoder(model, images, epochs, batch_size, learning_rate):
     Returns the mean training loss of each epoch: a list of `epochs` floats.
     """
     ### BEGIN SOLUTION
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    # steps_per_execution=25: fit runs 25 mini-batches per call into TensorFlow instead of one,
+    # the same training with less overhead per batch
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", steps_per_execution=25)
     # Create Adam's state (its moment estimates) now: if `fit` has to create it while tracing
     # the training step into a TensorFlow graph, it traces the step twice.
     model.optimizer.build(model.trainable_variables)
@@ -273,7 +275,7 @@ def train_autoencoder(model, images, epochs, batch_size, learning_rate):
 
 # %% [markdown] tags=["hint", "keras"]
 # ```
-# model.compile(optimizer=keras.optimizers.Adam(...), loss=...)
+# model.compile(optimizer=keras.optimizers.Adam(...), loss=..., steps_per_execution=25)   # 25: optional, faster
 # history = model.fit(make_dataset(images, images, batch_size=...), epochs=...)
 # return history.history[...]
 # ```
@@ -347,7 +349,7 @@ def train_model(model, images, epochs, learning_rate=1e-3, loss="mse",
     """train_autoencoder with options. Returns {"loss": [...], "val_mse": [...]} per epoch."""
     make_optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[optimizer]
     model.compile(optimizer=make_optimizer(learning_rate),
-                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss])
+                  loss={"mse": "mse", "bce": "binary_crossentropy"}[loss], steps_per_execution=25)
     model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: one trace, not two
     callbacks = [] if val_images is None else [ValidationMSE(val_images)]
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs,
@@ -562,7 +564,7 @@ def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
 # %% tags=["keras"]
 def train_steps(model, images, steps, learning_rate=1e-3, batch_size=128):
     """Train for a fixed number of mini-batches (not epochs)."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", steps_per_execution=25)
     model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: one trace, not two
     model.fit(make_dataset(images, images, batch_size=batch_size).take(steps), epochs=1, verbose=1)
 
@@ -914,7 +916,7 @@ class OvercompleteAutoencoder(keras.Model):
 
 def train_overcomplete(model, images, epochs, learning_rate=1e-3, batch_size=128):
     """MSE + model.penalty(...) on the codes, Adam. Returns the last epoch's mean MSE."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=25)
     model.build((None, 784))                            # create the weights, then Adam's state,
     model.optimizer.build(model.trainable_variables)   # so fit traces its step once (section 3)
     fit = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs)
@@ -1089,7 +1091,8 @@ def train_with_validation(model, images, val_images, steps, checkpoints=20, weig
     weights of the checkpoint with the lowest validation MSE (early stopping).
     Returns {"step": [...], "train_mse": [...], "val_mse": [...], "best": index of the best checkpoint}.
     """
-    model.compile(optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay), loss="mse")
+    model.compile(optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay), loss="mse",
+                  steps_per_execution=25)
     model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: one trace, not two
     # the errors first, so that EarlyStopping (next) finds val_mse in the logs
     callbacks = [TrainAndValidationMSE(images[:eval_size], val_images[:eval_size])]
