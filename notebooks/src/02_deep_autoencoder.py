@@ -1091,15 +1091,17 @@ def train_with_validation(model, images, val_images, steps, checkpoints=20, weig
     weights of the checkpoint with the lowest validation MSE (early stopping).
     Returns {"step": [...], "train_mse": [...], "val_mse": [...], "best": index of the best checkpoint}.
     """
+    steps_per_checkpoint = steps // checkpoints
+    # One call into TensorFlow per checkpoint. (On data that repeats, fit runs whole calls: with
+    # steps_per_execution=25 and 20 steps per checkpoint, each "checkpoint" would train 25.)
     model.compile(optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay), loss="mse",
-                  steps_per_execution=25)
+                  steps_per_execution=steps_per_checkpoint)
     model.optimizer.build(model.trainable_variables)   # as in train_autoencoder: one trace, not two
     # the errors first, so that EarlyStopping (next) finds val_mse in the logs
     callbacks = [TrainAndValidationMSE(images[:eval_size], val_images[:eval_size])]
     if patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_mse", mode="min", patience=patience,
                                                        restore_best_weights=True))
-    steps_per_checkpoint = steps // checkpoints
     # Keras calls a checkpoint an epoch: `steps_per_epoch` mini-batches from the repeated data.
     fit = model.fit(make_dataset(images, images, batch_size=batch_size).repeat(), epochs=checkpoints,
                     steps_per_epoch=steps_per_checkpoint, callbacks=callbacks)

@@ -941,7 +941,7 @@ def train_classifier(model, images, labels, *, desc="training"):
     counting them. Returns the validation accuracy of every check; the model keeps its best weights."""
     model.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  steps_per_execution=25)   # 25 updates per call into TensorFlow: less overhead
+                  steps_per_execution=CHECK_EVERY)   # one call into TensorFlow per check
     stop = keras.callbacks.EarlyStopping("val_accuracy", mode="max", patience=PATIENCE,
                                          restore_best_weights=True)
     history = model.fit(make_dataset(images, labels, batch_size=64).repeat(), epochs=MAX_STEPS // CHECK_EVERY,
