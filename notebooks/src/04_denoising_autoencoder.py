@@ -620,11 +620,11 @@ def short_run(loss, images=train_images[:3000], epochs=3):
     """Train a fresh DAE briefly with the given loss; return its outputs on the noisy test digits."""
     keras.utils.set_random_seed(0)
     model = denoising_autoencoder()
+    steps = steps_per_epoch(images)
     # One call into TensorFlow per epoch. (The generator runs on across epochs, and fit runs whole
     # calls: with more steps per call than divide an epoch, an "epoch" would take the next one's batches.)
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=loss,
-                  steps_per_execution=steps_per_epoch(images))
-    model.fit(noisy_batches(images, epochs, seed=200), epochs=epochs, steps_per_epoch=steps_per_epoch(images))
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=loss, steps_per_execution=steps)
+    model.fit(noisy_batches(images, epochs, seed=200), epochs=epochs, steps_per_epoch=steps)
     return image_function(model)(noisy_test)
 
 
