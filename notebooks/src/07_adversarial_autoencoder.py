@@ -1491,6 +1491,19 @@ print(f"{'AAE, label-informed':<30}{evaluate_codes(labelled, test_x, 'mixture of
 # energy distance, or how many components hold their share of the codes, as section 6 does.
 
 # %% [markdown]
+# **6.** In our runs of section 4, Keras' ring AAE had the smaller energy distance (0.37
+# against PyTorch's 1.06), yet fewer of its codes lay near a centre (29 % against 40 %). How can
+# both be true, and which AAE matched the ring?
+
+# %% [markdown] tags=["answer"]
+# The energy distance is one number for a whole distribution, built from average distances
+# between points: codes spread over the right region at about the right scale already bring it
+# down, whether or not they form ten clusters. The shares and the count near a centre test that
+# structure directly. Neither AAE matched the ring: both left components under- and over-filled
+# and most codes away from the centres. Judge a match with more than one number, and with the
+# picture.
+
+# %% [markdown]
 # ## Exercises to try on your own
 #
 # 1. Train the AAE with a prior of your own: a uniform square, a circle, the letters of your
