@@ -1427,7 +1427,9 @@ print(f"{'AAE, label-informed':<30}{evaluate_codes(labelled, test_x, 'mixture of
 #   with the non-saturating loss −log D(z)).
 # - The energy distance measures how well codes match a prior from samples alone; the AAE's
 #   codes match their priors better than a plain autoencoder's (much better for the swiss roll
-#   than for the ring, after five epochs), at a reconstruction cost close to the VAE's.
+#   than for the ring, after five epochs), at a reconstruction cost close to the VAE's. One
+#   number can hide missing structure: count the codes per component and near the centres too,
+#   and look at them.
 # - Put the label in the discriminator's input and draw digit k's prior samples from
 #   component k: the code then separates *which* digit (the component) from *how* it is
 #   written (the position in it). With ten discriminator heads and faster adversarial phases,
