@@ -16,7 +16,10 @@ up to (not including) the cell that trains the plain autoencoder (``notebook_nam
 autoencoder (the baseline of the ratio) and the AAE with ``--rates`` (reconstruction,
 discriminator, generator), both trained for the same epochs.
 Printed per run, on the test images: reconstruction (nats per image), the energy distance of the
-codes to the prior, and that distance divided by the plain autoencoder's of the same seed.
+codes to the prior, and that distance divided by the plain autoencoder's of the same seed; for the
+ring, also what section 4's bar chart counts: the smallest and largest share of the AAE's test
+codes nearest one of the ten centres (10 % each in the prior), and the share within 1.0 (two
+standard deviations) of a centre.
 Each run is seeded (``torch.manual_seed`` / ``keras.utils.set_random_seed``) before its model is
 built, so a run is reproducible alone; the notebook builds its models one after the other from
 one seed, so its numbers differ from these by the luck of the initial weights.
@@ -29,6 +32,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACK = {"torch": "pytorch", "keras": "keras"}
@@ -85,9 +90,16 @@ def main(argv=None) -> int:
         history = ns["train_aae"](aae, ns["PRIORS"][args.prior], epochs, prior_name=args.prior,
                                   learning_rates=rates, desc=f"AAE, seed {seed}")
         values = ns["evaluate_codes"](aae, ns["test_x"], args.prior)
+        structure = ""
+        if args.prior == "mixture of 10 Gaussians":   # as section 4 counts them, after this script's stop
+            centres = ns["sample_mixture_prior"](np.arange(10), np.random.default_rng(0), std=0.0)
+            distances = ns["cdist"](ns["codes_and_logits"](aae)[0](ns["test_x"]), centres)
+            shares = np.bincount(distances.argmin(axis=1), minlength=10) / len(distances)
+            structure = (f"; per component {shares.min():.1%} to {shares.max():.1%} of the codes, "
+                         f"{(distances.min(axis=1) <= 1.0).mean():.0%} within 1.0 of a centre")
         print(f"seed {seed}: plain AE reconstruction {baseline['reconstruction']:.1f}, energy "
               f"{baseline['energy']:.3f} | AAE reconstruction {values['reconstruction']:.1f}, energy "
-              f"{values['energy']:.3f} ({values['energy'] / baseline['energy']:.2f}x the plain AE's); "
+              f"{values['energy']:.3f} ({values['energy'] / baseline['energy']:.2f}x the plain AE's){structure}; "
               f"validation energy by epoch {[round(float(e), 3) for e in history['val_energy']]}; "
               f"{time.perf_counter() - start:.0f} s", flush=True)
     return 0
