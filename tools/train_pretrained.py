@@ -152,7 +152,7 @@ LESSON_07_KEEP = ("N_VAL", "N_TRAIN", "N_TEST", "EPOCHS", "LABELLED_EPOCHS", "BA
                   "all_train_images", "all_train_labels", "train_images", "val_images",
                   "train_labels", "val_labels", "test_images", "test_labels", "train_x", "val_x",
                   "test_x", "N_COMPONENTS", "SWISS_ROLL_SCALE", "PRIORS", "N_MATCH",
-                  "reference_samples", "LEARNING_RATES", "ADAM_BETA_1", "LABELLED_RATES")
+                  "reference_samples", "LEARNING_RATES", "ADAM_BETA_1", "LABELLED_RATES", "centres")
 RING = "mixture of 10 Gaussians"   # lesson 07's name of the ring prior (a key of its PRIORS)
 
 
@@ -190,15 +190,11 @@ def measure_aae(ns: dict, model, name: str) -> dict:
     """The test numbers lesson 07 prints for ``model``: reconstruction (nats per image), energy
     distance of the test codes to the ring (its first N_MATCH codes against the lesson's
     reference samples) and, label-informed, the share of test codes nearest their own component."""
-    import numpy as np
-
     values = ns["evaluate_codes"](model, ns["test_x"], RING)
     out = {"reconstruction": round(float(values["reconstruction"]), 2),
            "energy_distance": round(float(values["energy"]), 4)}
     if AAE_MODELS[name][3]:
-        codes = ns["codes_and_logits"](model)[0](ns["test_x"])
-        centres = ns["sample_mixture_prior"](np.arange(10), np.random.default_rng(0), std=0.0)
-        nearest = ns["cdist"](codes, centres).argmin(axis=1)
+        nearest = ns["nearest_component"](ns["codes_and_logits"](model)[0](ns["test_x"]))[0]
         out["own_component_share"] = round(float((nearest == ns["test_labels"]).mean()), 4)
     return out
 

@@ -733,6 +733,28 @@ def evaluate_codes(model, images, prior_name, n_match=N_MATCH):
     return {"reconstruction": float(reconstruction_nats(images, decode_logits(codes)).mean()),
             "energy": energy_distance(codes[:n_match], reference_samples[prior_name][:n_match])}
 
+
+# For the ring, two counts that the energy distance folds into one number (section 4 shows why
+# they matter): which of the ten components each code is nearest, and how close it is.
+centres = sample_mixture_prior(np.arange(10), np.random.default_rng(0), std=0.0)   # std 0: the centres
+
+
+def nearest_component(codes):
+    """For codes (n, 2): the index of the nearest of the ring's 10 centres, and the distance to it; (n,) each."""
+    distances = cdist(codes, centres)
+    return distances.argmin(axis=1), distances.min(axis=1)
+
+
+def component_shares(codes):
+    """The share of the codes (n, 2) nearest to each of the ring's 10 centres: (10,), summing to 1."""
+    return np.bincount(nearest_component(codes)[0], minlength=10) / len(codes)
+
+
+def share_near_a_centre(codes, within=1.0):
+    """The share of the codes (n, 2) within `within` of their nearest centre (1.0: two standard
+    deviations of a component)."""
+    return float((nearest_component(codes)[1] <= within).mean())
+
 # %% tags=["torch"]
 def make_optimizers(model, learning_rates=LEARNING_RATES):
     """Adam for (encoder + decoder), (discriminator), (encoder), in the order aae_train_step takes them."""
@@ -999,27 +1021,14 @@ if not QUICK:
 # What the ring asks of the codes: ten equal shares, a tenth of the codes at each component,
 # and the codes close to the centres, as the prior's samples are (a 2-D Gaussian puts 86 % of
 # its samples within two standard deviations of its centre; here that is 1.0). How do the ring
-# AAE's test codes measure up?
+# AAE's test codes measure up? (`component_shares` and `share_near_a_centre` were defined with
+# `evaluate_codes`, before training.)
 
 # %%
-centres = sample_mixture_prior(np.arange(10), np.random.default_rng(0), std=0.0)   # std 0: the centres
-
-
-def nearest_component(codes):
-    """For codes (n, 2): the index of the nearest of the ring's 10 centres, and the distance to it; (n,) each."""
-    distances = cdist(codes, centres)
-    return distances.argmin(axis=1), distances.min(axis=1)
-
-
-def component_shares(codes):
-    """The share of the codes (n, 2) nearest to each of the ring's 10 centres: (10,), summing to 1."""
-    return np.bincount(nearest_component(codes)[0], minlength=10) / len(codes)
-
-
 ring_codes = encoded["AAE, mixture of 10 Gaussians"]
 ring_shares = component_shares(ring_codes)
-near_centre = {name: float((nearest_component(points)[1] <= 1.0).mean())   # 1.0: two standard deviations
-               for name, points in (("AAE", ring_codes), ("prior", reference_samples["mixture of 10 Gaussians"]))}
+near_centre = {"AAE": share_near_a_centre(ring_codes),
+               "prior": share_near_a_centre(reference_samples["mixture of 10 Gaussians"])}
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.bar(range(10), 100 * ring_shares, color="C1", label="AAE, mixture of 10 Gaussians")
 ax.axhline(10, color="k", ls=":", label="the prior: 10 % each")
@@ -1062,10 +1071,10 @@ assert 0.8 < near_centre["prior"] < 0.92   # 1 - exp(-2) = 0.865 for a 2-D Gauss
 # the ring's test codes to 0.28 and 0.33 (0.16 and 0.26 times a plain autoencoder trained from
 # the same seed), and closer to its clusters too: 70 % and 72 % of the codes within 1.0 of a
 # centre, every component holding 4.7 % to 16.4 % of them. But the reconstruction rose to 157.9
-# and 153.3 nats per image, 9–12 % above the VAE's. The test codes also sit further from the prior than the
-# validation codes (0.12 against 0.28 at the end of the first of those runs): the discriminator
-# only ever judged codes of training images, and a test digit by a new writer can land between
-# components. Digits of one kind land near each other in the AAE, but the encoder decides
+# and 153.3 nats per image, 9–12 % above the VAE's. The test codes also sit further from the
+# prior than the validation codes (0.12 against 0.28 at the end of the first of those runs): the
+# discriminator only ever judged codes of training images, and a test digit by a new writer can
+# land between components. Digits of one kind land near each other in the AAE, but the encoder decides
 # where: nothing ties a digit to a component (section 5 does that, and meets the prior far
 # more closely).
 #
