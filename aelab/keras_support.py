@@ -171,15 +171,22 @@ def load_pretrained(model: keras.Model, name: str) -> keras.Model:
     ``AAE``, whose discriminator keeps its weights); returns the model. The weights are stored in PyTorch's layout and converted by
     :func:`aelab.pretrained.keras_weights`. The file is checked against its SHA-256 first
     (:class:`aelab.data.DataFileError` naming it when missing or corrupt); a model of another
-    shape raises a ValueError naming the file and what differs.
+    shape, or with other activations than the file's model (relu, silu: they hold no weights, so
+    shapes cannot tell), raises a ValueError naming the file and what differs.
     Same signature as :func:`aelab.torch_support.load_pretrained`.
     """
-    from .pretrained import _path, keras_weights
+    from .pretrained import _path, keras_weights, model_info
 
     if not isinstance(getattr(model, "encoder", None), keras.Model) or \
             not isinstance(getattr(model, "decoder", None), keras.Model):
         raise TypeError(f"model: expected a Keras model with .encoder and .decoder models, "
                         f"got {type(model).__name__}")
+    used = {getattr(layer.activation, "__name__", "") for part in ("encoder", "decoder")
+            for layer in getattr(model, part).layers if hasattr(layer, "activation")} - {"linear"}
+    expected = model_info(name)["activation"]
+    if used != {expected}:
+        raise ValueError(f"{_path(name)} does not fit this model: the file's model uses {expected} "
+                         f"between its layers, this one {', '.join(sorted(used)) or 'none'}")
     converted = keras_weights(name)
     for part in ("encoder", "decoder"):
         targets = [layer for layer in getattr(model, part).layers if layer.weights]

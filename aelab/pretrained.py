@@ -17,8 +17,8 @@ Three ways to use them:
   padding 1, which Keras' ``padding="same"`` pads evenly), so one set of weights serves both;
   :func:`keras_weights` converts the layout (kernels transposed, the channels-first flatten
   order of the dense layers next to the convolutions permuted to channels-last).
-- :func:`numpy_model`: the same network in numpy (dense, ReLU, convolution and transposed
-  convolution written out below), so the latent explorer draws digits without importing a
+- :func:`numpy_model`: the same network in numpy (dense, ReLU or SiLU, convolution and
+  transposed convolution written out below), so the latent explorer draws digits without importing a
   framework (a 5-second import). ``NumpyVAE.decoder_layers()`` lists the decoder's layers and
   arrays; the explorer's page runs that same list in JavaScript.
 
@@ -51,7 +51,7 @@ MODELS = ("vae_2d", "vae_16d", "cvae_2d", "aae_ring", "aae_labelled")
 # without an entry has not been trained for the course yet.
 PRETRAINED_FILES = {
     "vae_2d": "7d41e04fefae2caa4df8c4504b390ad692ced677d6280e4599d0af1c95fcd7ba",
-    "vae_16d": "98df464b4797e4109a6c2a6ed0ea7625d254f78271e79b4ab0bd8e71c2d76689",
+    "vae_16d": "56eb60853663fea6b217c23756e26898bdb80753d413a9b3989d6ab847a9f710",
     "cvae_2d": "d2f318e1d068ef27e331e39210559f2d06a2d912a35ded66af25c0c658e9599e",
     "aae_ring": "8b8610338fedffb3efe833e13fd831d171e39b83bd1b1aa9628e2f5f8eaffdf9",
     "aae_labelled": "da7791ad8959e609ace44c89e8cbb9c9990b4b7b1d719067bb353c2cca0d47cc",
@@ -121,10 +121,11 @@ def load_weights(name: str) -> dict[str, np.ndarray]:
 
 
 def model_info(name: str) -> dict:
-    """What the file says about its model: ``kind``, ``latent_dim`` (int), ``channels`` (tuple)."""
+    """What the file says about its model: ``kind``, ``latent_dim`` (int), ``channels`` (tuple),
+    ``activation`` ("relu", or "silu" for lesson 05's 16-D VAE; files that name none use ReLU)."""
     about = json.loads(_load(name)[1]["aelab"])
     return {"name": name, "kind": about["kind"], "latent_dim": int(about["latent_dim"]),
-            "channels": tuple(about["channels"])}
+            "channels": tuple(about["channels"]), "activation": about.get("activation", "relu")}
 
 
 def training_history(name: str) -> dict:
@@ -224,6 +225,14 @@ def _relu(x):
     return np.maximum(x, 0, out=x)
 
 
+def _silu(x):
+    """SiLU, x * sigmoid(x) (lesson 05's 16-D VAE)."""
+    return (x * (0.5 * (1.0 + np.tanh(0.5 * x)))).astype(np.float32)
+
+
+_ACTIVATIONS = {"relu": _relu, "silu": _silu}
+
+
 def _dense(x, w, key):
     return x @ w[key + ".weight"].T + w[key + ".bias"]
 
@@ -271,6 +280,11 @@ class NumpyVAE:
     conditional: bool
     weights: dict
     kind: str = "conv_vae"
+    activation: str = "relu"   # of the conv models' hidden layers: "relu" or "silu"
+
+    def __post_init__(self):
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"activation: expected one of {', '.join(_ACTIVATIONS)}, got {self.activation!r}")
 
     def _one_hot(self, labels, n):
         labels = np.asarray(labels)
@@ -296,12 +310,12 @@ class NumpyVAE:
         if self.conditional:
             h = _relu(_dense(np.concatenate([x.reshape(n, 784), self._one_hot(labels, n)], 1), w, "encoder.0"))
             return _dense(_relu(_dense(h, w, "encoder.2")), w, "to_mu")
-        out = []
+        out, act = [], _ACTIVATIONS[self.activation]
         for start in range(0, n, 500):
             h = x[start:start + 500].reshape(-1, 1, 28, 28)
-            h = _relu(_conv(h, w["encoder.0.weight"], w["encoder.0.bias"]))
-            h = _relu(_conv(h, w["encoder.2.weight"], w["encoder.2.bias"]))
-            h = _relu(_dense(h.reshape(len(h), -1), w, "encoder.5"))
+            h = act(_conv(h, w["encoder.0.weight"], w["encoder.0.bias"]))
+            h = act(_conv(h, w["encoder.2.weight"], w["encoder.2.bias"]))
+            h = act(_dense(h.reshape(len(h), -1), w, "encoder.5"))
             out.append(_dense(h, w, "encoder.7" if self.kind == "conv_aae" else "to_mu"))
         return np.concatenate(out).astype(np.float32)
 
@@ -311,7 +325,8 @@ class NumpyVAE:
         conditional model:
 
         ``("dense", weight, bias)``           x (in,) -> x @ weight + bias (out,); weight (in, out)
-        ``("relu",)``, ``("sigmoid",)``      elementwise
+        ``("relu",)``, ``("silu",)``          elementwise: max(x, 0), x * sigmoid(x)
+        ``("sigmoid",)``                      elementwise, the last layer
         ``("reshape", shape)``                to ``shape`` (a tuple), e.g. (channels, 7, 7)
         ``("conv_transpose", weight, bias)``  (c_in, H, W) -> (c_out, 2H, 2W): kernel 4, stride 2,
                                               padding 1; weight (c_in, c_out, 4, 4), bias (c_out,)
@@ -326,10 +341,11 @@ class NumpyVAE:
             return [("dense", w["decoder_net.0.weight"].T, w["decoder_net.0.bias"]), ("relu",),
                     ("dense", w["decoder_net.2.weight"].T, w["decoder_net.2.bias"]), ("relu",),
                     ("dense", w["decoder_net.4.weight"].T, w["decoder_net.4.bias"]), ("sigmoid",)]
-        return [("dense", w["decoder.0.weight"].T, w["decoder.0.bias"]), ("relu",),
-                ("dense", w["decoder.2.weight"].T, w["decoder.2.bias"]), ("relu",),
+        act = (self.activation,)
+        return [("dense", w["decoder.0.weight"].T, w["decoder.0.bias"]), act,
+                ("dense", w["decoder.2.weight"].T, w["decoder.2.bias"]), act,
                 ("reshape", (w["decoder.5.weight"].shape[0], 7, 7)),
-                ("conv_transpose", w["decoder.5.weight"], w["decoder.5.bias"]), ("relu",),
+                ("conv_transpose", w["decoder.5.weight"], w["decoder.5.bias"]), act,
                 ("conv_transpose", w["decoder.7.weight"], w["decoder.7.bias"]), ("sigmoid",)]
 
     def decode(self, z, labels=None) -> np.ndarray:
@@ -343,8 +359,8 @@ class NumpyVAE:
         for op, *args in self.decoder_layers():
             if op == "dense":
                 h = h @ args[0] + args[1]
-            elif op == "relu":
-                h = _relu(h)
+            elif op in _ACTIVATIONS:
+                h = _ACTIVATIONS[op](h)
             elif op == "reshape":
                 h = h.reshape(n, *args[0])
             elif op == "conv_transpose":
@@ -358,4 +374,4 @@ def numpy_model(name: str) -> NumpyVAE:
     """Pretrained model ``name`` (one of :data:`MODELS`) as a :class:`NumpyVAE`."""
     info = model_info(name)
     return NumpyVAE(name, info["latent_dim"], info["kind"] == "conditional_vae", load_weights(name),
-                    info["kind"])
+                    info["kind"], info["activation"])

@@ -139,8 +139,9 @@ def load_pretrained(model: torch.nn.Module, name: str) -> torch.nn.Module:
     built with the same latent size and channels); returns the model, in eval mode. The AAEs'
     files hold the encoder and decoder: the model's discriminator keeps its weights. The file
     is checked against its SHA-256 first (:class:`aelab.data.DataFileError` naming it when
-    missing or corrupt); a model of another shape raises a ValueError naming the file and what
-    differs.
+    missing or corrupt); a model of another shape, or with other activations between its layers
+    than the file's model (ReLU, SiLU: they hold no weights, so shapes cannot tell), raises a
+    ValueError naming the file and what differs.
     Same signature as :func:`aelab.keras_support.load_pretrained`.
     """
     from .pretrained import _path, load_weights, model_info
@@ -148,6 +149,13 @@ def load_pretrained(model: torch.nn.Module, name: str) -> torch.nn.Module:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     weights = load_weights(name)
+    kinds = {"ReLU": "relu", "SiLU": "silu"}
+    used = {kinds[type(m).__name__] for key, m in model.named_modules()
+            if type(m).__name__ in kinds and not key.startswith("discriminator")}
+    expected = model_info(name)["activation"]
+    if used != {expected}:
+        raise ValueError(f"{_path(name)} does not fit this {type(model).__name__}: the file's model uses "
+                         f"{expected} between its layers, this one {', '.join(sorted(used)) or 'none'}")
     # an AAE's file has no discriminator: those are the only keys the model may have in addition
     optional = ("discriminator.",) if model_info(name)["kind"] == "conv_aae" else ()
     try:

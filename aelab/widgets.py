@@ -272,6 +272,7 @@ function decode(layers, z) {
     if (l.op === "dense") x = dense(x, l);
     else if (l.op === "conv_transpose") x = convTranspose(x, l);
     else if (l.op === "relu") { for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0; }
+    else if (l.op === "silu") { for (let i = 0; i < x.length; i++) x[i] = x[i] / (1 + Math.exp(-x[i])); }
     else if (l.op === "sigmoid") { for (let i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-x[i])); }
     // "reshape": the numbers stay in the same order
   }
@@ -328,7 +329,7 @@ async function render({ model, el, host }) {
 export default { render };
 """
 
-_LAYER_OPS = ("dense", "relu", "sigmoid", "reshape", "conv_transpose")
+_LAYER_OPS = ("dense", "relu", "silu", "sigmoid", "reshape", "conv_transpose")
 
 
 def _decoder_spec(layers, input_size: int) -> tuple[list[dict], bytes, tuple[int, int]]:
@@ -350,7 +351,7 @@ def _decoder_spec(layers, input_size: int) -> tuple[list[dict], bytes, tuple[int
                              f"{', '.join(_LAYER_OPS)}, got {layer!r:.80}")
         op, args = layer[0], layer[1:]
         spec = {"op": op, "input_shape": list(shape)}
-        if op in ("relu", "sigmoid"):
+        if op in ("relu", "silu", "sigmoid"):
             if args:
                 raise ValueError(f"decoder layer {n}: {op} takes no arguments")
         elif op == "reshape":

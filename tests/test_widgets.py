@@ -417,6 +417,7 @@ def test_browser_decoder_rejects_bad_input(vae_16d, codec):
     ([("dense", np.full((2, 784), np.nan, np.float32), np.zeros(784, np.float32))], "finite floats"),
     ([("dense", np.zeros((2, 784), np.float32))], "expects .op, weight, bias."),
     ([("relu", 1)], "takes no arguments"),
+    ([("silu", 1)], "takes no arguments"),
     ([("reshape", (3, 7))], "cannot reshape"),
     ([("conv_transpose", np.zeros((2, 1, 4, 4), np.float32), np.zeros(1, np.float32))], r"input \(2,\)"),
     ([("dense", np.zeros((2, 10), np.float32), np.zeros(10, np.float32))], "one square grey image"),
