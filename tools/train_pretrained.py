@@ -71,9 +71,11 @@ TRACK = {"torch": "pytorch", "keras": "keras"}
 # name -> (constructor arguments as the lesson writes them, epoch constant, labelled data)
 MODELS = {
     "vae_2d": (dict(latent_dim=2, channels=(16, 32)), "EPOCHS", False),
-    "vae_16d": (dict(latent_dim=16, channels=(24, 48)), "EPOCHS", False),
+    "vae_16d": (dict(latent_dim=16, channels=(24, 48), activation="silu"), "EPOCHS", False),
     "cvae_2d": (dict(latent_dim=2), "CVAE_EPOCHS", True),
 }
+# what a section passes to ``train_vae`` besides the data and epochs (section 6: its learning rate)
+TRAIN_ARGS = {"vae_16d": dict(lr=4e-3)}
 
 
 def lesson_cells(framework: str, lesson: Path = LESSON) -> list[str]:
@@ -311,7 +313,8 @@ def write_map_codes(name: str, weights_path: Path, test_images) -> Path:
 
     stored = safetensors.numpy.load_file(str(weights_path))
     model = pretrained.NumpyVAE(name, MODELS[name][0]["latent_dim"], False,
-                                {k: v.astype(np.float32) for k, v in stored.items()})
+                                {k: v.astype(np.float32) for k, v in stored.items()},
+                                activation=MODELS[name][0].get("activation", "relu"))
     codes = np.ascontiguousarray(model.encode(test_images), dtype=np.float32)
     about = {"model": name, "weights_sha256": sha256(weights_path), "images": f"MNIST test, {len(codes)}"}
     path = weights_path.with_name(f"{name}_map_codes.safetensors")
@@ -408,7 +411,7 @@ def main(argv=None) -> int:
             start = time.process_time()
             # the conditional VAE trains with the lesson's conditional step (images and labels)
             step = {"step": ns["conditional_train_step"]} if labelled else {}
-            history = ns["train_vae"](model, train, val, epochs, **step)
+            history = ns["train_vae"](model, train, val, epochs, **step, **TRAIN_ARGS.get(name, {}))
             cpu = time.process_time() - start
             # Store float16; measure the stored weights, not the float32 ones.
             weights = {k: v.detach().numpy().astype(np.float16) for k, v in model.state_dict().items()}
@@ -420,7 +423,7 @@ def main(argv=None) -> int:
             keras.utils.set_random_seed(args.seed)
             model = build_model(ns, "keras", name)
             start = time.process_time()
-            history = ns["train_vae"](model, train, val, epochs)
+            history = ns["train_vae"](model, train, val, epochs, **TRAIN_ARGS.get(name, {}))
             cpu = time.process_time() - start
             keras.utils.set_random_seed(args.seed)
             measured = ns["evaluate"](model, test)
@@ -441,6 +444,7 @@ def main(argv=None) -> int:
             about = {"model": name, "kind": "conditional_vae" if labelled else "conv_vae",
                      "latent_dim": MODELS[name][0]["latent_dim"],
                      "channels": list(MODELS[name][0].get("channels", ())),
+                     "activation": MODELS[name][0].get("activation", "relu"),
                      "layout": "torch state_dict", "seed": args.seed, "epochs": epochs}
             # one metadata entry: safetensors writes several in a random order (not reproducible)
             safetensors.numpy.save_file(weights, str(path),
