@@ -227,7 +227,7 @@ def _relu(x):
 
 def _silu(x):
     """SiLU, x * sigmoid(x) (lesson 05's 16-D VAE)."""
-    return (x * (0.5 * (1.0 + np.tanh(0.5 * x)))).astype(np.float32)
+    return x * _sigmoid(x)
 
 
 _ACTIVATIONS = {"relu": _relu, "silu": _silu}

@@ -148,16 +148,15 @@ def load_pretrained(model: torch.nn.Module, name: str) -> torch.nn.Module:
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-    weights = load_weights(name)
+    weights, info = load_weights(name), model_info(name)
     kinds = {"ReLU": "relu", "SiLU": "silu"}
     used = {kinds[type(m).__name__] for key, m in model.named_modules()
             if type(m).__name__ in kinds and not key.startswith("discriminator")}
-    expected = model_info(name)["activation"]
-    if used != {expected}:
+    if used != {info["activation"]}:
         raise ValueError(f"{_path(name)} does not fit this {type(model).__name__}: the file's model uses "
-                         f"{expected} between its layers, this one {', '.join(sorted(used)) or 'none'}")
+                         f"{info['activation']} between its layers, this one {', '.join(sorted(used)) or 'none'}")
     # an AAE's file has no discriminator: those are the only keys the model may have in addition
-    optional = ("discriminator.",) if model_info(name)["kind"] == "conv_aae" else ()
+    optional = ("discriminator.",) if info["kind"] == "conv_aae" else ()
     try:
         missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()},
                                                     strict=False)

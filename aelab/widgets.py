@@ -329,7 +329,8 @@ async function render({ model, el, host }) {
 export default { render };
 """
 
-_LAYER_OPS = ("dense", "relu", "silu", "sigmoid", "reshape", "conv_transpose")
+_ELEMENTWISE_OPS = ("relu", "silu", "sigmoid")
+_LAYER_OPS = ("dense", *_ELEMENTWISE_OPS, "reshape", "conv_transpose")
 
 
 def _decoder_spec(layers, input_size: int) -> tuple[list[dict], bytes, tuple[int, int]]:
@@ -351,7 +352,7 @@ def _decoder_spec(layers, input_size: int) -> tuple[list[dict], bytes, tuple[int
                              f"{', '.join(_LAYER_OPS)}, got {layer!r:.80}")
         op, args = layer[0], layer[1:]
         spec = {"op": op, "input_shape": list(shape)}
-        if op in ("relu", "silu", "sigmoid"):
+        if op in _ELEMENTWISE_OPS:
             if args:
                 raise ValueError(f"decoder layer {n}: {op} takes no arguments")
         elif op == "reshape":

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
 
     from aelab.data import load_mnist
     from aelab.torch_support import make_dataloader
-    from train_pretrained import lesson_constant, lesson_definitions
+    from train_pretrained import MODELS, lesson_constant, lesson_definitions
 
     ns = lesson_definitions("torch")
     epochs = lesson_constant("EPOCHS", False)
@@ -67,13 +67,13 @@ def main(argv=None) -> int:
     images = load_mnist("train")[0]
     train_x, val_x = images[:-n_val, None], images[-n_val:, None]
     test_x = load_mnist("test")[0][:, None]
-    channels = (24, 48) if args.latent == 16 else (16, 32)
+    size = {key: MODELS["vae_16d" if args.latent == 16 else "vae_2d"][0][key] for key in ("latent_dim", "channels")}
 
     rows = []
     for seed in args.seeds:
         for activation, lr in args.runs:
             torch.manual_seed(seed)
-            model = ns["VAE"](latent_dim=args.latent, channels=channels, activation=activation)
+            model = ns["VAE"](**size, activation=activation)
             train = make_dataloader(train_x, batch_size=128)
             val = make_dataloader(val_x, batch_size=1000, shuffle=False)
             test = make_dataloader(test_x, batch_size=1000, shuffle=False)
