@@ -8,10 +8,11 @@ training epoch, PyTorch.
     AELAB_THREADS=1 python benchmarks/lesson05_activation.py --latent 2 --runs relu:2e-3 silu:4e-3
 
 The model (``VAE(latent_dim, channels, activation)``), the training loop (``train_vae``: Adam with
-warm-up and cosine decay, at the run's learning rate), the data split (55,000 training and 5,000
-validation images, batches of 128) and the evaluation (``evaluate``, one z sample per image) are
-the lesson's own, taken from its solution cells by ``tools/train_pretrained.py``'s
-``lesson_definitions``; the epochs are the lesson's full-mode ``EPOCHS``. A run is
+warm-up and cosine decay, at the run's learning rate) and the evaluation (``evaluate``, one z
+sample per image) are the lesson's own, taken from its solution cells by
+``tools/train_pretrained.py``'s ``lesson_definitions``; so are the data split and batches (the
+tool's ``lesson05_split`` and ``lesson05_batches``: 55,000 training and 5,000 validation images,
+batches of 128); the epochs are the lesson's full-mode ``EPOCHS``. A run is
 ``activation:learning_rate``; each is seeded (``torch.manual_seed``) before its model is built,
 so runs of one seed start from the same weights (activations have none). Printed per run: the
 validation loss after each epoch (what the choice is made on), then a table of the test loss,
@@ -57,16 +58,11 @@ def main(argv=None) -> int:
     aelab.setup("torch", seed=args.seeds[0])
     import torch
 
-    from aelab.data import load_mnist
-    from aelab.torch_support import make_dataloader
-    from train_pretrained import MODELS, lesson_constant, lesson_definitions
+    from train_pretrained import MODELS, lesson05_batches, lesson05_split, lesson_constant, lesson_definitions
 
     ns = lesson_definitions("torch")
     epochs = lesson_constant("EPOCHS", False)
-    n_val = lesson_constant("N_VAL", False)
-    images = load_mnist("train")[0]
-    train_x, val_x = images[:-n_val, None], images[-n_val:, None]
-    test_x = load_mnist("test")[0][:, None]
+    split = lesson05_split()
     size = {key: MODELS["vae_16d" if args.latent == 16 else "vae_2d"][0][key] for key in ("latent_dim", "channels")}
 
     rows = []
@@ -74,9 +70,7 @@ def main(argv=None) -> int:
         for activation, lr in args.runs:
             torch.manual_seed(seed)
             model = ns["VAE"](**size, activation=activation)
-            train = make_dataloader(train_x, batch_size=128)
-            val = make_dataloader(val_x, batch_size=1000, shuffle=False)
-            test = make_dataloader(test_x, batch_size=1000, shuffle=False)
+            train, val, test = lesson05_batches("torch", split)
             start = time.process_time()
             history = ns["train_vae"](model, train, val, epochs, lr=lr)
             cpu = (time.process_time() - start) / epochs

@@ -7,8 +7,9 @@ with the lesson's own model and its own ``train_vae``, one framework per process
 
 Each (threads, framework) pair runs in a subprocess of its own, one after the other, PyTorch
 first. The subprocess takes the lesson's definitions (``lesson_definitions`` of
-``tools/train_pretrained.py``: ``VAE``, ``vae_train_step``, ``train_vae``), its data split (55,000
-training and 5,000 validation images, batches of 128) and trains ``VAE`` with a 2-D latent for
+``tools/train_pretrained.py``: ``VAE``, ``vae_train_step``, ``train_vae``), its data split and
+batches (the tool's ``lesson05_split`` and ``lesson05_batches``: 55,000 training and 5,000
+validation images, batches of 128) and trains ``VAE`` with a 2-D latent for
 ``--epochs`` epochs by ``train_vae``, as section 5 of the lesson does. Printed per run: the
 seconds of each epoch as ``train_vae`` records them (PyTorch: the training batches only; Keras:
 the epoch as ``fit`` runs it, with its validation pass, and the first epoch with the tracing of the
@@ -32,22 +33,11 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {tools!r})
 import aelab
-from aelab.data import load_mnist
 framework, epochs = {framework!r}, {epochs}
 aelab.setup(framework, seed=0)
-from train_pretrained import build_model, lesson_constant, lesson_definitions
+from train_pretrained import build_model, lesson05_batches, lesson05_split, lesson_definitions
 ns = lesson_definitions(framework)
-n_val = lesson_constant("N_VAL", False)
-images = load_mnist("train")[0]
-train_images, val_images = images[:-n_val], images[-n_val:]
-if framework == "torch":
-    from aelab.torch_support import make_dataloader
-    train = make_dataloader(train_images[:, None], batch_size=128)
-    val = make_dataloader(val_images[:, None], batch_size=1000, shuffle=False)
-else:
-    from aelab.keras_support import make_dataset
-    train = make_dataset(train_images[..., None], batch_size=128)
-    val = make_dataset(val_images[..., None], batch_size=1000, shuffle=False)
+train, val, _ = lesson05_batches(framework, lesson05_split())
 model = build_model(ns, framework, "vae_2d")
 start = time.perf_counter()
 history = ns["train_vae"](model, train, val, epochs)

@@ -141,6 +141,42 @@ def build_model(ns: dict, framework: str, name: str):
     return ns["VAE"](ns["build_encoder"](**args), ns["build_decoder"](**args))
 
 
+def lesson05_split(quick: bool = False) -> dict:
+    """Lesson 05's data: its last N_VAL training images are the validation split. Returns
+    ``{"train": (images, labels), "val": (...), "test": (...)}``, images (N, 28, 28) float32 in
+    [0, 1], labels (N,) int; quick mode keeps 2,000 training and 1,000 test images, as the lesson."""
+    from aelab.data import load_mnist
+
+    n_val = lesson_constant("N_VAL", quick)
+    images, labels = load_mnist("train", size=2_000 + n_val if quick else None)
+    return {"train": (images[:-n_val], labels[:-n_val]), "val": (images[-n_val:], labels[-n_val:]),
+            "test": load_mnist("test", size=1_000 if quick else None)}
+
+
+def lesson05_batches(framework: str, split: dict, labelled: bool = False) -> tuple:
+    """(train, val, test) batches of ``split`` as the lesson makes them: torch DataLoaders of
+    (B, 1, 28, 28) images or Keras tf.data Datasets of (B, 28, 28, 1) images, with the labels if
+    ``labelled``; 128 per training batch (a seeded new order each epoch), 1,000 per validation
+    and test batch (in order). Call it for each model, so that its training order does not
+    depend on the models trained before it."""
+    if framework == "torch":
+        from aelab.torch_support import make_dataloader as make
+
+        def channel(images):
+            return images[:, None]
+    else:
+        from aelab.keras_support import make_dataset as make
+
+        def channel(images):
+            return images[..., None]
+    batches = []
+    for part, batch_size in (("train", 128), ("val", 1_000), ("test", 1_000)):
+        images, labels = split[part]
+        arrays = (channel(images), labels) if labelled else (channel(images),)
+        batches.append(make(*arrays, batch_size=batch_size, shuffle=part == "train"))
+    return tuple(batches)
+
+
 LESSON_07 = ROOT / "notebooks" / "src" / "07_adversarial_autoencoder.py"
 # lesson 07's explored models: name -> (epoch constant, learning-rate constant, prior sampler,
 # label-informed), all names of the lesson's own constants and functions
@@ -352,15 +388,11 @@ def main(argv=None) -> int:
     import numpy as np
 
     import aelab
-    from aelab.data import load_mnist
 
     aelab.setup(args.framework, seed=args.seed)
     ns = lesson_definitions(args.framework)
-    n_val = lesson_constant("N_VAL", args.quick)   # the lesson's validation split
-    all_images, all_labels = load_mnist("train", size=2_000 + n_val if args.quick else None)
-    train_images, val_images = all_images[:-n_val], all_images[-n_val:]
-    train_labels, val_labels = all_labels[:-n_val], all_labels[-n_val:]
-    test_images, test_labels = load_mnist("test", size=1_000 if args.quick else None)
+    split = lesson05_split(args.quick)
+    test_images = split["test"][0]
     if args.map_codes:
         for name in args.models:
             if name in MAP_MODELS:
@@ -370,33 +402,11 @@ def main(argv=None) -> int:
         import safetensors.numpy
         import torch
 
-        from aelab.torch_support import count_parameters, make_dataloader
-
-        train_x, val_x, test_x = train_images[:, None], val_images[:, None], test_images[:, None]
-
-        def data(labelled):   # new loaders for each model: its shuffle order does not depend on the others
-            if labelled:
-                return (make_dataloader(train_x, train_labels, batch_size=128),
-                        make_dataloader(val_x, val_labels, batch_size=1000, shuffle=False),
-                        make_dataloader(test_x, test_labels, batch_size=1000, shuffle=False))
-            return (make_dataloader(train_x, batch_size=128),
-                    make_dataloader(val_x, batch_size=1000, shuffle=False),
-                    make_dataloader(test_x, batch_size=1000, shuffle=False))
+        from aelab.torch_support import count_parameters
     else:
         import keras
 
-        from aelab.keras_support import count_parameters, make_dataset
-
-        train_x, val_x, test_x = train_images[..., None], val_images[..., None], test_images[..., None]
-
-        def data(labelled):
-            if labelled:
-                return (make_dataset(train_x, train_labels, batch_size=128),
-                        make_dataset(val_x, val_labels, batch_size=1000, shuffle=False),
-                        make_dataset(test_x, test_labels, batch_size=1000, shuffle=False))
-            return (make_dataset(train_x, batch_size=128),
-                    make_dataset(val_x, batch_size=1000, shuffle=False),
-                    make_dataset(test_x, batch_size=1000, shuffle=False))
+        from aelab.keras_support import count_parameters
 
     report = {"command": command, "seed": args.seed, "lesson": str(LESSON.relative_to(ROOT)),
               "framework": args.framework, "quick": args.quick, "dtype": "float16",
@@ -404,7 +414,7 @@ def main(argv=None) -> int:
     for name in args.models:
         _, epochs_name, labelled = MODELS[name]
         epochs = lesson_constant(epochs_name, args.quick)
-        train, val, test = data(labelled)
+        train, val, test = lesson05_batches(args.framework, split, labelled)
         if args.framework == "torch":
             torch.manual_seed(args.seed)
             model = build_model(ns, "torch", name)
