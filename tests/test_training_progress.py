@@ -179,8 +179,8 @@ def test_keras_lesson04_train_denoiser_prints_the_real_epoch_count():
         ''')
     out = re.sub(r"\x1b\[[0-9;]*m", "", _run(code).stdout)   # without Keras' colours
     assert re.findall(r"Epoch (\d+)/(\d+)", out) == [("1", "3"), ("2", "3"), ("3", "3")], out
-    assert re.search(r"^1/3 .*loss", out, re.M) and re.search(r"^3/3 .*loss", out, re.M), \
-        "Keras' per-batch bar (3 batches per epoch)"
+    # one call into TensorFlow per epoch (steps_per_execution): the bar shows each epoch's 3 batches
+    assert len(re.findall(r"^3/3 .*loss", out, re.M)) >= 3, "Keras' bar at the end of every epoch"
     assert "LOSSES 3 NOISE CALLS 9" in out
 
 
