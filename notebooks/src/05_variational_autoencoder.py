@@ -1046,9 +1046,10 @@ if not QUICK:
 
 # %% [markdown]
 # On the test images the 16-D VAE ends at about 95 nats per image and the 2-D VAE at about 147
-# (in full runs of this notebook: 94.9 and 146.7 in PyTorch, 95.2 and 147.7 in Keras; the 16-D
-# VAE scored 97.8 in PyTorch before section 6's two changes). These models learn from 55,000
-# images, since the 5,000 validation images are held out.
+# to 148. In full runs of this notebook on two machines, the 16-D VAE scored 94.9 in PyTorch and
+# 95.2 in Keras both times, the 2-D VAE 146.7 and 148.0 in PyTorch, 147.7 and 147.8 in Keras
+# (the 16-D VAE scored 97.8 in PyTorch before section 6's two changes). These models learn from
+# 55,000 images, since the 5,000 validation images are held out.
 
 # %% [markdown]
 # Reconstructions (through the means μ, no sampling) and brand-new digits decoded from codes
