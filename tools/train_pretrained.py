@@ -78,6 +78,11 @@ MODELS = {
 TRAIN_ARGS = {"vae_16d": dict(lr=4e-3)}
 
 
+def model_activation(name: str) -> str:
+    """The hidden activation of lesson 05's model ``name`` (the lesson's default is ReLU)."""
+    return MODELS[name][0].get("activation", "relu")
+
+
 def lesson_cells(framework: str, lesson: Path = LESSON) -> list[str]:
     """The code cells of the solution notebook of ``lesson`` (lesson 05 unless given) of
     ``framework`` ("torch" or "keras")."""
@@ -350,7 +355,7 @@ def write_map_codes(name: str, weights_path: Path, test_images) -> Path:
     stored = safetensors.numpy.load_file(str(weights_path))
     model = pretrained.NumpyVAE(name, MODELS[name][0]["latent_dim"], False,
                                 {k: v.astype(np.float32) for k, v in stored.items()},
-                                activation=MODELS[name][0].get("activation", "relu"))
+                                activation=model_activation(name))
     codes = np.ascontiguousarray(model.encode(test_images), dtype=np.float32)
     about = {"model": name, "weights_sha256": sha256(weights_path), "images": f"MNIST test, {len(codes)}"}
     path = weights_path.with_name(f"{name}_map_codes.safetensors")
@@ -454,7 +459,7 @@ def main(argv=None) -> int:
             about = {"model": name, "kind": "conditional_vae" if labelled else "conv_vae",
                      "latent_dim": MODELS[name][0]["latent_dim"],
                      "channels": list(MODELS[name][0].get("channels", ())),
-                     "activation": MODELS[name][0].get("activation", "relu"),
+                     "activation": model_activation(name),
                      "layout": "torch state_dict", "seed": args.seed, "epochs": epochs}
             # one metadata entry: safetensors writes several in a random order (not reproducible)
             safetensors.numpy.save_file(weights, str(path),
