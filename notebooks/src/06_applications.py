@@ -160,6 +160,8 @@ def make_dense_autoencoder(latent_dim=LATENT_DIM):
     model = keras.Sequential([encoder, decoder], name="autoencoder")
     # steps_per_execution=25: fit runs 25 batches per call into TensorFlow, less overhead per batch
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", steps_per_execution=25)
+    # Adam's state made now, not while fit traces the training step (lesson 02: one trace, not two)
+    model.optimizer.build(model.trainable_variables)
     return model
 
 
@@ -605,6 +607,7 @@ decoder = keras.Sequential([
 keras.utils.set_random_seed(0)
 conv_autoencoder = keras.Sequential([encoder, decoder], name="conv_autoencoder")
 conv_autoencoder.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", steps_per_execution=25)
+conv_autoencoder.optimizer.build(conv_autoencoder.trainable_variables)   # one trace, not two
 start = time.perf_counter()
 losses = train_autoencoder(conv_autoencoder, train_images[feature_train], FEATURE_EPOCHS, verbose=1)
 feature_seconds = time.perf_counter() - start
@@ -942,6 +945,7 @@ def train_classifier(model, images, labels, *, desc="training"):
     model.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   steps_per_execution=CHECK_EVERY)   # one call into TensorFlow per check
+    model.optimizer.build(model.trainable_variables)   # one trace, not two (lesson 02)
     stop = keras.callbacks.EarlyStopping("val_accuracy", mode="max", patience=PATIENCE,
                                          restore_best_weights=True)
     history = model.fit(make_dataset(images, labels, batch_size=64).repeat(), epochs=MAX_STEPS // CHECK_EVERY,
