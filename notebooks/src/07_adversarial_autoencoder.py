@@ -1564,7 +1564,7 @@ print(f"{'AAE, label-informed':<30}{evaluate_codes(labelled, test_x, 'mixture of
 # its spread, and seen from the far side of the ring a wide cluster looks much like a narrow one.
 # So the statistic mostly reports how the mass is shared out over the ring. Ten tight clusters,
 # one of them holding a fifth of the codes, would score several times the noise floor (0.04
-# when we tried it with `sample_mixture_prior`, against 0.003–0.01 between two fresh samples of
+# when we tried it with `sample_mixture_prior`, against 0.002–0.008 between two fresh samples of
 # 3,000 points): how far above depends mostly on how uneven the shares are, less on how tight the
 # clusters are. The bar chart of the shares tells the two flaws apart.
 
