@@ -50,17 +50,17 @@ MODELS = ("vae_2d", "vae_16d", "cvae_2d", "aae_ring", "aae_labelled")
 # SHA-256 of each file as tools/train_pretrained.py wrote it (it prints these lines); a model
 # without an entry has not been trained for the course yet.
 PRETRAINED_FILES = {
-    "vae_2d": "7d41e04fefae2caa4df8c4504b390ad692ced677d6280e4599d0af1c95fcd7ba",
+    "vae_2d": "39e68db02a82e181bef8c8f266eae28a95c92a85cdf80f1af14bb071e835452d",
     "vae_16d": "56eb60853663fea6b217c23756e26898bdb80753d413a9b3989d6ab847a9f710",
     "cvae_2d": "d2f318e1d068ef27e331e39210559f2d06a2d912a35ded66af25c0c658e9599e",
-    "aae_ring": "8b8610338fedffb3efe833e13fd831d171e39b83bd1b1aa9628e2f5f8eaffdf9",
-    "aae_labelled": "da7791ad8959e609ace44c89e8cbb9c9990b4b7b1d719067bb353c2cca0d47cc",
+    "aae_ring": "e5e8bbbe6c0db439502842d2e0919b0d6baa08d7765204dd8eef7f8eea07a8e8",
+    "aae_labelled": "044852fb2a70799afedf66d2168c1e4619d14e48d8679e1246e959e2fc222356",
 }
 
 # SHA-256 of ``<name>_map_codes.safetensors``: the codes of the 10,000 test images under a 2-D
 # model, for its latent map (see :func:`latent_map_codes`), as tools/train_pretrained.py wrote them.
 MAP_CODES_FILES = {
-    "vae_2d": "9a1168f0987095ead36b7c9edffca1359fed671851cfe2fd43009de9a1324a00",
+    "vae_2d": "e12f207b7e3d7cc244a7e3134d5fd6f0bca412fd8809c491eb13ce55f6a624f6",
 }
 
 _REPO_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
@@ -122,7 +122,8 @@ def load_weights(name: str) -> dict[str, np.ndarray]:
 
 def model_info(name: str) -> dict:
     """What the file says about its model: ``kind``, ``latent_dim`` (int), ``channels`` (tuple),
-    ``activation`` ("relu", or "silu" for lesson 05's 16-D VAE; files that name none use ReLU)."""
+    ``activation`` ("silu" for lesson 05's conv VAEs and lesson 07's AAEs, "relu" for the dense
+    conditional VAE; files that name none use ReLU)."""
     about = json.loads(_load(name)[1]["aelab"])
     return {"name": name, "kind": about["kind"], "latent_dim": int(about["latent_dim"]),
             "channels": tuple(about["channels"]), "activation": about.get("activation", "relu")}
@@ -226,7 +227,7 @@ def _relu(x):
 
 
 def _silu(x):
-    """SiLU, x * sigmoid(x) (lesson 05's 16-D VAE)."""
+    """SiLU, x * sigmoid(x) (lesson 05's conv VAEs, lesson 07's AAEs)."""
     return x * _sigmoid(x)
 
 

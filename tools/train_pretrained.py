@@ -70,12 +70,12 @@ LESSON = ROOT / "notebooks" / "src" / "05_variational_autoencoder.py"
 TRACK = {"torch": "pytorch", "keras": "keras"}
 # name -> (constructor arguments as the lesson writes them, epoch constant, labelled data)
 MODELS = {
-    "vae_2d": (dict(latent_dim=2, channels=(16, 32)), "EPOCHS", False),
+    "vae_2d": (dict(latent_dim=2, channels=(16, 32), activation="silu"), "EPOCHS", False),
     "vae_16d": (dict(latent_dim=16, channels=(24, 48), activation="silu"), "EPOCHS", False),
     "cvae_2d": (dict(latent_dim=2), "CVAE_EPOCHS", True),
 }
-# what a section passes to ``train_vae`` besides the data and epochs (section 6: its learning rate)
-TRAIN_ARGS = {"vae_16d": dict(lr=4e-3)}
+# what a section passes to ``train_vae`` besides the data and epochs (sections 5 and 6: a learning rate)
+TRAIN_ARGS = {"vae_2d": dict(lr=4e-3), "vae_16d": dict(lr=4e-3)}
 
 
 def model_activation(name: str) -> str:
@@ -301,9 +301,11 @@ def train_lesson07(args, command: str) -> int:
         if args.framework == "torch":
             args.out.mkdir(parents=True, exist_ok=True)
             path = args.out / f"{name}.safetensors"
+            # the lesson's hidden activation, read off the trained encoder (SiLU or ReLU)
+            activation = "silu" if any(isinstance(m, torch.nn.SiLU) for m in model.encoder.modules()) else "relu"
             about = {"model": name, "kind": "conv_aae", "latent_dim": int(model.latent_dim),
-                     "channels": [16, 32], "layout": "torch state_dict, encoder and decoder",
-                     "seed": args.seed, "epochs": epochs}
+                     "channels": [16, 32], "activation": activation,
+                     "layout": "torch state_dict, encoder and decoder", "seed": args.seed, "epochs": epochs}
             safetensors.numpy.save_file(weights, str(path), metadata={"aelab": json.dumps(about, sort_keys=True)})
             entry.update(file=path.name, bytes=path.stat().st_size, sha256=sha256(path))
             print(f'    "{name}": "{entry["sha256"]}",', flush=True)   # for PRETRAINED_FILES
