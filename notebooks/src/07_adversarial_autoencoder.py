@@ -262,8 +262,9 @@ assert 0 <= same < different / 10
 # The encoder and decoder are lesson 05's 2-D model (two convolutions with kernel 4, stride 2,
 # padding 1, widths 16 and 32, a dense layer of 256, SiLU between the layers, and the mirror
 # image in the decoder), with one change: the encoder outputs the code z itself, no μ and
-# log σ², because the AAE's encoder is deterministic. The discriminator is a small dense network from a code (and, in section 5,
-# a one-hot label) to one logit: "how much does this look like a prior sample?".
+# log σ², because the AAE's encoder is deterministic. The discriminator is a small dense
+# network from a code (and, in section 5, a one-hot label) to one logit: "how much does this
+# look like a prior sample?".
 
 # %% tags=["torch"]
 def conv_features(channels=(16, 32)):
@@ -690,9 +691,9 @@ aae_train_step = result.use()
 # has its own Adam optimizer. The reconstruction phase learns at 4·10⁻³, lesson 05's rate for
 # this model, the two adversarial phases at 5·10⁻⁴, all with Adam's β₁ = 0.5 instead of 0.9, a
 # common setting for adversarial training since DCGAN (Radford et al., 2015): momentum built on
-# old gradients misleads when the opponent keeps changing. All three rates decay along a cosine to zero, so the game calms down
-# as training ends. We chose these settings on the validation numbers of a few short runs;
-# section 6 shows what goes wrong with unbalanced ones.
+# old gradients misleads when the opponent keeps changing. All three rates decay along a cosine
+# to zero, so the game calms down as training ends. We chose these settings on the validation
+# numbers of a few short runs; section 6 shows what goes wrong with unbalanced ones.
 #
 # After every epoch we measure, on the validation images, the reconstruction loss and the
 # energy distance between their codes and a fixed set of prior samples.
@@ -1107,8 +1108,8 @@ assert flaw_energy["three components empty, seven at 1/7 each"] > 5 * flaw_energ
 # nearly all of each AAE's distance comes from how it shares its codes out over the ring.
 #
 # Stronger adversarial phases bring more codes to the centres, at a price: with both
-# adversarial rates at 2·10⁻³ instead of 5·10⁻⁴ (PyTorch, `benchmarks/lesson07_adversarial_rates.py
-# --rates 4e-3,2e-3,2e-3`), two runs from different starting weights put 49 % and 54 % of the
+# adversarial rates at 2·10⁻³ instead of 5·10⁻⁴ (PyTorch,
+# `benchmarks/lesson07_adversarial_rates.py --rates 4e-3,2e-3,2e-3`), two runs from different starting weights put 49 % and 54 % of the
 # ring's test codes within 1.0 of a centre, but the reconstruction rose to 155.0 and 152.8 nats
 # per image, 12–14 % above the VAE's, and the energy distance did not improve (0.67 and 0.48):
 # every component still held between 2.9 % and 25.8 % of the codes. Digits of one kind land near
