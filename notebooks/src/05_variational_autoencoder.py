@@ -1000,9 +1000,10 @@ sliders_2d.reset()
 # How long each part takes. Reading: prose at 200 words per minute plus code at 20 lines per
 # minute, counted in this notebook (the exercises and playing with the sliders come on top).
 # Part 1: about 25 minutes of reading; part 2: about 17 (Keras) to 18 (PyTorch) minutes.
-# Running, in full mode: in our runs (one thread, on a shared machine) the whole notebook used
-# 7.7 CPU-minutes in PyTorch and 8.7 in Keras. By the cells' run times, part 1 took 36 % of it
-# in PyTorch and 46 % in Keras, about 3 and 4 CPU-minutes, and part 2 about 5 in both tracks.
+# Running, in full mode: in our runs (one thread, on an otherwise idle machine) the whole
+# notebook used 7.3 CPU-minutes in PyTorch and 6.6 in Keras. By the cells' run times, part 1
+# took 36 % of it in PyTorch and 37 % in Keras, about 2.5 CPU-minutes, and part 2 about 4.7 and
+# 4.1.
 # Re-running part 1 at the start of part 2 costs the part 1 time once more.
 
 # %% [markdown]
