@@ -1173,10 +1173,11 @@ sliders_ring.reset()
 # so your `aae_train_step` trains it unchanged. Second, the encoder must now carry whole
 # clusters of digits across the ring to their own components, so the two adversarial phases
 # learn at 2·10⁻³, four times section 4's adversarial rate, and the reconstruction at the same
-# rate. In our short runs on 20,000 images (three epochs, PyTorch), section 4's rates put only
-# 8.5 % (single logit) and 4.2 % (per-digit heads) of the validation codes at their own
-# component (chance is 10 %); at 2·10⁻³ for all three the single-logit discriminator reached
-# 85 %, the per-digit one 90 %.
+# rate. In our short runs on 20,000 images (three epochs,
+# `benchmarks/lesson07_labelled_prior.py`), section 4's rates put only 4.2–8.5 % of the validation
+# codes at their own component with either discriminator (chance is 10 %); at 2·10⁻³ for all
+# three the single-logit discriminator reached 85 % (PyTorch) and 71 % (Keras), the per-digit
+# one 90 % and 86 %.
 
 # %% tags=["torch"]
 class PerDigitDiscriminator(nn.Module):
