@@ -133,6 +133,17 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+_ACTIVATION_NAMES = {"ReLU": "relu", "SiLU": "silu"}
+
+
+def hidden_activations(model: torch.nn.Module) -> set[str]:
+    """The activations ("relu", "silu") between the layers of ``model``, outside a discriminator
+    (an AAE's is not part of its shipped file): what a pretrained file records and
+    :func:`load_pretrained` checks, since activations hold no weights."""
+    return {_ACTIVATION_NAMES[type(m).__name__] for key, m in model.named_modules()
+            if type(m).__name__ in _ACTIVATION_NAMES and not key.startswith("discriminator")}
+
+
 def load_pretrained(model: torch.nn.Module, name: str) -> torch.nn.Module:
     """Load the course's pretrained weights ``name`` (one of ``aelab.pretrained.MODELS``) into
     the lesson's model ``model`` (lesson 05's ``VAE`` or ``ConditionalVAE``, lesson 07's ``AAE``,
@@ -149,9 +160,7 @@ def load_pretrained(model: torch.nn.Module, name: str) -> torch.nn.Module:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     weights, info = load_weights(name), model_info(name)
-    kinds = {"ReLU": "relu", "SiLU": "silu"}
-    used = {kinds[type(m).__name__] for key, m in model.named_modules()
-            if type(m).__name__ in kinds and not key.startswith("discriminator")}
+    used = hidden_activations(model)
     if used != {info["activation"]}:
         raise ValueError(f"{_path(name)} does not fit this {type(model).__name__}: the file's model uses "
                          f"{info['activation']} between its layers, this one {', '.join(sorted(used)) or 'none'}")

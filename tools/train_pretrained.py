@@ -260,6 +260,8 @@ def train_lesson07(args, command: str) -> int:
             import safetensors.numpy
             import torch
 
+            from aelab.torch_support import hidden_activations
+
             torch.manual_seed(args.seed)
             report["versions"]["torch"] = torch.__version__
         else:
@@ -301,8 +303,8 @@ def train_lesson07(args, command: str) -> int:
         if args.framework == "torch":
             args.out.mkdir(parents=True, exist_ok=True)
             path = args.out / f"{name}.safetensors"
-            # the lesson's hidden activation, read off the trained encoder (SiLU or ReLU)
-            activation = "silu" if any(isinstance(m, torch.nn.SiLU) for m in model.encoder.modules()) else "relu"
+            # the lesson's activation, read off the model as load_pretrained will check it: one kind
+            (activation,) = hidden_activations(model)
             about = {"model": name, "kind": "conv_aae", "latent_dim": int(model.latent_dim),
                      "channels": [16, 32], "activation": activation,
                      "layout": "torch state_dict, encoder and decoder", "seed": args.seed, "epochs": epochs}
