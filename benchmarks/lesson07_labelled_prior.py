@@ -13,8 +13,7 @@ run trains a label-informed AAE on the first ``--images`` training images for ``
 epochs, with one of two discriminators (one logit from [z, one-hot label], or the lesson's ten
 heads) and one of two sets of learning rates (section 4's, or ``--fast`` for all three phases),
 and prints the share of the validation codes nearest their own digit's component (chance: 10 %).
-Each run is seeded (``torch.manual_seed`` / ``keras.utils.set_random_seed``) before its model is
-built.
+Each run seeds every random generator (``aelab.setup``) before its model is built.
 """
 
 from __future__ import annotations
@@ -57,10 +56,7 @@ def main(argv=None) -> int:
         for rates_name, rates in rate_sets.items():
             for heads in ("one logit", "ten heads"):
                 start = time.perf_counter()
-                if args.framework == "torch":
-                    ns["torch"].manual_seed(seed)
-                else:
-                    ns["keras"].utils.set_random_seed(seed)
+                aelab.setup(args.framework, seed=seed, verbose=False)   # every generator, as a notebook does
                 model = ns["AAE"](condition_dim=10)
                 if heads == "ten heads":
                     model.discriminator = ns["PerDigitDiscriminator"]()
