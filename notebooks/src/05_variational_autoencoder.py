@@ -1052,9 +1052,9 @@ if not QUICK:
 # %% [markdown]
 # On the test images the 16-D VAE ends at about 95 nats per image and the 2-D VAE at about 143
 # to 144. In our full runs of this notebook, the 16-D VAE scored 94.9 in PyTorch and 95.2 in
-# Keras, the 2-D VAE 142.6 and 144.3. Before the two changes of section 5 (ReLU and a learning
-# rate of 2·10⁻³), the 2-D VAE scored 146.7 to 148.0 in both tracks, and the 16-D VAE 97.8 in
-# PyTorch. These models learn from
+# Keras, the 2-D VAE 142.6 and 144.3. Without the two changes of section 5 (ReLU and a learning
+# rate of 2·10⁻³), the 2-D VAE scored 147.3 in PyTorch (`benchmarks/lesson05_activation.py
+# --latent 2`), and the 16-D VAE 97.8. These models learn from
 # 55,000 images, since the 5,000 validation images are held out.
 
 # %% [markdown]
