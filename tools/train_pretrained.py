@@ -42,7 +42,7 @@ with ``QUICK`` given. The ring AAE (with the default ``--seed 0``) is built wher
 builds it instead: the solution notebook's cells run in order up to section 4's training
 (``notebook_namespace``), then the plain autoencoder's model is built, so its starting weights,
 and so its test numbers, are those of a full run of the notebook. Each model trains with the lesson's ``train_aae`` (the solution's
-``aae_train_step``, its epochs and learning rates); the recorded history is what ``train_aae``
+``aae_train_step``, its epochs, learning rates and prior sampler); the recorded history is what ``train_aae``
 returned, per-batch losses included, and the test numbers are the ones the lesson prints
 (reconstruction, energy distance of the codes to the ring, the share of codes nearest their own
 component). Only the encoder and decoder are saved (``kind`` "conv_aae"): the discriminator is
@@ -184,17 +184,20 @@ def lesson05_batches(framework: str, split: dict, labelled: bool = False) -> tup
 
 LESSON_07 = ROOT / "notebooks" / "src" / "07_adversarial_autoencoder.py"
 # lesson 07's explored models: name -> (epoch constant, learning-rate constant, prior sampler,
-# label-informed), all names of the lesson's own constants and functions
+# label-informed), all names of the lesson's own constants and functions; the sampler is called
+# with the epochs to make the run's sampler (the ring's narrows as training goes on) or, for a
+# fixed prior, used as it is (see ``training_sampler``)
 AAE_MODELS = {
-    "aae_ring": ("EPOCHS", "LEARNING_RATES", "sample_mixture", False),                    # section 4
+    "aae_ring": ("EPOCHS", "LEARNING_RATES", "narrowing_ring", False),                    # section 4
     "aae_labelled": ("LABELLED_EPOCHS", "LABELLED_RATES", "sample_label_informed", True),  # section 5
 }
+SAMPLER_MAKERS = ("narrowing_ring",)   # lesson 07's functions that make a sampler for a run
 # what lesson 07's definitions need of its other statements: its constants and its data split
 # (``train_aae``'s default arguments are the training images), run as the lesson runs them
 LESSON_07_KEEP = ("N_VAL", "N_TRAIN", "N_TEST", "EPOCHS", "LABELLED_EPOCHS", "BATCH_SIZE",
                   "all_train_images", "all_train_labels", "train_images", "val_images",
                   "train_labels", "val_labels", "test_images", "test_labels", "train_x", "val_x",
-                  "test_x", "N_COMPONENTS", "SWISS_ROLL_SCALE", "PRIORS", "N_MATCH",
+                  "test_x", "N_COMPONENTS", "SWISS_ROLL_SCALE", "PRIORS", "N_MATCH", "N_REFERENCE",
                   "reference_samples", "LEARNING_RATES", "ADAM_BETA_1", "LABELLED_RATES", "centres")
 RING = "mixture of 10 Gaussians"   # lesson 07's name of the ring prior (a key of its PRIORS)
 
@@ -229,10 +232,16 @@ def build_aae(ns: dict, name: str):
     return ns["AAE"]()
 
 
+def training_sampler(ns: dict, name: str, epochs: int):
+    """The prior sampler lesson 07 trains its model ``name`` on, for a run of ``epochs`` epochs."""
+    sampler = ns[AAE_MODELS[name][2]]
+    return sampler(epochs) if AAE_MODELS[name][2] in SAMPLER_MAKERS else sampler
+
+
 def measure_aae(ns: dict, model, name: str) -> dict:
     """The test numbers lesson 07 prints for ``model``: reconstruction (nats per image), energy
-    distance of the test codes to the ring (its first N_MATCH codes against the lesson's
-    reference samples) and, label-informed, the share of test codes nearest their own component."""
+    distance of all the test codes to the ring (against as many of the lesson's reference
+    samples) and, label-informed, the share of test codes nearest their own component."""
     values = ns["evaluate_codes"](model, ns["test_x"], RING)
     out = {"reconstruction": round(float(values["reconstruction"]), 2),
            "energy_distance": round(float(values["energy"]), 4)}
@@ -279,7 +288,8 @@ def train_lesson07(args, command: str) -> int:
             at = ns
         model = build_aae(at, name)
         start = time.process_time()
-        history = at["train_aae"](model, at[prior_name], epochs, prior_name=RING, condition=labelled,
+        history = at["train_aae"](model, training_sampler(at, name, epochs), epochs, prior_name=RING,
+                                  condition=labelled,
                                   learning_rates=at[rates_name], desc=name)
         cpu = time.process_time() - start
         shipped = ("encoder.", "decoder.")   # the discriminator is needed only while training
