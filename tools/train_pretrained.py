@@ -197,7 +197,7 @@ SAMPLER_MAKERS = ("narrowing_ring",)   # lesson 07's functions that make a sampl
 LESSON_07_KEEP = ("N_VAL", "N_TRAIN", "N_TEST", "EPOCHS", "LABELLED_EPOCHS", "BATCH_SIZE",
                   "all_train_images", "all_train_labels", "train_images", "val_images",
                   "train_labels", "val_labels", "test_images", "test_labels", "train_x", "val_x",
-                  "test_x", "N_COMPONENTS", "SWISS_ROLL_SCALE", "PRIORS", "N_MATCH", "N_REFERENCE",
+                  "test_x", "N_COMPONENTS", "SWISS_ROLL_SCALE", "PRIORS", "N_REFERENCE",
                   "reference_samples", "LEARNING_RATES", "ADAM_BETA_1", "LABELLED_RATES", "centres")
 RING = "mixture of 10 Gaussians"   # lesson 07's name of the ring prior (a key of its PRIORS)
 

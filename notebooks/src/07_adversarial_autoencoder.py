@@ -76,8 +76,8 @@ from aelab.keras_support import count_parameters, load_pretrained, numpy_functio
 # `tools/train_pretrained.py`; `data/pretrained/README.md` says how, and what they measure) into
 # the very model the cell builds, and show the curves recorded when they were trained. Section
 # 4's baselines are still trained, since comparing against them is the point of that section:
-# the plain autoencoder and the AAE with the swiss-roll prior (98 s and 200 s in one run of the
-# PyTorch track, one thread, on a busy 2-core machine). So are the small classifier of section 5
+# the plain autoencoder and the AAE with the swiss-roll prior (53 s and 85 s in one run of the
+# PyTorch track, one thread, beside one other job on a 2-core machine). So are the small classifier of section 5
 # and the short runs of section 6. Everything after works the same.
 # Training it yourself (`False`) is the default, and the point of the lesson.
 
@@ -925,6 +925,8 @@ plt.show()
 assert narrowing_std(0.0) == 2.0 and narrowing_std(0.8) == narrowing_std(1.0) == 0.5
 
 # %% [markdown]
+# ### Training: the baseline, then an AAE per prior
+#
 # First the baseline: a **plain autoencoder**, the same encoder and decoder trained on the
 # reconstruction phase alone (its discriminator is never used). Then the AAE, once per prior,
 # the ring with its narrowing sampler.
