@@ -1139,8 +1139,8 @@ assert 0.8 < near_centre["prior"] < 0.92   # 1 - exp(-2) = 0.865 for a 2-D Gauss
 # missing structure, so look at the picture and these counts too.
 #
 # Which flaws does the energy distance punish most? We can find out without training anything:
-# draw code sets from the ring itself with one flaw built in, and measure each against the same
-# reference samples as the AAE's codes. The first flaw is the AAE's own: every point sits at a
+# draw code sets from the ring itself with one flaw built in, and measure each against the ring's
+# reference samples (3,000 points each, to stay quick). The first flaw is the AAE's own: every point sits at a
 # component, but the components hold the shares the bar chart above measured, not a tenth each.
 
 # %%
