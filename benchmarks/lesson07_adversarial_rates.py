@@ -81,8 +81,9 @@ def main(argv=None) -> int:
 
     epochs = args.epochs or ns["EPOCHS"]
     init = "Glorot-uniform (Keras')" if args.glorot_init and args.framework == "torch" else "the framework's default"
+    narrowing = args.prior == "mixture of 10 Gaussians" and not args.fixed_ring
     ring = ("" if args.prior != "mixture of 10 Gaussians" else
-            ", the ring itself from the first batch" if args.fixed_ring else ", the lesson's narrowing ring")
+            ", the lesson's narrowing ring" if narrowing else ", the ring itself from the first batch")
     print(f"{args.framework}, prior: {args.prior}{ring}, rates {rates}, {epochs} epochs, {init} starting weights",
           flush=True)
     for seed in args.seeds:
@@ -92,7 +93,6 @@ def main(argv=None) -> int:
                         step=ns["reconstruction_step"], desc=f"plain autoencoder, seed {seed}")
         baseline = ns["evaluate_codes"](plain, ns["test_x"], args.prior)
         aae = seeded(seed)
-        narrowing = args.prior == "mixture of 10 Gaussians" and not args.fixed_ring
         sampler = ns["narrowing_ring"](epochs) if narrowing else ns["PRIORS"][args.prior]
         history = ns["train_aae"](aae, sampler, epochs, prior_name=args.prior,
                                   learning_rates=rates, desc=f"AAE, seed {seed}")

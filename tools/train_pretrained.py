@@ -183,15 +183,14 @@ def lesson05_batches(framework: str, split: dict, labelled: bool = False) -> tup
 
 
 LESSON_07 = ROOT / "notebooks" / "src" / "07_adversarial_autoencoder.py"
-# lesson 07's explored models: name -> (epoch constant, learning-rate constant, prior sampler,
-# label-informed), all names of the lesson's own constants and functions; the sampler is called
-# with the epochs to make the run's sampler (the ring's narrows as training goes on) or, for a
-# fixed prior, used as it is (see ``training_sampler``)
+# lesson 07's explored models: name -> (epoch constant, learning-rate constant, the prior sampler
+# of a run as the lesson makes it from the lesson's namespace and the run's epochs, label-informed);
+# the constants are names in the lesson, the ring's sampler narrows as training goes on
 AAE_MODELS = {
-    "aae_ring": ("EPOCHS", "LEARNING_RATES", "narrowing_ring", False),                    # section 4
-    "aae_labelled": ("LABELLED_EPOCHS", "LABELLED_RATES", "sample_label_informed", True),  # section 5
+    "aae_ring": ("EPOCHS", "LEARNING_RATES", lambda ns, epochs: ns["narrowing_ring"](epochs), False),  # section 4
+    "aae_labelled": ("LABELLED_EPOCHS", "LABELLED_RATES", lambda ns, epochs: ns["sample_label_informed"],
+                     True),                                                                            # section 5
 }
-SAMPLER_MAKERS = ("narrowing_ring",)   # lesson 07's functions that make a sampler for a run
 # what lesson 07's definitions need of its other statements: its constants and its data split
 # (``train_aae``'s default arguments are the training images), run as the lesson runs them
 LESSON_07_KEEP = ("N_VAL", "N_TRAIN", "N_TEST", "EPOCHS", "LABELLED_EPOCHS", "BATCH_SIZE",
@@ -232,12 +231,6 @@ def build_aae(ns: dict, name: str):
     return ns["AAE"]()
 
 
-def training_sampler(ns: dict, name: str, epochs: int):
-    """The prior sampler lesson 07 trains its model ``name`` on, for a run of ``epochs`` epochs."""
-    sampler = ns[AAE_MODELS[name][2]]
-    return sampler(epochs) if AAE_MODELS[name][2] in SAMPLER_MAKERS else sampler
-
-
 def measure_aae(ns: dict, model, name: str) -> dict:
     """The test numbers lesson 07 prints for ``model``: reconstruction (nats per image), energy
     distance of all the test codes to the ring (against as many of the lesson's reference
@@ -263,7 +256,7 @@ def train_lesson07(args, command: str) -> int:
               "framework": args.framework, "quick": args.quick, "dtype": "float16",
               "versions": {"numpy": np.__version__}, "models": {}}
     for name in args.models:
-        epochs_name, rates_name, prior_name, labelled = AAE_MODELS[name]
+        epochs_name, rates_name, make_sampler, labelled = AAE_MODELS[name]
         epochs = ns[epochs_name]
         if args.framework == "torch":
             import safetensors.numpy
@@ -288,8 +281,7 @@ def train_lesson07(args, command: str) -> int:
             at = ns
         model = build_aae(at, name)
         start = time.process_time()
-        history = at["train_aae"](model, training_sampler(at, name, epochs), epochs, prior_name=RING,
-                                  condition=labelled,
+        history = at["train_aae"](model, make_sampler(at, epochs), epochs, prior_name=RING, condition=labelled,
                                   learning_rates=at[rates_name], desc=name)
         cpu = time.process_time() - start
         shipped = ("encoder.", "decoder.")   # the discriminator is needed only while training
