@@ -9,6 +9,7 @@ students fit per core and per GB.
     python benchmarks/notebook_resources.py --mode full --save out/ notebooks/*/solutions/07_*.ipynb  # keep the outputs
     python benchmarks/notebook_resources.py --server --json R.json     # an idle JupyterLab server
     python benchmarks/notebook_resources.py --report R.json --sections # print the tables again
+    python benchmarks/notebook_resources.py --mode full --threads 2 --json R.json  # the course, back to back
 
 Each notebook runs top to bottom on a fresh kernel with nbclient (the interpreter running this
 script is the kernel's), with AELAB_THREADS=OMP_NUM_THREADS=1 (``--threads``): on a hub each
@@ -29,7 +30,10 @@ The JSON file (``--json``) is merged: a run of some notebooks replaces only thei
 changed lesson can be re-measured alone. It records the git commit measured.
 
 Sizing rules (``students_per_gb`` and ``students_per_core``, see their docstrings) turn these into
-the figures of docs/instructor.md.
+the figures of docs/instructor.md. Where a lesson was run in both tracks, a second table sets
+their wall times side by side, with Keras' over PyTorch's and each track's running total
+(``framework_table``). The notebooks run in the order given, by default lesson after lesson,
+each lesson's two tracks one after the other: a default run compares them back to back.
 """
 
 from __future__ import annotations
@@ -462,6 +466,34 @@ def section_table(results: dict, lesson: str, subsections: bool = False) -> str:
     return "\n".join(lines)
 
 
+def framework_table(results: dict, mode: str = "full") -> str | None:
+    """Each lesson's wall time in ``mode`` in the two tracks, Keras' over PyTorch's, and each
+    track's running total through that lesson (the last row: every lesson in the table, the
+    whole course when all were run). Only lessons measured in both tracks; None if there is none.
+    Wall time depends on the machine's load and the thread count, so the table states the
+    threads and when the runs were made: compare runs made one after the other."""
+    runs = {(r["lesson"], r["framework"]): r for r in results["runs"].values() if r["mode"] == mode}
+    lessons = sorted(lesson for lesson, fw in runs if fw == "pytorch" and (lesson, "keras") in runs)
+    if not lessons:
+        return None
+    lines = [f"{mode} mode, wall time (s)",
+             "", "| lesson | PyTorch | Keras | Keras / PyTorch | PyTorch, lessons so far | Keras, lessons so far |",
+             "|---|---:|---:|---:|---:|---:|"]
+    totals = {"pytorch": 0.0, "keras": 0.0}
+    for lesson in lessons:
+        wall = {fw: runs[lesson, fw]["wall_s"] for fw in totals}
+        for fw in totals:
+            totals[fw] += wall[fw]
+        lines.append(f"| {lesson} | {wall['pytorch']:.1f} | {wall['keras']:.1f} | "
+                     f"{wall['keras'] / wall['pytorch']:.2f} | {totals['pytorch']:.0f} | {totals['keras']:.0f} |")
+    used = [runs[lesson, fw] for lesson in lessons for fw in totals]
+    threads = sorted({str(r.get("threads", "?")) for r in used})
+    when = sorted(r["measured"] for r in used if r.get("measured"))
+    lines += ["", f"threads: {', '.join(threads)}"
+              + (f"; measured {when[0]} to {when[-1]}" if when else "")]
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- command line -----------------
 def default_notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("*/solutions/0[0-7]_*_solution.ipynb"),
@@ -532,6 +564,10 @@ def main(argv=None) -> int:
             print(sizing_table(results))
             return 1
     print(sizing_table(results))
+    for mode in ("full", "quick"):
+        table = framework_table(results, mode)
+        if table:
+            print("\n" + table)
     if args.sections:
         for lesson in sorted({r["lesson"] for r in results["runs"].values()}):
             print(f"\nLesson {lesson}\n")

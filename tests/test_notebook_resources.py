@@ -131,3 +131,20 @@ def test_stored_results_give_the_tables():
     assert len(table.splitlines()) == 2 + len(results["runs"])
     for lesson in {r["lesson"] for r in results["runs"].values()}:
         assert "whole notebook" in nr.section_table(results, lesson)
+
+
+def test_framework_table_ratios_and_running_totals():
+    def run(lesson, framework, wall, mode="full", threads=2, measured="2026-12-01 03:30 UTC"):
+        notebook = f"notebooks/{framework}/solutions/{lesson}_x_solution.ipynb"
+        return f"{notebook}|{mode}", {"notebook": notebook, "lesson": lesson, "framework": framework,
+                                      "mode": mode, "wall_s": wall, "threads": threads, "measured": measured}
+
+    results = {"runs": dict([run("01", "pytorch", 40.0), run("01", "keras", 50.0, measured="2026-12-01 03:31 UTC"),
+                             run("02", "keras", 90.0), run("02", "pytorch", 100.0),
+                             run("03", "pytorch", 7.0),                       # one track only: left out
+                             run("01", "keras", 5.0, mode="quick")])}
+    table = nr.framework_table(results, "full")
+    rows = [line for line in table.splitlines() if line.startswith("| 0")]
+    assert rows == ["| 01 | 40.0 | 50.0 | 1.25 | 40 | 50 |", "| 02 | 100.0 | 90.0 | 0.90 | 140 | 140 |"]
+    assert "threads: 2; measured 2026-12-01 03:30 UTC to 2026-12-01 03:31 UTC" in table
+    assert nr.framework_table(results, "quick") is None      # no lesson with both tracks in quick mode
