@@ -641,7 +641,10 @@ def train_autoencoder(model, images, epochs, learning_rate, batch_size=128):
 # %% tags=["keras"]
 def train_autoencoder(model, images, epochs, learning_rate, batch_size=128):
     """Train `model` to reproduce `images` (mean squared error, Adam). Returns epoch losses."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    # as in lesson 02: 25 mini-batches per call into TensorFlow, and Adam's state created
+    # before fit traces the training step, so that it traces it once
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", steps_per_execution=25)
+    model.optimizer.build(model.trainable_variables)
     history = model.fit(make_dataset(images, images, batch_size=batch_size), epochs=epochs)
     return history.history["loss"]
 
