@@ -1317,7 +1317,8 @@ for k, (cx, cy) in enumerate(centres):
 ax.set_aspect("equal")
 plt.show()
 print(f"{own_component:.1%} of the test codes lie nearest to the centre of their digit's component")
-labelled_energy = energy_distance(labelled_codes, reference_samples["mixture of 10 Gaussians"][:len(labelled_codes)])
+labelled_test = evaluate_codes(labelled, test_x, "mixture of 10 Gaussians")   # reconstruction, energy distance
+labelled_energy = labelled_test["energy"]
 labelled_ratio = labelled_energy / plain_test["mixture of 10 Gaussians"]["energy"]
 print(f"energy distance of the test codes to the mixture: {labelled_energy:.3f} "
       f"({labelled_ratio:.3f} times the plain autoencoder's, section 4)")
@@ -1545,7 +1546,7 @@ print(f"{'plain autoencoder':<30}{plain_test['swiss roll']['reconstruction']:20.
 print(f"{'VAE (lesson 05, pretrained)':<30}{vae_reconstruction:20.1f}{'N(0, I) %.3f' % vae_energy:>30}")
 for name, values in aae_test.items():
     print(f"{'AAE, ' + name:<30}{values['reconstruction']:20.1f}{values['energy']:30.3f}")
-print(f"{'AAE, label-informed':<30}{evaluate_codes(labelled, test_x, 'mixture of 10 Gaussians')['reconstruction']:20.1f}"
+print(f"{'AAE, label-informed':<30}{labelled_test['reconstruction']:20.1f}"
       f"{labelled_energy:30.3f}   ({100 * component_accuracy.mean():.0f} % of samples the digit asked for)")
 
 # %% [markdown]
