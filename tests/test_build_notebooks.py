@@ -138,6 +138,9 @@ def test_solution_file_names_say_solution():
     (SOURCE.replace("    ### BEGIN SOLUTION\n", ""), "without BEGIN"),
     (SOURCE.replace('tags=["keras"]', 'tags=["keras", "torch"]'), "contradict"),
     ("# %%\nprint('no title')\n", "markdown title"),
+    # a missing "# %% [markdown]": the next section's heading and text end up as comments in code
+    (SOURCE.replace('# %% [markdown] tags=["hint"]\n# Think', "#\n# ## 2. Next section\n# Think", 1),
+     "'# ## 2. Next section' is a comment in a code cell"),
 ])
 def test_bad_markup_is_an_error(tmp_path, broken, message):
     with pytest.raises(build_notebooks.SourceError, match=message):

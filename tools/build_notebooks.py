@@ -59,6 +59,8 @@ FRAMEWORK_TAGS = {"torch", "keras"}
 VARIANT_TAGS = {"student", "solution"}
 BUILD_TAGS = FRAMEWORK_TAGS | VARIANT_TAGS | {"answer", "hint"}
 MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|STUB)\s*$")
+# a markdown heading written as a comment ("# ## 4. ..."): a "# %% [markdown]" line is missing above it
+HEADING_COMMENT = re.compile(r"^# #{2,4} \S.*$", re.M)
 
 
 class SourceError(ValueError):
@@ -138,6 +140,10 @@ def variant_cells(source: Path, track: str, variant: str, keep_markers: bool = F
             continue
         text = _substitute(cell.source, track, variant)
         if cell.cell_type == "code":
+            heading = HEADING_COMMENT.search(text)
+            if heading:
+                raise SourceError(f"{where}: the heading {heading.group(0).strip()!r} is a comment in a "
+                                  "code cell; start a markdown cell before it with '# %% [markdown]'")
             text = _strip_blocks(text, variant, where, keep_markers)
             new = nbformat.v4.new_code_cell(text)
         elif cell.cell_type == "markdown":

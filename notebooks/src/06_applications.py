@@ -711,7 +711,8 @@ print(f"filled square: reconstruction error {pad_06.score:.4f}, threshold {featu
 assert pad_06.score > feature_detector.threshold
 assert np.isclose(pad_06.score, reconstruction_score(conv_autoencoder)(pad_06.digit.reshape(1, 784))[0], rtol=1e-5)
 pad_06.clear()
-#
+
+# %% [markdown]
 # ## 12. Learning from few labels
 #
 # Now the second use. The encoder above was trained on 55,000 training images **without
