@@ -196,3 +196,19 @@ def test_check_mode_reports_a_stale_notebook(tmp_path, monkeypatch):
     path = tmp_path / "keras" / "99_test.ipynb"
     path.write_text(path.read_text().replace("Shared narrative", "Edited by hand"))
     assert build_notebooks.stale() == ["out of date: keras/99_test.ipynb"]
+
+
+def test_sections_and_exercises_are_numbered_in_order_in_every_notebook():
+    # a heading lost into a code cell (or a section renumbered in one place only) leaves a gap
+    for path in sorted((ROOT / "notebooks").glob("*/*.ipynb")) + sorted((ROOT / "notebooks").glob("*/solutions/*.ipynb")):
+        sections, exercises = [], []
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            for line in "".join(cell["source"]).splitlines():
+                if match := re.match(r"## (\d+)\. ", line):
+                    sections.append(int(match.group(1)))
+                if match := re.match(r"#{2,4} .*\bExercise (\d+)\b", line):
+                    exercises.append(int(match.group(1)))
+        assert sections == list(range(1, len(sections) + 1)), f"{path.name}: sections {sections}"
+        assert exercises == list(range(1, len(exercises) + 1)), f"{path.name}: exercises {exercises}"
